@@ -1,0 +1,43 @@
+# The portal's two commands: `make up` (serve it with demo data) and `make test` (the whole suite
+# against real services). Ports live in config/stack.env; runtime state in .run/ (RUN_DIR).
+SHELL := /bin/bash
+include config/stack.env
+export
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RUN_DIR ?= $(CURDIR)/.run
+TEST_INI := $(RUN_DIR)/etc/test/test.ini
+SOLR_JAR := config/solr/server/target/yantai-solr.jar
+SOLR_SRC := config/solr/server/pom.xml $(shell find config/solr/server/src -type f)
+
+.PHONY: up down reset test status deps system-packages
+
+up: deps ## set up everything and serve the portal with demo data on http://127.0.0.1:$(CKAN_PORT)
+	$(PY) scripts/stack.py up
+
+test: deps ## run the whole test suite against real PostgreSQL, Redis and Solr (own database and core)
+	$(PY) scripts/stack.py test-env
+	$(VENV)/bin/pytest --ckan-ini=$(TEST_INI) $(PYTEST_ARGS)
+
+down: ## stop everything the project started
+	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down; fi
+
+reset: down ## stop and wipe all runtime state (.run/)
+	rm -rf $(RUN_DIR)
+
+status:
+	@$(PY) scripts/stack.py status
+
+deps: system-packages $(VENV)/.installed $(SOLR_JAR)
+
+system-packages:
+	@scripts/bootstrap.sh system
+
+$(VENV)/.installed: requirements.txt setup.py pyproject.toml
+	@scripts/bootstrap.sh python
+	@touch $@
+
+$(SOLR_JAR): $(SOLR_SRC)
+	@scripts/bootstrap.sh solr
+	@touch $@

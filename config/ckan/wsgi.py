@@ -1,0 +1,10 @@
+"""WSGI entry point of the portal for gunicorn: `gunicorn wsgi:application` with CKAN_INI set."""
+import os
+from logging.config import fileConfig
+
+from ckan.cli import load_config
+from ckan.config.middleware import make_app
+
+ini = os.environ["CKAN_INI"]
+fileConfig(ini, defaults={"here": os.path.dirname(os.path.abspath(ini))})
+application = make_app(load_config(ini))

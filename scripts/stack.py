@@ -1,0 +1,587 @@
+#!/usr/bin/env python3
+"""The portal's local stack: PostgreSQL, Redis, Solr, the CKAN web server and its workers.
+
+Everything runs on 127.0.0.1 with its data, logs and pid files under one folder (``.run/``, or
+``$RUN_DIR``); ports come from ``config/stack.env``. Each command is idempotent: what already runs
+is left running, what exists is kept.
+
+    stack.py up        services, development config, database, sysadmin, web, workers, demo data
+    stack.py test-env  services, test config (.run/etc/test/test.ini), test database and Solr core
+    stack.py down      stop everything this project started
+    stack.py status    what runs where
+
+It is run by the Makefile with the project's virtualenv, after scripts/bootstrap.sh installed it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "config" / "ckan"))
+sys.path.insert(0, str(ROOT / "config" / "solr"))
+
+import build_configset  # noqa: E402
+import render  # noqa: E402
+
+PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
+SOLR_CORES = ("ckan", "ckan_test")
+
+
+def read_env_file(path: pathlib.Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+class StackError(SystemExit):
+    def __init__(self, message: str) -> None:
+        super().__init__(f"stack: {message}")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What differs between the development portal and the test run on the same services."""
+
+    name: str  # template name in config/ckan
+    ini_name: str
+    database: str
+    solr_core: str
+    redis_db: int
+    site_url: str
+
+
+class Stack:
+    def __init__(self) -> None:
+        settings = read_env_file(ROOT / "config" / "stack.env")
+        settings.update({k: v for k, v in os.environ.items() if k in settings})
+        self.settings = settings
+        self.run = pathlib.Path(os.environ.get("RUN_DIR", ROOT / ".run")).resolve()
+        self.venv_bin = pathlib.Path(sys.executable).parent
+        self.logs = self.run / "logs"
+        self.pids = self.run / "pids"
+        self.pg_port = int(settings["PG_PORT"])
+        self.redis_port = int(settings["REDIS_PORT"])
+        self.solr_port = int(settings["SOLR_PORT"])
+        self.ckan_port = int(settings["CKAN_PORT"])
+
+    # -- profiles, secrets, config -------------------------------------------------------------
+
+    def profile(self, name: str) -> Profile:
+        if name == "development":
+            return Profile(name, "ckan.ini", "ckan_default", "ckan", 0,
+                           f"http://127.0.0.1:{self.ckan_port}")
+        return Profile(name, "test.ini", "ckan_test", "ckan_test", 1, "http://test.ckan.net")
+
+    def ini_path(self, profile: Profile) -> pathlib.Path:
+        return self.run / "etc" / profile.name / profile.ini_name
+
+    def secrets(self) -> dict[str, str]:
+        """Secrets generated once per .run/ and kept there, readable by the owner only."""
+        path = self.run / "secrets.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        values = {
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "PG_PASSWORD": secrets.token_urlsafe(18),
+            "ADMIN_PASSWORD": secrets.token_urlsafe(12),
+        }
+        write_private(path, json.dumps(values, indent=2))
+        return values
+
+    def render_ini(self, profile: Profile) -> pathlib.Path:
+        sec = self.secrets()
+        values = {
+            "CKAN_SITE_ID": "yantai" if profile.name == "development" else "yantai_test",
+            "CKAN_SITE_URL": profile.site_url,
+            "SECRET_KEY": sec["SECRET_KEY"],
+            "SQLALCHEMY_URL": self.db_url(profile.database),
+            "SOLR_URL": f"http://127.0.0.1:{self.solr_port}/solr/{profile.solr_core}",
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/{profile.redis_db}",
+            "CKAN_STORAGE_PATH": str(self.run / "storage" / profile.name),
+        }
+        (self.run / "storage" / profile.name).mkdir(parents=True, exist_ok=True)
+        path = render.render(profile.name, self.ini_path(profile).parent, profile.ini_name, values)
+        step(f"CKAN config written to {path}")
+        return path
+
+    def db_url(self, database: str) -> str:
+        return (f"postgresql://ckan_default:{self.secrets()['PG_PASSWORD']}"
+                f"@127.0.0.1:{self.pg_port}/{database}")
+
+    # -- processes -----------------------------------------------------------------------------
+
+    def pidfile(self, name: str) -> pathlib.Path:
+        return self.pids / f"{name}.pid"
+
+    def running_pid(self, name: str) -> int | None:
+        try:
+            pid = int(self.pidfile(name).read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid
+
+    def spawn(self, name: str, argv: Sequence[str], cwd: pathlib.Path | None = None,
+              env: dict[str, str] | None = None) -> int:
+        """Start a daemon in its own session, output to logs/<name>.log, pid to pids/<name>.pid."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.pids.mkdir(parents=True, exist_ok=True)
+        log = open(self.logs / f"{name}.log", "ab")
+        proc = subprocess.Popen(
+            list(argv), cwd=cwd or ROOT, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True, env={**os.environ, **(env or {})},
+        )
+        self.pidfile(name).write_text(str(proc.pid))
+        return proc.pid
+
+    def stop(self, name: str, timeout: float = 20) -> None:
+        pid = self.running_pid(name)
+        if pid is None:
+            self.pidfile(name).unlink(missing_ok=True)
+            return
+        step(f"stopping {name} (pid {pid})")
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.running_pid(name) is not None:
+            reap(pid)
+            time.sleep(0.2)
+        if self.running_pid(name) is not None:
+            os.killpg(pid, signal.SIGKILL)
+        self.pidfile(name).unlink(missing_ok=True)
+
+    # -- PostgreSQL ----------------------------------------------------------------------------
+
+    @property
+    def pg_data(self) -> pathlib.Path:
+        return self.run / "postgresql" / "data"
+
+    @property
+    def pg_socket_dir(self) -> pathlib.Path:
+        return self.run / "postgresql" / "socket"
+
+    def as_postgres(self, argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess:
+        """Run a PostgreSQL tool as the `postgres` system user when we are root (initdb refuses root)."""
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        return subprocess.run(argv, check=True, **kwargs)
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        out = self.as_postgres(
+            [str(PG_BIN / "psql"), "-h", str(self.pg_socket_dir), "-p", str(self.pg_port),
+             "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
+            capture_output=True, text=True,
+        )
+        return out.stdout.strip()
+
+    def start_postgres(self) -> None:
+        base = self.run / "postgresql"
+        if not (self.pg_data / "PG_VERSION").exists():
+            step(f"initialising PostgreSQL 15 cluster in {self.pg_data}")
+            self.pg_data.mkdir(parents=True, exist_ok=True)
+            self.pg_socket_dir.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                pg = pwd.getpwnam("postgres")
+                for path in (base, self.pg_data, self.pg_socket_dir):
+                    os.chown(path, pg.pw_uid, pg.pw_gid)
+                check_traversable(base, "postgres")
+            self.pg_data.chmod(0o700)
+            self.as_postgres(
+                [str(PG_BIN / "initdb"), "-D", str(self.pg_data), "-U", "postgres", "-E", "UTF8",
+                 "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256"],
+                stdout=subprocess.DEVNULL,
+            )
+        if port_open(self.pg_port) and self.pg_running():
+            step(f"PostgreSQL already running on 127.0.0.1:{self.pg_port}")
+            return
+        ensure_port_free(self.pg_port, "PostgreSQL")
+        step(f"starting PostgreSQL on 127.0.0.1:{self.pg_port}")
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = base / "postgresql.log"
+        self.as_postgres(
+            [str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "-l", str(log), "-w", "-t", "60",
+             "-o", f"-p {self.pg_port} -k {self.pg_socket_dir} -c listen_addresses=127.0.0.1",
+             "start"],
+            stdout=subprocess.DEVNULL,
+        )
+        link_log(self.logs / "postgresql.log", log)
+
+    def pg_running(self) -> bool:
+        argv = [str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "status"]
+        if os.geteuid() == 0:
+            argv = ["runuser", "-u", "postgres", "--", *argv]
+        return subprocess.run(argv, capture_output=True).returncode == 0
+
+    def stop_postgres(self) -> None:
+        if (self.pg_data / "postmaster.pid").exists():
+            step("stopping PostgreSQL")
+            self.as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w",
+                              "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ensure_database(self, database: str) -> None:
+        password = self.secrets()["PG_PASSWORD"].replace("'", "''")
+        if not self.psql("SELECT 1 FROM pg_roles WHERE rolname = 'ckan_default'"):
+            self.psql(f"CREATE ROLE ckan_default LOGIN PASSWORD '{password}'")
+        if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"):
+            step(f"creating database {database}")
+            self.psql(f"CREATE DATABASE {database} OWNER ckan_default ENCODING 'UTF8' "
+                      "TEMPLATE template0")
+
+    # -- Redis ---------------------------------------------------------------------------------
+
+    def start_redis(self) -> None:
+        if self.running_pid("redis") and port_open(self.redis_port):
+            step(f"Redis already running on 127.0.0.1:{self.redis_port}")
+            return
+        ensure_port_free(self.redis_port, "Redis")
+        data = self.run / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        conf = data / "redis.conf"
+        conf.write_text(
+            f"bind 127.0.0.1\nprotected-mode yes\nport {self.redis_port}\ndir {data}\n"
+            "save 60 1000\nappendonly no\ndaemonize no\n"
+        )
+        step(f"starting Redis on 127.0.0.1:{self.redis_port}")
+        self.spawn("redis", [shutil.which("redis-server") or "/usr/bin/redis-server", str(conf)])
+        wait_for(lambda: redis_ping(self.redis_port), "Redis", 30, self.logs / "redis.log")
+
+    # -- Solr ----------------------------------------------------------------------------------
+
+    @property
+    def solr_home(self) -> pathlib.Path:
+        return self.run / "solr" / "home"
+
+    def prepare_solr_home(self) -> bool:
+        """Build the configset into the Solr home; True when it differs from what was there."""
+        home = self.solr_home
+        configset = home / "configsets" / "yantai"
+        before = tree_digest(configset / "conf")
+        build_configset.main([str(configset)])
+        shutil.copy2(ROOT / "config" / "solr" / "solr.xml", home / "solr.xml")
+        for core in SOLR_CORES:
+            (home / core).mkdir(parents=True, exist_ok=True)
+            (home / core / "core.properties").write_text(f"name={core}\nconfigSet=yantai\n")
+        return before != tree_digest(configset / "conf")
+
+    def start_solr(self) -> None:
+        changed = self.prepare_solr_home()
+        if self.running_pid("solr") and port_open(self.solr_port):
+            if changed:
+                step("Solr configset changed: reloading cores")
+                for core in SOLR_CORES:
+                    http_get(f"{self.solr_url()}/admin/cores?action=RELOAD&core={core}")
+            step(f"Solr already running on 127.0.0.1:{self.solr_port}")
+            return
+        ensure_port_free(self.solr_port, "Solr")
+        server = ROOT / "config" / "solr" / "server" / "target"
+        step(f"starting Solr 9 on 127.0.0.1:{self.solr_port}")
+        heap = self.settings["SOLR_HEAP"]
+        self.spawn("solr", [
+            "java", f"-Xms{heap}", f"-Xmx{heap}", "-Djava.awt.headless=true",
+            f"-Dsolr.log.dir={self.logs}",
+            f"-Dlog4j2.configurationFile={ROOT / 'config' / 'solr' / 'log4j2.xml'}",
+            f"-Dsolr.solr.home={self.solr_home}",
+            "-cp", f"{server / 'yantai-solr.jar'}:{server / 'lib'}/*",
+            "cn.gov.yantai.solr.Server", str(self.solr_home), str(self.solr_port),
+        ], cwd=self.solr_home, env={"SOLR_LOG_DIR": str(self.logs)})
+        wait_for(self.solr_ready, "Solr", 120, self.logs / "solr.log")
+
+    def solr_url(self) -> str:
+        return f"http://127.0.0.1:{self.solr_port}/solr"
+
+    def solr_ready(self) -> bool:
+        if self.running_pid("solr") is None:
+            raise StackError(f"Solr exited while starting; see {self.logs / 'solr.log'}")
+        try:
+            status = json.loads(http_get(f"{self.solr_url()}/admin/cores?action=STATUS&wt=json"))
+        except (OSError, ValueError):
+            return False
+        if status.get("initFailures"):
+            raise StackError(f"Solr cores failed to load: {status['initFailures']}")
+        return all(core in status.get("status", {}) for core in SOLR_CORES)
+
+    # -- CKAN ----------------------------------------------------------------------------------
+
+    def ckan(self, ini: pathlib.Path, *args: str, capture: bool = False) -> str:
+        result = subprocess.run(
+            [str(self.venv_bin / "ckan"), "-c", str(ini), *args], check=False, text=True,
+            capture_output=True,
+        )
+        if result.returncode != 0:
+            raise StackError(f"`ckan {' '.join(args)}` failed:\n{result.stdout}{result.stderr}")
+        if not capture and result.stdout.strip():
+            print(indent(result.stdout))
+        return result.stdout
+
+    def migrate(self, ini: pathlib.Path) -> None:
+        step("running database migrations (CKAN core and plugins)")
+        self.ckan(ini, "db", "upgrade")
+
+    def ensure_admin(self, ini: pathlib.Path) -> dict[str, str]:
+        """Create the sysadmin `admin` once; its password comes from the generated secrets."""
+        path = self.run / "admin.json"
+        password = self.secrets()["ADMIN_PASSWORD"]
+        users = self.ckan(ini, "user", "list", capture=True)
+        if not any(line.split()[:1] == ["name=admin"] for line in users.splitlines()):
+            step("creating sysadmin `admin`")
+            self.ckan(ini, "user", "add", "admin", "email=admin@data.yantai.gov.cn",
+                      f"password={password}", "fullname=平台管理员", capture=True)
+        self.ckan(ini, "sysadmin", "add", "admin", capture=True)
+        admin = json.loads(path.read_text()) if path.exists() else {}
+        admin.update({"name": "admin", "password": password})
+        write_private(path, json.dumps(admin, indent=2, ensure_ascii=False))
+        return admin
+
+    def ensure_token(self, ini: pathlib.Path) -> str:
+        """Keep a working API token for `admin` in admin.json, creating one when it is missing."""
+        path = self.run / "admin.json"
+        admin = json.loads(path.read_text())
+        token = admin.get("api_token")
+        if token and self.token_works(token):
+            return token
+        step("creating an API token for `admin`")
+        out = self.ckan(ini, "user", "token", "add", "admin", "make-up", capture=True)
+        token = [line.strip() for line in out.splitlines() if line.strip()][-1]
+        admin["api_token"] = token
+        write_private(path, json.dumps(admin, indent=2, ensure_ascii=False))
+        return token
+
+    def token_works(self, token: str) -> bool:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.ckan_port}/api/3/action/api_token_list?user_id=admin",
+            headers={"Authorization": token},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return json.load(resp).get("success") is True
+        except urllib.error.HTTPError:
+            return False
+
+    def start_web(self, ini: pathlib.Path) -> None:
+        if self.running_pid("ckan-web") and port_open(self.ckan_port):
+            step(f"reloading CKAN web server on http://127.0.0.1:{self.ckan_port}")
+            os.kill(self.running_pid("ckan-web") or 0, signal.SIGHUP)
+        else:
+            ensure_port_free(self.ckan_port, "CKAN")
+            step(f"starting CKAN web server (gunicorn) on http://127.0.0.1:{self.ckan_port}")
+            self.spawn("ckan-web", [
+                str(self.venv_bin / "gunicorn"), "--bind", f"127.0.0.1:{self.ckan_port}",
+                "--workers", self.settings["CKAN_WEB_WORKERS"], "--timeout", "120",
+                "--access-logfile", "-", "wsgi:application",
+            ], cwd=ROOT / "config" / "ckan", env={"CKAN_INI": str(ini)})
+        wait_for(lambda: self.web_ready(), "CKAN", 120, self.logs / "ckan-web.log")
+
+    def web_ready(self) -> bool:
+        if self.running_pid("ckan-web") is None:
+            raise StackError(f"CKAN exited while starting; see {self.logs / 'ckan-web.log'}")
+        try:
+            status = json.loads(http_get(
+                f"http://127.0.0.1:{self.ckan_port}/api/3/action/status_show"))
+        except (OSError, ValueError):
+            return False
+        return status.get("success") is True
+
+    WORKERS = {
+        "ckan-worker": ("jobs", "worker"),
+        "harvest-gather": ("harvester", "gather-consumer"),
+        "harvest-fetch": ("harvester", "fetch-consumer"),
+    }
+
+    def start_workers(self, ini: pathlib.Path, restart: bool) -> None:
+        for name, args in self.WORKERS.items():
+            if self.running_pid(name):
+                if not restart:
+                    continue
+                self.stop(name)
+            step(f"starting {name} (ckan {' '.join(args)})")
+            self.spawn(name, [str(self.venv_bin / "ckan"), "-c", str(ini), *args])
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def services(self) -> None:
+        self.run.mkdir(parents=True, exist_ok=True)
+        self.start_postgres()
+        self.start_redis()
+        self.start_solr()
+
+    def up(self, demo: bool = True) -> None:
+        started = time.monotonic()
+        self.services()
+        profile = self.profile("development")
+        self.ensure_database(profile.database)
+        ini = self.render_ini(profile)
+        self.migrate(ini)
+        self.ensure_admin(ini)
+        # Workers load the code at start: restart them so a re-run picks up changes.
+        self.start_workers(ini, restart=True)
+        self.start_web(ini)
+        token = self.ensure_token(ini)
+        if demo:
+            step("loading the demo catalogue through the Action API")
+            subprocess.run(
+                [str(self.venv_bin / "python"), "-m", "ckanext.yantai.demo", "--url",
+                 f"http://127.0.0.1:{self.ckan_port}", "--token-file", str(self.run / "admin.json")],
+                check=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        url = f"http://127.0.0.1:{self.ckan_port}"
+        print(f"""
+The portal is up ({time.monotonic() - started:.0f} s): {url}
+  Log in as `admin`; the password and an API token are in {self.run / 'admin.json'}.
+  API:   {url}/api/3/action/package_search?q=公交
+  Solr:  {self.solr_url()}/ckan   PostgreSQL: 127.0.0.1:{self.pg_port}   Redis: 127.0.0.1:{self.redis_port}
+  Logs:  {self.logs}/        Stop: make down""", flush=True)
+
+    def test_env(self) -> None:
+        self.services()
+        profile = self.profile("test")
+        self.ensure_database(profile.database)
+        ini = self.render_ini(profile)
+        self.migrate(ini)
+
+    def down(self) -> None:
+        for name in ("ckan-web", *self.WORKERS, "solr", "redis"):
+            self.stop(name)
+        self.stop_postgres()
+
+    def status(self) -> None:
+        for name, port in (("postgresql", self.pg_port), ("redis", self.redis_port),
+                           ("solr", self.solr_port), ("ckan-web", self.ckan_port)):
+            state = "listening" if port_open(port) else "down"
+            print(f"{name:15} 127.0.0.1:{port:<6} {state}")
+        for name in self.WORKERS:
+            pid = self.running_pid(name)
+            print(f"{name:15} {'pid ' + str(pid) if pid else 'down'}")
+
+
+# -- small helpers -------------------------------------------------------------------------------
+
+def write_private(path: pathlib.Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def check_traversable(path: pathlib.Path, user: str) -> None:
+    if subprocess.run(["runuser", "-u", user, "--", "test", "-w", str(path)]).returncode != 0:
+        raise StackError(f"user {user!r} cannot reach {path}; the checkout's parent folders must be "
+                         "searchable by others (chmod o+x)")
+
+
+def link_log(link: pathlib.Path, target: pathlib.Path) -> None:
+    if not link.is_symlink():
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def ensure_port_free(port: int, what: str) -> None:
+    if port_open(port):
+        raise StackError(f"port 127.0.0.1:{port} for {what} is taken by another program; "
+                         "change it in config/stack.env")
+
+
+def http_get(url: str, timeout: float = 10) -> str:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.read().decode("utf-8")
+
+
+def redis_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def wait_for(ready: Callable[[], bool], what: str, timeout: float, log: pathlib.Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.5)
+    raise StackError(f"{what} did not become ready in {timeout:.0f} s; see {log}")
+
+
+def reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def tree_digest(path: pathlib.Path) -> dict[str, bytes]:
+    if not path.exists():
+        return {}
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.rstrip().splitlines())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the portal with demo data")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo catalogue")
+    sub.add_parser("services", help="start PostgreSQL, Redis and Solr only")
+    sub.add_parser("test-env", help="prepare the services, config and database for the tests")
+    sub.add_parser("down", help="stop everything")
+    sub.add_parser("status", help="show what runs")
+    args = parser.parse_args(argv)
+    stack = Stack()
+    if args.command == "up":
+        stack.up(demo=not args.no_demo)
+    elif args.command == "services":
+        stack.services()
+    elif args.command == "test-env":
+        stack.test_env()
+    elif args.command == "down":
+        stack.down()
+    else:
+        stack.status()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Install the portal's CKAN extension, ckanext-yantai (package ckanext.yantai, plugin `yantai`)."""
+from setuptools import find_namespace_packages, setup
+
+setup(
+    name="ckanext-yantai",
+    version="0.1.0",
+    description="烟台市公共数据开放网: CKAN extension of the Yantai open-data portal",
+    python_requires=">=3.10",
+    package_dir={"": "ckanext-yantai"},
+    packages=find_namespace_packages(where="ckanext-yantai", include=["ckanext.yantai", "ckanext.yantai.*"]),
+    include_package_data=True,
+    package_data={"ckanext.yantai": ["*.yaml", "demo/*.yaml", "templates/**/*", "i18n/**/*"]},
+    entry_points={
+        "ckan.plugins": ["yantai = ckanext.yantai.plugin:YantaiPlugin"],
+        "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
+    },
+)
