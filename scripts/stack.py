@@ -445,6 +445,8 @@ class Stack:
         # Workers load the code at start: restart them so a re-run picks up changes.
         self.start_workers(ini, restart=True)
         self.start_web(ini)
+        step("checking that the background worker runs jobs")
+        self.ckan(ini, "yantai", "check-worker", "--timeout", "120")
         token = self.ensure_token(ini)
         if demo:
             step("loading the demo catalogue through the Action API")

@@ -5,6 +5,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 
+@tk.blanket.cli
 class YantaiPlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
 

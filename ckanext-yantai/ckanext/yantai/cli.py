@@ -1,0 +1,38 @@
+"""`ckan yantai …` commands for operators."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import click
+import ckan.plugins.toolkit as tk
+from ckan.lib.redis import connect_to_redis
+
+from ckanext.yantai import jobs
+
+__all__ = ["yantai"]
+
+
+@click.group(short_help="烟台市公共数据开放网 operations")
+def yantai() -> None:
+    """Operations of the Yantai open-data portal."""
+
+
+@yantai.command("check-worker")
+@click.option("--queue", default="default", show_default=True, help="queue the worker listens to")
+@click.option("--timeout", default=60.0, show_default=True, help="seconds to wait")
+def check_worker(queue: str, timeout: float) -> None:
+    """Enqueue a heartbeat job and wait until a background worker has run it."""
+    token = uuid.uuid4().hex
+    job = tk.enqueue_job(jobs.yantai_heartbeat, [token], queue=queue, title="worker heartbeat")
+    redis = connect_to_redis()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = redis.get(jobs.heartbeat_key(token))
+        if done:
+            redis.delete(jobs.heartbeat_key(token))
+            click.echo(f"worker ran job {job.id} at {done.decode()}")
+            return
+        time.sleep(0.2)
+    job.delete()
+    raise click.ClickException(f"no worker ran a job from queue {queue!r} within {timeout:.0f} s")

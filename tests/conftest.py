@@ -1,0 +1,59 @@
+"""Shared fixtures: every test runs with the portal's plugins, against the real test services."""
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+from typing import Iterator
+
+import ckan.plugins.toolkit as tk
+import pytest
+
+from tests.stack.helpers import free_port, get_json, wait_until
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# Plugins with database tables of their own: CKAN's reset_db only recreates the core tables.
+PLUGINS_WITH_MIGRATIONS = ("activity", "harvest")
+
+
+@pytest.fixture
+def clean_db(reset_db, migrate_db_for):
+    reset_db()
+    for plugin in PLUGINS_WITH_MIGRATIONS:
+        migrate_db_for(plugin)
+
+
+@pytest.fixture(autouse=True)
+def _portal_plugins(with_plugins):
+    """Load ckan.plugins of the test ini for every test, as the portal runs them."""
+
+
+@pytest.fixture(scope="module")
+def live_portal(reset_db, migrate_db_for, reset_index) -> Iterator[str]:
+    """The portal served by gunicorn over HTTP on a free loopback port, on a clean test database.
+
+    For tests that must go through the real Action API (as API users and the demo loader do).
+    """
+    reset_db()
+    for plugin in PLUGINS_WITH_MIGRATIONS:
+        migrate_db_for(plugin)
+    reset_index()
+    port = free_port()
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    log = open(pathlib.Path(tk.config["__file__"]).parent / "live-portal.log", "ab")
+    server = subprocess.Popen(
+        [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "300",
+         "wsgi:application"],
+        cwd=ROOT / "config" / "ckan", env={**os.environ, "CKAN_INI": tk.config["__file__"]},
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: get_json(f"{url}/api/3/action/status_show")["success"], 120,
+                   "test portal")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+        log.close()

@@ -1,0 +1,74 @@
+"""`make up` on a fresh runtime folder serves the portal with its demo; a second run keeps it.
+
+Runs the real command in an isolated RUN_DIR with its own free ports, so it never touches the
+developer's portal or the test services, and stops everything with `make down` at the end.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import stat
+import subprocess
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.stack.helpers import accepts_connections, free_port, get_json
+
+
+@pytest.fixture(scope="module")
+def stack_env():
+    run_dir = ROOT / ".run" / "test-make-up"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    ports = {name: str(free_port()) for name in ("PG_PORT", "REDIS_PORT", "SOLR_PORT", "CKAN_PORT")}
+    env = {**os.environ, **ports, "RUN_DIR": str(run_dir)}
+    for inherited in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
+        env.pop(inherited, None)
+    yield env
+    subprocess.run(["make", "down"], cwd=ROOT, env=env, capture_output=True, timeout=300)
+    for name, port in ports.items():
+        assert not accepts_connections("127.0.0.1", int(port)), f"{name} still open after make down"
+    shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def make_up(env) -> str:
+    result = subprocess.run(["make", "up"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=900)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+def test_make_up_twice(stack_env):
+    url = f"http://127.0.0.1:{stack_env['CKAN_PORT']}"
+
+    first = make_up(stack_env)
+    assert f"The portal is up" in first and url in first
+
+    status = get_json(f"{url}/api/3/action/status_show")["result"]
+    assert {"yantai", "scheming_datasets", "dcat", "harvest"} <= set(status["extensions"])
+    assert status["locale_default"] == "zh_Hans_CN"
+    found = get_json(f"{url}/api/3/action/package_search?q=" + urllib.parse.quote("公交"))
+    assert "烟台市公交线路站点信息" in [d["title"] for d in found["result"]["results"]]
+    with urllib.request.urlopen(url + "/") as resp:
+        assert '<html lang="zh-Hans-CN"' in resp.read().decode("utf-8")
+
+    admin_file = pathlib.Path(stack_env["RUN_DIR"]) / "admin.json"
+    assert stat.S_IMODE(admin_file.stat().st_mode) == 0o600
+    admin = json.loads(admin_file.read_text())
+    assert set(admin) == {"name", "password", "api_token"}
+    request = urllib.request.Request(f"{url}/api/3/action/api_token_list?user_id=admin",
+                                     headers={"Authorization": admin["api_token"]})
+    with urllib.request.urlopen(request) as resp:
+        assert json.load(resp)["success"] is True
+    datasets = get_json(f"{url}/api/3/action/package_search?rows=0")["result"]["count"]
+
+    second = make_up(stack_env)
+    summary = [line for line in second.splitlines() if "demo catalogue:" in line]
+    assert len(summary) == 1 and "created" not in summary[0] and "updated" not in summary[0], \
+        summary
+    assert get_json(f"{url}/api/3/action/package_search?rows=0")["result"]["count"] == datasets
+    assert json.loads(admin_file.read_text())["api_token"] == admin["api_token"]
