@@ -7,6 +7,7 @@ import subprocess
 import sys
 from typing import Iterator
 
+import ckan.plugins
 import ckan.plugins.toolkit as tk
 import pytest
 
@@ -35,6 +36,7 @@ def live_portal(reset_db, migrate_db_for, reset_index) -> Iterator[str]:
 
     For tests that must go through the real Action API (as API users and the demo loader do).
     """
+    ckan.plugins.load_all()  # module scope runs before the per-test plugin fixture
     reset_db()
     for plugin in PLUGINS_WITH_MIGRATIONS:
         migrate_db_for(plugin)
