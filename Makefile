@@ -1,19 +1,18 @@
 # The portal's two commands: `make up` (serve it with demo data) and `make test` (the whole suite
 # against real services). Ports live in config/stack.env; runtime state in .run/ (RUN_DIR).
 SHELL := /bin/bash
-include config/stack.env
-export
 
 VENV := .venv
 PY := $(VENV)/bin/python
 RUN_DIR ?= $(CURDIR)/.run
+export RUN_DIR
 TEST_INI := $(RUN_DIR)/etc/test/test.ini
 SOLR_JAR := config/solr/server/target/yantai-solr.jar
 SOLR_SRC := config/solr/server/pom.xml $(shell find config/solr/server/src -type f)
 
 .PHONY: up down reset test status deps system-packages
 
-up: deps ## set up everything and serve the portal with demo data on http://127.0.0.1:$(CKAN_PORT)
+up: deps ## set up everything and serve the portal with demo data (http://127.0.0.1:5000)
 	$(PY) scripts/stack.py up
 
 test: deps ## run the whole test suite against real PostgreSQL, Redis and Solr (own database and core)
@@ -34,7 +33,7 @@ deps: system-packages $(VENV)/.installed $(SOLR_JAR)
 system-packages:
 	@scripts/bootstrap.sh system
 
-$(VENV)/.installed: requirements.txt setup.py pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt setup.py pyproject.toml
 	@scripts/bootstrap.sh python
 	@touch $@
 

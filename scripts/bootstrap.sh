@@ -41,8 +41,8 @@ python_env() {
     step "creating the virtualenv .venv"
     python3 -m venv .venv
   fi
-  step "installing Python packages (requirements.txt) and ckanext-yantai"
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  step "installing Python packages (requirements-dev.txt) and ckanext-yantai"
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
   .venv/bin/pip check -q >/dev/null || .venv/bin/pip check
 }

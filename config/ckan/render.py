@@ -28,7 +28,8 @@ def render_text(template: str, values: Mapping[str, str], source: str) -> str:
     )
     if missing:
         raise SystemExit(f"render: {source} needs {', '.join(missing)}, which are not set")
-    return tpl.substitute(values)
+    # CKAN reads the ini with configparser interpolation: a literal % in a value must be %%.
+    return tpl.substitute({k: str(v).replace("%", "%%") for k, v in values.items()})
 
 
 def render(profile: str, out_dir: pathlib.Path, out_name: str | None = None,

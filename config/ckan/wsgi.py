@@ -6,5 +6,7 @@ from ckan.cli import load_config
 from ckan.config.middleware import make_app
 
 ini = os.environ["CKAN_INI"]
-fileConfig(ini, defaults={"here": os.path.dirname(os.path.abspath(ini))})
+# Keep loggers configured before this point (gunicorn's access and error logs) alive.
+fileConfig(ini, defaults={"here": os.path.dirname(os.path.abspath(ini))},
+           disable_existing_loggers=False)
 application = make_app(load_config(ini))
