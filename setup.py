@@ -9,7 +9,8 @@ setup(
     package_dir={"": "ckanext-yantai"},
     packages=find_namespace_packages(where="ckanext-yantai", include=["ckanext.yantai", "ckanext.yantai.*"]),
     include_package_data=True,
-    package_data={"ckanext.yantai": ["*.yaml", "demo/*.yaml", "templates/**/*", "i18n/**/*"]},
+    package_data={"ckanext.yantai": ["demo/*.yaml", "schemas/*.yaml", "templates/**/*", "public/**/*",
+                                     "i18n/*/LC_MESSAGES/*"]},
     entry_points={
         "ckan.plugins": ["yantai = ckanext.yantai.plugin:YantaiPlugin"],
         "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],

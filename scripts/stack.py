@@ -448,6 +448,8 @@ class Stack:
         step("checking that the background worker runs jobs")
         self.ckan(ini, "yantai", "check-worker", "--timeout", "120")
         token = self.ensure_token(ini)
+        step("creating the policy-domain groups")
+        self.ckan(ini, "yantai", "init-domains")
         if demo:
             step("loading the demo catalogue through the Action API")
             subprocess.run(

@@ -11,6 +11,7 @@ import ckan.plugins
 import ckan.plugins.toolkit as tk
 import pytest
 
+from ckanext.yantai import domains
 from tests.stack.helpers import free_port, get_json, wait_until
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -41,6 +42,8 @@ def live_portal(reset_db, migrate_db_for, reset_index) -> Iterator[str]:
     for plugin in PLUGINS_WITH_MIGRATIONS:
         migrate_db_for(plugin)
     reset_index()
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    domains.ensure_groups(site_user)
     port = free_port()
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     log = open(pathlib.Path(tk.config["__file__"]).parent / "live-portal.log", "ab")

@@ -2,7 +2,8 @@
 """Build the portal's Solr configset: CKAN's own schema.xml with Chinese-aware text types.
 
 The schema is taken from the installed ``ckan`` package, so it always follows the pinned CKAN; its
-``text`` and ``text_general`` field types are replaced by those in ``configset/conf/chinese-fieldtypes.xml``.
+``text`` and ``text_general`` field types are replaced by those in ``configset/conf/chinese-fieldtypes.xml``
+and the portal's catalogue fields of ``configset/conf/yantai-fields.xml`` are added to its fields.
 The other files of ``configset/conf/`` are copied as they are. Used by the local stack
 (scripts/stack.py) and by the production Solr image (docker/solr/Dockerfile).
 
@@ -20,6 +21,7 @@ import sys
 HERE = pathlib.Path(__file__).resolve().parent
 CONF = HERE / "configset" / "conf"
 REPLACED_TYPES = ("text", "text_general")
+FRAGMENTS = ("chinese-fieldtypes.xml", "yantai-fields.xml")
 
 
 def ckan_schema_path() -> pathlib.Path:
@@ -36,8 +38,9 @@ def field_type_pattern(name: str) -> re.Pattern[str]:
     )
 
 
-def build_schema(ckan_schema: str, replacements: str) -> str:
-    """Return CKAN's schema with each of REPLACED_TYPES swapped for its definition in replacements."""
+def build_schema(ckan_schema: str, replacements: str, fields: str = "") -> str:
+    """Return CKAN's schema with each of REPLACED_TYPES swapped for its definition in replacements
+    and the field definitions of ``fields`` added at the end of its <fields>."""
     schema = ckan_schema
     for name in REPLACED_TYPES:
         ours = field_type_pattern(name).findall(replacements)
@@ -48,6 +51,11 @@ def build_schema(ckan_schema: str, replacements: str) -> str:
                 f"found {len(theirs)} in CKAN's and {len(ours)} in ours"
             )
         schema = schema.replace(theirs[0], ours[0])
+    if fields:
+        if schema.count("</fields>") != 1:
+            raise SystemExit("build_configset: CKAN's schema has no single </fields> to extend")
+        body = re.sub(r"<!--.*?-->", "", fields, flags=re.DOTALL).strip()
+        schema = schema.replace("</fields>", f"    <!-- yantai-fields.xml -->\n    {body}\n</fields>")
     return schema
 
 
@@ -63,11 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out_conf)
     out_conf.mkdir(parents=True)
     for item in CONF.iterdir():
-        if item.name != "chinese-fieldtypes.xml":
+        if item.name not in FRAGMENTS:
             shutil.copy2(item, out_conf / item.name)
     schema = build_schema(
         source.read_text(encoding="utf-8"),
         (CONF / "chinese-fieldtypes.xml").read_text(encoding="utf-8"),
+        (CONF / "yantai-fields.xml").read_text(encoding="utf-8"),
     )
     (out_conf / "schema.xml").write_text(schema, encoding="utf-8")
     print(f"configset written to {args.out} (schema from {source})")

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from ckan.tests import factories
+
+from tests import factories
 from ckan.tests.helpers import call_action
 
 
@@ -14,7 +15,7 @@ def names(**params) -> set[str]:
 def datasets(clean_db, clean_index):
     org = factories.Organization()
     make = lambda name, title, notes="": factories.Dataset(  # noqa: E731
-        name=name, title=title, notes=notes, owner_org=org["id"])
+        name=name, title=title, notes=notes or title, owner_org=org["id"])
     make("yt-transit", "烟台市公交线路站点信息", "全市公交线路及站点的名称和位置。")
     make("yt-road", "烟台市公路养护里程统计")
     make("yt-gdp", "ＧＤＰ季度统计２０２４", "Quarterly GDP of Yantai")

@@ -36,3 +36,14 @@ def check_worker(queue: str, timeout: float) -> None:
         time.sleep(0.2)
     job.delete()
     raise click.ClickException(f"no worker ran a job from queue {queue!r} within {timeout:.0f} s")
+
+
+@yantai.command("init-domains")
+def init_domains() -> None:
+    """Create or update the policy-domain groups (idempotent)."""
+    from ckanext.yantai import domains
+
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    outcome = domains.ensure_groups(site_user)
+    for name, what in outcome.items():
+        click.echo(f"{what:9} group {name}")

@@ -34,8 +34,7 @@ def client(live_portal):
 
 
 def entity_count(catalogue) -> int:
-    return (len(catalogue["organizations"]) + len(catalogue["groups"])
-            + len(catalogue["datasets"])
+    return (len(catalogue["organizations"]) + len(catalogue["datasets"])
             + sum(len(d["resources"]) for d in catalogue["datasets"]))
 
 

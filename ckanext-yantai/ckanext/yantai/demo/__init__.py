@@ -11,7 +11,7 @@ import collections
 import hashlib
 import io
 import pathlib
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import yaml
 from ckanapi import NotFound, RemoteCKAN
@@ -27,57 +27,41 @@ def read_catalogue(path: pathlib.Path = CATALOGUE) -> dict[str, Any]:
         return yaml.safe_load(fh)
 
 
-def _extras(item: Mapping[str, Any], keys: Iterable[str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": str(item[k])} for k in keys if item.get(k) not in (None, "")]
-
-
-def _extras_dict(entity: Mapping[str, Any]) -> dict[str, str]:
-    return {e["key"]: e["value"] for e in entity.get("extras") or []}
-
-
-ORG_EXTRAS = ("dept_code", "dept_type", "region", "address", "phone")
+ORG_FIELDS = ("name", "title", "description", "dept_code", "dept_type", "region", "address",
+              "phone")
+DATASET_SKIP = ("resources", "tags")
+RESOURCE_FIELDS = ("name", "description", "record_type")
 
 
 def organization_dict(org: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "name": org["name"],
-        "title": org["title"],
-        "description": org.get("description", ""),
-        "extras": _extras(org, ORG_EXTRAS),
-    }
-
-
-def group_dict(group: Mapping[str, Any]) -> dict[str, Any]:
-    return {"name": group["name"], "title": group["title"],
-            "description": group.get("description", "")}
+    return {k: org[k] for k in ORG_FIELDS if k in org}
 
 
 def dataset_dict(ds: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "name": ds["name"],
-        "title": ds["title"],
-        "notes": ds.get("notes", ""),
-        "owner_org": ds["owner_org"],
-        "license_id": ds.get("license_id", "cc-by"),
-        "tags": [{"name": t} for t in ds.get("tags", [])],
-        "groups": [{"name": g} for g in ds.get("groups", [])],
-    }
+    wanted = {k: v for k, v in ds.items() if k not in DATASET_SKIP}
+    wanted.setdefault("license_id", "cc-by")
+    wanted["tags"] = [{"name": t} for t in ds.get("tags", [])]
+    return wanted
 
 
-def _same_group_like(existing: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
-    if any(existing.get(k, "") != wanted[k] for k in ("title", "description")):
-        return False
-    return "extras" not in wanted or _extras_dict(existing) == _extras_dict(wanted)
+def matches(existing: Any, wanted: Any) -> bool:
+    """Whether what the portal returns already says what the catalogue wants (keys the portal
+    adds, like an item's empty length, do not count)."""
+    if isinstance(wanted, Mapping):
+        return isinstance(existing, Mapping) and all(
+            matches(existing.get(k), v) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(existing, list) and len(existing) == len(wanted) and all(
+            matches(e, w) for e, w in zip(existing, wanted))
+    return ("" if existing is None else str(existing)) == ("" if wanted is None else str(wanted))
 
 
 def _same_dataset(existing: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    plain = {k: v for k, v in wanted.items() if k not in ("tags", "owner_org")}
     return (
-        existing.get("title") == wanted["title"]
-        and (existing.get("notes") or "") == wanted["notes"]
+        matches(existing, plain)
         and (existing.get("organization") or {}).get("name") == wanted["owner_org"]
-        and existing.get("license_id") == wanted["license_id"]
         and sorted(t["name"] for t in existing.get("tags", [])) == sorted(t["name"] for t in wanted["tags"])
-        and sorted(g["name"] for g in existing.get("groups", [])) == sorted(g["name"] for g in wanted["groups"])
     )
 
 
@@ -95,6 +79,7 @@ class Loader:
             self.log(f"    {what:9} {kind} {name}")
 
     def upsert_group_like(self, kind: str, wanted: dict[str, Any]) -> None:
+        # kind is "organization" (or "group"): the actions are named after it.
         show, create, patch = (getattr(self.api, f"{kind}_{verb}") for verb in ("show", "create", "patch"))
         try:
             existing = show(id=wanted["name"])
@@ -102,7 +87,7 @@ class Loader:
             create(**wanted)
             self._note(kind, wanted["name"], "created")
             return
-        if existing.get("state") != "active" or not _same_group_like(existing, wanted):
+        if existing.get("state") != "active" or not matches(existing, wanted):
             patch(id=existing["id"], state="active", **wanted)
             self._note(kind, wanted["name"], "updated")
         else:
@@ -128,15 +113,15 @@ class Loader:
         for index, res in enumerate(resources, start=1):
             data, ext = files.render(res["format"], res["columns"], res["rows"])
             digest = "sha256:" + hashlib.sha256(data).hexdigest()
-            fields = {"name": res["name"], "description": res.get("description", ""),
-                      "format": res["format"].upper(), "hash": digest}
+            fields = {k: res[k] for k in RESOURCE_FIELDS if k in res}
+            fields.update(format=res["format"].upper(), hash=digest)
             upload = (f"{package['name']}-{index}.{ext}", io.BytesIO(data))
             old = current.pop(res["name"], None)
             label = f"{package['name']} / {res['name']}"
             if old is None:
                 self.api.resource_create(package_id=package["id"], upload=upload, **fields)
                 self._note("resource", label, "created")
-            elif any((old.get(k) or "") != v for k, v in fields.items()):
+            elif not matches(old, fields):
                 self.api.resource_patch(id=old["id"], upload=upload, **fields)
                 self._note("resource", label, "updated")
             else:
@@ -146,10 +131,10 @@ class Loader:
             self._note("resource", f"{package['name']} / {stale['name']}", "deleted")
 
     def load(self, catalogue: Mapping[str, Any]) -> Counts:
+        """Departments, then datasets with their files. The policy-domain groups are the portal's
+        own (``ckan yantai init-domains``); datasets join them through their ``domain``."""
         for org in catalogue["organizations"]:
             self.upsert_group_like("organization", organization_dict(org))
-        for group in catalogue["groups"]:
-            self.upsert_group_like("group", group_dict(group))
         for ds in catalogue["datasets"]:
             self.upsert_dataset(ds)
         return self.counts

@@ -1,0 +1,122 @@
+"""Pure rules for the catalogue's codes and names: no CKAN imports, one finding per bad value.
+
+Each check returns None when the value is good, or an error code that the validators turn into a
+message (``messages.py``). Values are normalised first the way people type them: full-width
+characters, spaces, hyphens and lower case.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+from pypinyin import Style, lazy_pinyin
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import uscc as stdnum_uscc
+
+
+def fold_width(value: str) -> str:
+    """Full-width letters, digits and punctuation to their half-width forms (ＡＢ１２－ → AB12-)."""
+    return unicodedata.normalize("NFKC", value)
+
+
+# -- unified social credit codes (GB 32100-2015) --------------------------------------------------
+
+def normalise_uscc(value: str) -> str:
+    return re.sub(r"[\s\-]", "", fold_width(value)).upper()
+
+
+def uscc_error(value: str) -> str | None:
+    """None for a valid 统一社会信用代码 (after normalising), else the reason."""
+    code = normalise_uscc(value)
+    try:
+        stdnum_uscc.validate(code)
+    except stdnum_errors.InvalidLength:
+        return "uscc_length"
+    except stdnum_errors.InvalidChecksum:
+        return "uscc_checksum"
+    except stdnum_errors.ValidationError:
+        return "uscc_characters"
+    return None
+
+
+# -- 信息资源分类 and 信息资源代码 ---------------------------------------------------------------
+
+CATEGORY = re.compile(r"^(?P<cls>[1-3])-(?P<item>\d{2})-(?P<catalog>\d{3})(?:-(?P<sub>\d{1,6}))?$")
+RESOURCE_CODE = re.compile(r"^(?P<category>[0-9-]+)/(?P<sequence>\d{4,8})$")
+
+
+class Category(NamedTuple):
+    cls: str  # 类: 1 基础, 2 主题, 3 部门
+    item: str  # 项
+    catalog: str  # 目
+    sub: str  # 细目, may be empty
+
+    @property
+    def code(self) -> str:
+        return "-".join(p for p in (self.cls, self.item, self.catalog, self.sub) if p)
+
+
+def normalise_code(value: str) -> str:
+    return re.sub(r"\s", "", fold_width(value))
+
+
+def parse_category(value: str) -> Category | None:
+    match = CATEGORY.match(normalise_code(value))
+    if not match:
+        return None
+    return Category(match["cls"], match["item"], match["catalog"], match["sub"] or "")
+
+
+def resource_code_error(code: str, category: str | None) -> str | None:
+    """信息资源代码 = classification code + "/" + sequence code, e.g. 2-02-003/0001."""
+    match = RESOURCE_CODE.match(normalise_code(code))
+    if not match or parse_category(match["category"]) is None:
+        return "resource_code_format"
+    if category and parse_category(category) and match["category"] != normalise_code(category):
+        return "resource_code_category"
+    return None
+
+
+# -- contact points ------------------------------------------------------------------------------
+
+MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^(?:0\d{2,3})?\d{7,8}(?:-?\d{1,5})?$")
+HOTLINE = re.compile(r"^(?:1\d{4}|[48]00\d{7})$")  # 12345 style service numbers, 400/800 lines
+
+
+def normalise_phone(value: str) -> str:
+    return re.sub(r"[\s\-()（）]", "", fold_width(value))
+
+
+def office_phone_error(value: str) -> str | None:
+    """A department office's number: a landline or a service hotline, never a mobile phone."""
+    phone = normalise_phone(value)
+    if MOBILE.match(phone):
+        return "phone_mobile"
+    if LANDLINE.match(phone) or HOTLINE.match(phone):
+        return None
+    return "phone_format"
+
+
+# -- URL names from Chinese titles ---------------------------------------------------------------
+
+NAME_MAX = 90
+
+
+def pinyin_slug(title: str, max_length: int = NAME_MAX) -> str:
+    """A readable URL name: the title's pinyin, one syllable per hyphen-separated part.
+
+    烟台市公交线路站点信息 → yan-tai-shi-gong-jiao-xian-lu-zhan-dian-xin-xi. Latin letters and digits
+    are kept (lower case); anything else separates parts. Cut at a part boundary.
+    """
+    parts: list[str] = []
+    for chunk in lazy_pinyin(fold_width(title), style=Style.NORMAL, errors="default"):
+        parts.extend(p for p in re.split(r"[^a-z0-9]+", chunk.lower()) if p)
+    slug = ""
+    for part in parts:
+        candidate = f"{slug}-{part}" if slug else part
+        if len(candidate) > max_length:
+            break
+        slug = candidate
+    return slug

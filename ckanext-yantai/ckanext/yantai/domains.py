@@ -1,0 +1,78 @@
+"""The policy domains (领域) as CKAN groups, kept in step with the datasets' ``domain`` field.
+
+``domain`` is the source of truth: after a dataset is saved, its memberships of domain groups are
+made to match it (other groups are left alone). The groups themselves are created idempotently by
+``ckan yantai init-domains`` (run by make up) with Chinese titles and icons.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.yantai import vocabularies
+
+ICON_PATH = "/yantai/domains/{name}.svg"  # under the site URL (public/ of this extension)
+
+
+def parse_domains(value: Any) -> list[str]:
+    """The stored value (a JSON list, or a list when coming from a form) as a list of codes."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = [value]
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def sync_groups(package: model.Package) -> None:
+    """Make the package's domain-group memberships match its ``domain`` (in the open session)."""
+    wanted = set(parse_domains(package.extras.get("domain"))) & vocabularies.values("domain")
+    groups = {g.name: g for g in model.Session.query(model.Group).filter(
+        model.Group.name.in_(vocabularies.values("domain")),
+        model.Group.is_organization.is_(False), model.Group.state == "active")}
+    members = {m.group_id: m for m in model.Session.query(model.Member).filter(
+        model.Member.table_name == "package", model.Member.table_id == package.id,
+        model.Member.group_id.in_([g.id for g in groups.values()]))}
+    for name, group in groups.items():
+        member = members.get(group.id)
+        if name in wanted and (member is None or member.state != "active"):
+            if member is None:
+                model.Session.add(model.Member(table_name="package", table_id=package.id,
+                                               group=group, capacity="public",
+                                               state="active"))
+            else:
+                member.state = "active"
+        elif name not in wanted and member is not None and member.state == "active":
+            member.state = "deleted"
+
+
+def ensure_groups(site_user: str) -> dict[str, str]:
+    """Create or update a group per domain; return {name: "created"|"updated"|"unchanged"}."""
+    context = {"user": site_user, "ignore_auth": True}
+    outcome: dict[str, str] = {}
+    for term in vocabularies.DOMAINS:
+        # An absolute URL: CKAN takes a relative image_url for an uploaded file's name.
+        icon = tk.config["ckan.site_url"].rstrip("/") + ICON_PATH.format(name=term.value)
+        wanted = {"name": term.value, "title": term.zh, "image_url": icon,
+                  "description": tk._("Open government data on {domain}").format(domain=term.zh)}
+        existing = model.Group.get(term.value)
+        if existing is None:
+            tk.get_action("group_create")(dict(context), wanted)
+            outcome[term.value] = "created"
+        elif existing.state != "active" or any(
+                getattr(existing, k) != v for k, v in wanted.items() if k != "name"):
+            tk.get_action("group_patch")(dict(context), {"id": existing.id, "state": "active",
+                                                         **wanted})
+            outcome[term.value] = "updated"
+        else:
+            outcome[term.value] = "unchanged"
+    return outcome
+
+
+def domain_names(values: Iterable[str]) -> list[str]:
+    return [vocabularies.label("domain", v) for v in values]

@@ -1,0 +1,30 @@
+"""User-facing messages of the catalogue rules, keyed by the error codes of ``codes.py``.
+
+The texts are i18n message ids; the zh_Hans_CN catalogue (i18n/) gives their Chinese, which is what
+users see by default, in the UI and in API error responses alike.
+"""
+from __future__ import annotations
+
+import ckan.plugins.toolkit as tk
+
+MESSAGES = {
+    "uscc_length": "A unified social credit code has 18 characters",
+    "uscc_characters": "A unified social credit code has digits and capital letters other than I, O, Z, S and V",
+    "uscc_checksum": "This unified social credit code fails its check digit (GB 32100-2015)",
+    "resource_code_format": "A resource code is the classification code, a slash and a sequence number of 4 to 8 digits, e.g. 2-02-003/0001",
+    "resource_code_category": "The resource code must begin with the resource's classification code",
+    "resource_code_taken": "Another dataset already has this resource code",
+    "category_format": "A classification code is class (1 base, 2 thematic, 3 departmental), item, catalogue and optional sub-catalogue, e.g. 2-02-003",
+    "phone_mobile": "Give a department office's phone number, not a mobile phone",
+    "phone_format": "This is not a phone number (e.g. 0535-6788888 or 12345)",
+    "required_when": "Required when {field} is {value}",
+    "required_unless": "Required unless {field} is {value}",
+    "classified": "This portal is a non-classified system: classified data must not be published here",
+    "temporal_order": "The end of the time range is before its start",
+    "not_in_vocabulary": "Value must be one of {choices}",
+    "provider_code_missing": "Give the provider's unified social credit code (the department has none on record)",
+}
+
+
+def message(code: str, **params: str) -> str:
+    return tk._(MESSAGES[code]).format(**params)

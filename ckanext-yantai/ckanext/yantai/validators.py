@@ -1,0 +1,264 @@
+"""Validators of the catalogue schemas (registered by the plugin; used by name in schemas/*.yaml).
+
+The rules themselves are pure functions in ``codes.py``; these adapt them to CKAN's navl validators,
+normalise what people type, and look up what needs the database (uniqueness, the department's code).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, Callable
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
+from ckanext.scheming.validation import scheming_validator
+
+from ckanext.yantai import codes, vocabularies
+from ckanext.yantai.messages import message
+
+Validator = Callable[[FlattenKey, FlattenDataDict, FlattenErrorDict, Context], Any]
+missing = tk.missing
+
+
+def _blank(value: Any) -> bool:
+    return value is missing or value is None or (isinstance(value, str) and not value.strip())
+
+
+def _stop(key: FlattenKey, errors: FlattenErrorDict, text: str) -> None:
+    errors[key].append(text)
+    raise tk.StopOnError
+
+
+def yantai_uscc(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                context: Context) -> None:
+    """A unified social credit code, stored normalised (half-width, upper case, no separators)."""
+    value = data.get(key)
+    if _blank(value):
+        return
+    error = codes.uscc_error(str(value))
+    if error:
+        _stop(key, errors, message(error))
+    data[key] = codes.normalise_uscc(str(value))
+
+
+def yantai_provider_code(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                         context: Context) -> None:
+    """信息资源提供方代码: defaults to the owning department's code, then must be a valid USCC."""
+    if _blank(data.get(key)):
+        org = model.Group.get(data.get(("owner_org",)) or "")
+        dept_code = org.extras.get("dept_code") if org else None
+        if not dept_code:
+            _stop(key, errors, message("provider_code_missing"))
+        data[key] = dept_code
+    yantai_uscc(key, data, errors, context)
+
+
+def yantai_resource_category(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                             context: Context) -> None:
+    value = data.get(key)
+    if _blank(value):
+        return
+    category = codes.parse_category(str(value))
+    if category is None:
+        _stop(key, errors, message("category_format"))
+    data[key] = category.code
+
+
+def yantai_resource_code(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                         context: Context) -> None:
+    """信息资源代码: classification code + sequence, matching the category, unique among datasets."""
+    value = data.get(key)
+    if _blank(value):
+        return
+    code = codes.normalise_code(str(value))
+    category = data.get(("resource_category",))
+    error = codes.resource_code_error(code, None if _blank(category) else str(category))
+    if error:
+        _stop(key, errors, message(error))
+    this_id = data.get(("id",)) or getattr(context.get("package"), "id", None)
+    taken = (
+        model.Session.query(model.Package.id)
+        .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
+        .filter(model.PackageExtra.key == "resource_code", model.PackageExtra.value == code,
+                model.PackageExtra.state == "active", model.Package.state != "deleted")
+    )
+    if this_id:
+        taken = taken.filter(model.Package.id != this_id)
+    if taken.first():
+        _stop(key, errors, message("resource_code_taken"))
+    data[key] = code
+
+
+def yantai_resource_codes(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                          context: Context) -> None:
+    """关联资源代码: each a well-formed resource code (they may point outside this portal)."""
+    value = data.get(key)
+    if _blank(value):
+        return
+    items = value if isinstance(value, list) else _json_list(str(value))
+    for item in items:
+        if codes.resource_code_error(str(item), None):
+            _stop(key, errors, f"{item}: {message('resource_code_format')}")
+    data[key] = json.dumps([codes.normalise_code(str(i)) for i in items])
+
+
+def _json_list(value: str) -> list[str]:
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        loaded = value.split(",")
+    items = loaded if isinstance(loaded, list) else [loaded]
+    return [str(i).strip() for i in items if str(i).strip()]
+
+
+def yantai_office_phone(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                        context: Context) -> None:
+    value = data.get(key)
+    if _blank(value):
+        return
+    error = codes.office_phone_error(str(value))
+    if error:
+        _stop(key, errors, message(error))
+    data[key] = codes.fold_width(str(value)).strip()
+
+
+def yantai_non_classified(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                          context: Context) -> None:
+    """涉密属性: the portal is a 非涉密 system; any classified marking is refused."""
+    value = data.get(key)
+    if _blank(value):
+        data[key] = "non_classified"
+    elif value != "non_classified":
+        _stop(key, errors, message("classified"))
+
+
+@scheming_validator
+def yantai_vocabulary(field: dict[str, Any], schema: dict[str, Any]) -> Validator:
+    """A code from the field's ``vocabulary`` (vocabularies.py); one code, or a list when the field
+    has ``multiple: true``."""
+    allowed = vocabularies.values(field["vocabulary"])
+    multiple = bool(field.get("multiple"))
+
+    def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                  context: Context) -> None:
+        value = data.get(key)
+        if _blank(value):
+            return
+        if multiple:
+            items = [str(v).strip() for v in value] if isinstance(value, list) \
+                else _json_list(str(value))
+        else:
+            items = [str(value).strip()]
+        bad = [v for v in items if v not in allowed]
+        if bad:
+            _stop(key, errors, f"{', '.join(bad)}: " + message(
+                "not_in_vocabulary", choices=", ".join(sorted(allowed))))
+        # Multiple values are stored as a JSON list, as scheming's multiple-choice fields are.
+        data[key] = json.dumps(sorted(set(items), key=items.index)) if multiple else items[0]
+
+    return validator
+
+
+@scheming_validator
+def yantai_required_when(field: dict[str, Any], schema: dict[str, Any]) -> Validator:
+    """Required when another field has a value (``required_when: {field, value}``) or unless it has
+    one (``required_unless: {field, value}``); otherwise optional."""
+    when, unless = field.get("required_when"), field.get("required_unless")
+    rule = when or unless
+    if not rule:
+        raise ValueError(f"{field['field_name']}: yantai_required_when needs required_when or "
+                         "required_unless")
+    other = next(f for f in schema.get("dataset_fields", []) if f["field_name"] == rule["field"])
+    value_label = vocabularies.label(other.get("vocabulary", ""), rule["value"]) \
+        if other.get("vocabulary") else rule["value"]
+
+    def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                  context: Context) -> None:
+        matches = data.get((rule["field"],)) == rule["value"]
+        needed = matches if when else not matches
+        if needed and _blank(data.get(key)):
+            code = "required_when" if when else "required_unless"
+            field_label = other.get("label", rule["field"])
+            if isinstance(field_label, dict):
+                field_label = field_label.get("zh_Hans_CN") or next(iter(field_label.values()))
+            _stop(key, errors, message(code, field=str(field_label), value=value_label))
+        if _blank(data.get(key)):
+            data[key] = ""
+
+    return validator
+
+
+def yantai_temporal_end(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                        context: Context) -> None:
+    start, end = data.get(("temporal_start",)), data.get(key)
+    if _blank(start) or _blank(end):
+        return
+    # Both are dates by now, or ISO strings: compare their calendar days.
+    if str(end)[:10] < str(start)[:10]:
+        _stop(key, errors, message("temporal_order"))
+
+
+def _unique_name(base: str, exists: Callable[[str], bool]) -> str:
+    for candidate in itertools.chain([base], (f"{base}-{n}" for n in itertools.count(2))):
+        if not exists(candidate):
+            return candidate
+    raise AssertionError("unreachable")
+
+
+def _name_from_title(kind: str, exists: Callable[[str], bool]) -> Validator:
+    def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                  context: Context) -> None:
+        if not _blank(data.get(key)):
+            return
+        current = context.get(kind)
+        if current is not None and getattr(current, "name", None):
+            data[key] = current.name  # an update without a name keeps the URL
+            return
+        base = codes.pinyin_slug(str(data.get(("title",)) or ""))
+        if len(base) < 2:
+            base = f"{'dataset' if kind == 'package' else 'org'}-{base}".rstrip("-")
+        data[key] = _unique_name(base, exists)
+
+    return validator
+
+
+def _package_exists(name: str) -> bool:
+    return model.Session.query(model.Package.id).filter_by(name=name).first() is not None
+
+
+def _group_exists(name: str) -> bool:
+    return model.Session.query(model.Group.id).filter_by(name=name).first() is not None
+
+
+yantai_dataset_name = _name_from_title("package", _package_exists)
+yantai_dataset_name.__doc__ = """URL name of a dataset: when not given, the title's pinyin, made unique
+with -2, -3…; set once, so renaming the title keeps the URL."""
+yantai_group_name = _name_from_title("group", _group_exists)
+yantai_group_name.__doc__ = """URL name of a department or group, as yantai_dataset_name."""
+
+
+FORMAT_CLASS_BY_FORMAT = {
+    "CSV": "spreadsheet", "XLS": "spreadsheet", "XLSX": "spreadsheet", "ODS": "spreadsheet",
+    "JSON": "self_describing", "XML": "self_describing", "RDF": "self_describing",
+    "GEOJSON": "self_describing", "JSON-LD": "self_describing",
+    "PDF": "document", "DOC": "document", "DOCX": "document", "TXT": "document",
+    "JPG": "image", "JPEG": "image", "PNG": "image", "SHP": "image",
+    "MP4": "media", "API": "api", "WMS": "api", "WFS": "api", "SQL": "database",
+}
+
+
+def yantai_format_class(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                        context: Context) -> None:
+    """信息资源格式分类 of a resource: derived from its format when not given."""
+    if _blank(data.get(key)):
+        fmt = str(data.get(key[:-1] + ("format",)) or "").upper()
+        data[key] = FORMAT_CLASS_BY_FORMAT.get(fmt, "other")
+
+
+__all__ = [
+    "yantai_uscc", "yantai_provider_code", "yantai_resource_category", "yantai_resource_code",
+    "yantai_resource_codes", "yantai_office_phone", "yantai_non_classified", "yantai_vocabulary",
+    "yantai_required_when", "yantai_temporal_end", "yantai_dataset_name", "yantai_group_name",
+    "yantai_format_class",
+]
