@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 import pytest
 
 from ckanext.yantai import domains
+from tests.api import sysadmin_api  # noqa: F401  (fixture)
 from tests.stack.helpers import free_port, get_json, wait_until
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -22,6 +22,7 @@ MESSAGES = {
     "classified": "This portal is a non-classified system: classified data must not be published here",
     "temporal_order": "The end of the time range is before its start",
     "not_in_vocabulary": "Value must be one of {choices}",
+    "info_items_missing": "List at least one information item (the fields of the data)",
     "provider_code_missing": "Give the provider's unified social credit code (the department has none on record)",
 }
 

@@ -30,16 +30,26 @@ def _stop(key: FlattenKey, errors: FlattenErrorDict, text: str) -> None:
     raise tk.StopOnError
 
 
-def yantai_uscc(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
-                context: Context) -> None:
-    """A unified social credit code, stored normalised (half-width, upper case, no separators)."""
-    value = data.get(key)
-    if _blank(value):
-        return
-    error = codes.uscc_error(str(value))
-    if error:
-        _stop(key, errors, message(error))
-    data[key] = codes.normalise_uscc(str(value))
+def _checked(error_of: Callable[[str], str | None], normalise: Callable[[str], str]) -> Validator:
+    """A validator from a pure rule: blank passes, an error stops, a good value is normalised."""
+    def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                  context: Context) -> None:
+        value = data.get(key)
+        if _blank(value):
+            return
+        error = error_of(str(value))
+        if error:
+            _stop(key, errors, message(error))
+        data[key] = normalise(str(value))
+
+    return validator
+
+
+yantai_uscc = _checked(codes.uscc_error, codes.normalise_uscc)
+yantai_uscc.__doc__ = """A unified social credit code, stored normalised (half-width, upper case,
+no separators)."""
+yantai_office_phone = _checked(codes.office_phone_error, lambda v: codes.fold_width(v).strip())
+yantai_office_phone.__doc__ = """A department office's phone number (never a mobile phone)."""
 
 
 def yantai_provider_code(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
@@ -112,17 +122,6 @@ def _json_list(value: str) -> list[str]:
     return [str(i).strip() for i in items if str(i).strip()]
 
 
-def yantai_office_phone(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
-                        context: Context) -> None:
-    value = data.get(key)
-    if _blank(value):
-        return
-    error = codes.office_phone_error(str(value))
-    if error:
-        _stop(key, errors, message(error))
-    data[key] = codes.fold_width(str(value)).strip()
-
-
 def yantai_non_classified(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
                           context: Context) -> None:
     """涉密属性: the portal is a 非涉密 system; any classified marking is refused."""
@@ -176,7 +175,7 @@ def yantai_required_when(field: dict[str, Any], schema: dict[str, Any]) -> Valid
     def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
                   context: Context) -> None:
         matches = data.get((rule["field"],)) == rule["value"]
-        needed = matches if when else not matches
+        needed = (matches if when else not matches) and not _is_draft(data)
         if needed and _blank(data.get(key)):
             code = "required_when" if when else "required_unless"
             field_label = other.get("label", rule["field"])
@@ -187,6 +186,38 @@ def yantai_required_when(field: dict[str, Any], schema: dict[str, Any]) -> Valid
             data[key] = ""
 
     return validator
+
+
+def _is_draft(data: FlattenDataDict) -> bool:
+    return data.get(("state",)) == "draft"
+
+
+@scheming_validator
+def yantai_required(field: dict[str, Any], schema: dict[str, Any]) -> Validator:
+    """Required (when the field says so) once the dataset is complete: a draft, saved page by page
+    by the multi-page form, may still lack the fields of later pages."""
+    required = bool(field.get("required"))
+
+    def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                  context: Context) -> None:
+        if not _blank(data.get(key)):
+            return
+        data.pop(key, None)
+        if required and not _is_draft(data):
+            errors[key].append(tk._("Missing value"))
+        raise tk.StopOnError
+
+    return validator
+
+
+def yantai_info_items_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                               context: Context) -> None:
+    """信息项 is core metadata: a complete dataset lists at least one item (schema after_validators)."""
+    if _is_draft(data):
+        return
+    if not any(k[0] == "info_items" and k[-1] == "name" and not _blank(v)
+               for k, v in data.items() if isinstance(k, tuple) and len(k) == 3):
+        errors.setdefault(("info_items",), []).append(message("info_items_missing"))
 
 
 def yantai_temporal_end(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
@@ -259,6 +290,6 @@ def yantai_format_class(key: FlattenKey, data: FlattenDataDict, errors: FlattenE
 __all__ = [
     "yantai_uscc", "yantai_provider_code", "yantai_resource_category", "yantai_resource_code",
     "yantai_resource_codes", "yantai_office_phone", "yantai_non_classified", "yantai_vocabulary",
-    "yantai_required_when", "yantai_temporal_end", "yantai_dataset_name", "yantai_group_name",
+    "yantai_required_when", "yantai_required", "yantai_info_items_required", "yantai_temporal_end", "yantai_dataset_name", "yantai_group_name",
     "yantai_format_class",
 ]
