@@ -14,6 +14,8 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.yantai import vocabularies
 
+# Stored content of each group (the portal's language first), not an interface string.
+DESCRIPTION = "{zh}领域的政府开放数据。Open government data on {en}."
 ICON_PATH = "/yantai/domains/{name}.svg"  # under the site URL (public/ of this extension)
 
 
@@ -59,7 +61,7 @@ def ensure_groups(site_user: str) -> dict[str, str]:
         # An absolute URL: CKAN takes a relative image_url for an uploaded file's name.
         icon = tk.config["ckan.site_url"].rstrip("/") + ICON_PATH.format(name=term.value)
         wanted = {"name": term.value, "title": term.zh, "image_url": icon,
-                  "description": tk._("Open government data on {domain}").format(domain=term.zh)}
+                  "description": DESCRIPTION.format(zh=term.zh, en=term.en.lower())}
         existing = model.Group.get(term.value)
         if existing is None:
             tk.get_action("group_create")(dict(context), wanted)
