@@ -32,8 +32,8 @@ sys.path.insert(0, str(CKAN_CONFIG))
 import render  # noqa: E402  (config/ckan/render.py, as used by the entrypoint)
 
 SERVICES = {"db", "redis", "solr", "ckan", "worker", "harvest-gather", "harvest-fetch",
-            "harvest-run", "nginx"}
-CKAN_IMAGE_SERVICES = {"ckan", "worker", "harvest-gather", "harvest-fetch", "harvest-run"}
+            "harvest-run", "daily", "nginx"}
+CKAN_IMAGE_SERVICES = {"ckan", "worker", "harvest-gather", "harvest-fetch", "harvest-run", "daily"}
 DATA_SERVICES = {"db", "redis", "solr"}
 
 

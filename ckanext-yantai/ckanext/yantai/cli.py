@@ -47,3 +47,36 @@ def init_domains() -> None:
     outcome = domains.ensure_groups(site_user)
     for name, what in outcome.items():
         click.echo(f"{what:9} group {name}")
+
+
+@yantai.command("refresh-quality")
+@click.option("--batch", default=500, show_default=True, help="datasets read per search page")
+def refresh_quality(batch: int) -> None:
+    """Re-index the datasets whose quality changed since they were indexed.
+
+    Freshness (更新超期) changes with time alone: run this daily.
+    """
+    import json
+
+    from ckan.lib import search
+
+    from ckanext.yantai import quality_index
+
+    context = {"ignore_auth": True}
+    start = total = changed = 0
+    while True:
+        page = tk.get_action("package_search")(dict(context), {
+            "q": "*:*", "rows": batch, "start": start, "include_private": True,
+            "include_drafts": True, "sort": "id asc",
+            "fl": ["id", "quality_score", "quality_issues", "validated_data_dict"]})
+        for hit in page["results"]:
+            total += 1
+            result = quality_index.assess(json.loads(hit["validated_data_dict"]))
+            if (result.score, result.issues) != (hit.get("quality_score"),
+                                                 hit.get("quality_issues") or []):
+                search.rebuild(hit["id"])
+                changed += 1
+        start += batch
+        if start >= page["count"]:
+            break
+    click.echo(f"{changed} of {total} datasets re-indexed")

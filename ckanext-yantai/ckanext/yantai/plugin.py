@@ -8,9 +8,11 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.yantai import domains, search, validators
+from ckanext.yantai import actions, auth, domains, quality_index, search, validators
 
 
+@tk.blanket.actions(actions)
+@tk.blanket.auth_functions(auth)
 @tk.blanket.cli
 @tk.blanket.helpers
 @tk.blanket.validators(validators)
@@ -64,7 +66,7 @@ class YantaiPlugin(p.SingletonPlugin):
         domains.sync_groups(entity)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        return search.index_fields(pkg_dict)
+        return quality_index.index_fields(search.index_fields(pkg_dict))
 
     def after_dataset_search(self, search_results: dict[str, Any],
                              search_params: dict[str, Any]) -> dict[str, Any]:

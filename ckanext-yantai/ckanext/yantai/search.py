@@ -11,7 +11,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.yantai import domains, vocabularies
+from ckanext.yantai import domains, quality, vocabularies
 
 # Facet field -> vocabulary of its values (None: CKAN's own display names).
 FACETS: "OrderedDict[str, str | None]" = OrderedDict([
@@ -25,13 +25,14 @@ FACETS: "OrderedDict[str, str | None]" = OrderedDict([
     ("record_type", "record_type"),
     ("tags", None),
     ("license_id", None),
+    ("quality_issues", "quality_issues"),
 ])
 
 FACET_TITLES = {
     "domain": "Policy domain", "organization": "Department", "region": "Area",
     "open_type": "Open type", "share_type": "Share type", "update_cycle": "Update cycle",
     "res_format": "Format", "record_type": "Disclosure records", "tags": "Tags",
-    "license_id": "Licence",
+    "license_id": "Licence", "quality_issues": "Metadata quality",
 }
 
 
@@ -70,5 +71,8 @@ def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
         if not vocabulary:
             continue
         for item in facet.get("items", []):
-            item["display_name"] = vocabularies.label(vocabulary, item["name"], lang)
+            if vocabulary == "quality_issues":
+                item["display_name"] = tk._(quality.ISSUE_LABELS.get(item["name"], item["name"]))
+            else:
+                item["display_name"] = vocabularies.label(vocabulary, item["name"], lang)
     return search_results
