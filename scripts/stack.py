@@ -457,6 +457,8 @@ class Stack:
                  f"http://127.0.0.1:{self.ckan_port}", "--token-file", str(self.run / "admin.json")],
                 check=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
+        step("refreshing metadata-quality scores in the search index")
+        self.ckan(ini, "yantai", "refresh-quality")
         url = f"http://127.0.0.1:{self.ckan_port}"
         print(f"""
 The portal is up ({time.monotonic() - started:.0f} s): {url}
