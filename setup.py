@@ -10,7 +10,8 @@ setup(
     packages=find_namespace_packages(where="ckanext-yantai", include=["ckanext.yantai", "ckanext.yantai.*"]),
     include_package_data=True,
     package_data={"ckanext.yantai": ["demo/*.yaml", "schemas/*.yaml", "templates/**/*", "public/**/*",
-                                     "i18n/*/LC_MESSAGES/*"]},
+                                     "i18n/*/LC_MESSAGES/*", "migration/yantai/*.ini",
+                                     "migration/yantai/*.mako", "migration/yantai/README"]},
     entry_points={
         "ckan.plugins": ["yantai = ckanext.yantai.plugin:YantaiPlugin"],
         "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],

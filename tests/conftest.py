@@ -17,7 +17,7 @@ from tests.stack.helpers import free_port, get_json, wait_until
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Plugins with database tables of their own: CKAN's reset_db only recreates the core tables.
-PLUGINS_WITH_MIGRATIONS = ("activity", "harvest")
+PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "yantai")
 
 
 @pytest.fixture

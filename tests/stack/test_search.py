@@ -55,6 +55,10 @@ class TestChineseSearch:
         assert names(q="buses") == {"zhifu-stops"}
         assert names(q="stop") == {"zhifu-stops"}
 
+    def test_full_pinyin_and_initials_find_the_title(self):
+        assert names(q="gongjiao") == {"yt-transit"}
+        assert names(q="gj") == {"yt-transit"}
+
     def test_unrelated_query_finds_nothing(self):
         assert names(q="医疗机构") == set()
 

@@ -79,3 +79,9 @@ class TestPinyinSlug:
         slug = codes.pinyin_slug("烟台市" * 20, max_length=20)
         assert slug == "yan-tai-shi-yan-tai"
         assert len(slug) <= 20
+
+
+def test_pinyin_search_terms_pair_adjacent_characters():
+    assert codes.pinyin_search_terms("公交线路") == ["gongjiao", "gj", "jiaoxian", "jx",
+                                                     "xianlu", "xl"]
+    assert codes.pinyin_search_terms("GDP 2024") == []

@@ -95,3 +95,65 @@ def test_freshness_is_refreshed_by_the_daily_command(department, cli):
         assert "re-indexed" in result.output
     overdue = [i for i, _ in scores(fq="quality_issues:update_overdue")]
     assert good["id"] in overdue
+
+
+@pytest.mark.ckan_config("ckanext.yantai.linkcheck.allowed_hosts", "127.0.0.1")
+def test_unreachable_resources_lower_the_score(department, cli):
+    """A linked resource that answers 404 on a real server, found by the check command."""
+    import http.server
+    import threading
+
+    from ckan.cli.cli import ckan
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):  # noqa: N802
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        _, good, _ = department
+        res = call_action("package_show", id=good["id"])["resources"][0]
+        call_action("resource_patch", context={"user": ckan_factories.Sysadmin()["name"]},
+                    id=res["id"], url=f"http://127.0.0.1:{httpd.server_address[1]}/gone.csv")
+        result = cli.invoke(ckan, ["yantai", "check-resources", good["id"]])
+    finally:
+        httpd.shutdown()
+    assert result.exit_code == 0, result.output
+    assert f"unreachable {good['id']} {res['id']}: HTTP 404" in result.output
+    assert [i for i, _ in scores(fq="quality_issues:unreachable")] == [good["id"]]
+    assert scores(fq=f"id:{good['id']}")[0][1] == 85
+
+
+@pytest.mark.ckan_config("ckanext.yantai.linkcheck.on_update", "true")
+def test_a_change_queues_a_check_that_a_worker_runs(department):
+    import os
+    import subprocess
+    import sys
+
+    import ckan.plugins.toolkit as tk
+    from ckan.lib.jobs import get_queue
+
+    _, good, _ = department
+    get_queue().empty()
+    call_action("package_patch", context={"user": ckan_factories.Sysadmin()["name"]},
+                id=good["id"], notes="更新说明")
+    jobs = call_action("job_list", context={"ignore_auth": True})
+    assert [j["title"] for j in jobs] == [f"check resources of {good['name']}"]
+    worker = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ckan"), "-c", tk.config["__file__"],
+         "jobs", "worker", "--burst"], capture_output=True, text=True, timeout=180)
+    assert worker.returncode == 0, worker.stderr
+    from ckanext.yantai.model import ResourceCheck
+    from ckan import model
+
+    model.Session.expire_all()
+    res_id = call_action("package_show", id=good["id"])["resources"][0]["id"]
+    check = model.Session.get(ResourceCheck, res_id)
+    # example.com resolves to a public address; whatever it answers, the check was recorded.
+    assert check is not None and check.checked_at is not None

@@ -4,8 +4,9 @@ from __future__ import annotations
 import time
 import uuid
 
-import click
+import ckan.model as model
 import ckan.plugins.toolkit as tk
+import click
 from ckan.lib.redis import connect_to_redis
 
 from ckanext.yantai import jobs
@@ -80,3 +81,21 @@ def refresh_quality(batch: int) -> None:
         if start >= page["count"]:
             break
     click.echo(f"{changed} of {total} datasets re-indexed")
+
+
+@yantai.command("check-resources")
+@click.argument("datasets", nargs=-1)
+def check_resources(datasets: tuple[str, ...]) -> None:
+    """Check the reachability of resources (all datasets, or those named) and update quality."""
+    from ckanext.yantai import quality_index
+
+    ids = list(datasets) or [
+        row[0] for row in model.Session.query(model.Package.id).filter(
+            model.Package.state == "active", model.Package.type == "dataset")]
+    broken = 0
+    for package_id in ids:
+        for resource_id, result in quality_index.check_package(package_id).items():
+            if not result.ok:
+                broken += 1
+                click.echo(f"unreachable {package_id} {resource_id}: {result.error}")
+    click.echo(f"{len(ids)} datasets checked, {broken} resources unreachable")

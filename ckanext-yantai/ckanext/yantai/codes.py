@@ -120,3 +120,18 @@ def pinyin_slug(title: str, max_length: int = NAME_MAX) -> str:
             break
         slug = candidate
     return slug
+
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def pinyin_search_terms(text: str) -> list[str]:
+    """Pinyin words for search: for each pair of adjacent Han characters, their full pinyin and
+    their initials run together (公交 → gongjiao, gj), as the index pairs the characters themselves.
+    So q=gongjiao and q=gj find 公交."""
+    terms: list[str] = []
+    for run in HAN.findall(text):
+        syllables = lazy_pinyin(run, style=Style.NORMAL)
+        for first, second in zip(syllables, syllables[1:]):
+            terms += [first + second, first[:1] + second[:1]]
+    return list(dict.fromkeys(terms))

@@ -2,11 +2,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
+from sqlalchemy import event
 from ckan.lib.redis import connect_to_redis
 
 HEARTBEAT_TTL = 3600
+
+
+def enqueue_resource_check(pkg_dict: dict[str, Any]) -> None:
+    """After a dataset changed: check its resources in the background (if configured).
+
+    Enqueued when the transaction commits, so that the worker sees the saved dataset.
+    """
+    from ckanext.yantai import config
+
+    if not (config.linkcheck_on_update() and pkg_dict.get("id") and pkg_dict.get("resources")):
+        return
+    package_id, title = pkg_dict["id"], f"check resources of {pkg_dict.get('name') or pkg_dict['id']}"
+    event.listen(model.Session(), "after_commit",
+                 lambda _session: tk.enqueue_job(yantai_check_resources, [package_id],
+                                                 title=title),
+                 once=True)
 
 
 def heartbeat_key(token: str) -> str:
@@ -18,3 +37,14 @@ def yantai_heartbeat(token: str) -> str:
     now = dt.datetime.now(dt.timezone.utc).isoformat()
     connect_to_redis().set(heartbeat_key(token), now, ex=HEARTBEAT_TTL)
     return now
+
+
+def yantai_check_resources(package_id: str) -> dict[str, bool]:
+    """Check a dataset's resources (reachability, for its quality score)."""
+    from ckanext.yantai import quality_index
+
+    try:
+        results = quality_index.check_package(package_id)
+    except tk.ObjectNotFound:  # deleted since
+        return {}
+    return {rid: r.ok for rid, r in results.items()}

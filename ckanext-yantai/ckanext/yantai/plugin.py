@@ -8,12 +8,13 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.yantai import actions, auth, domains, quality_index, search, validators
+from ckanext.yantai import actions, auth, domains, jobs, quality_index, search, validators
 
 
 @tk.blanket.actions(actions)
 @tk.blanket.auth_functions(auth)
 @tk.blanket.cli
+@tk.blanket.config_declarations
 @tk.blanket.helpers
 @tk.blanket.validators(validators)
 class YantaiPlugin(p.SingletonPlugin):
@@ -64,6 +65,12 @@ class YantaiPlugin(p.SingletonPlugin):
 
     def edit(self, entity: model.Package) -> None:
         domains.sync_groups(entity)
+
+    def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        jobs.enqueue_resource_check(pkg_dict)
+
+    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        jobs.enqueue_resource_check(pkg_dict)
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return quality_index.index_fields(search.index_fields(pkg_dict))

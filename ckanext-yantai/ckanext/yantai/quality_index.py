@@ -7,8 +7,11 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.lib import search
+from ckan.lib.uploader import get_resource_uploader
 
-from ckanext.yantai import quality
+from ckanext.yantai import config, linkcheck, quality
+from ckanext.yantai.model import ResourceCheck
 
 
 def open_licences() -> frozenset[str]:
@@ -20,8 +23,45 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def reachability(pkg: dict[str, Any]) -> dict[str, bool]:
+    """The last check of each of the dataset's resources that has been checked."""
+    ids = [r["id"] for r in pkg.get("resources") or [] if r.get("id")]
+    if not ids:
+        return {}
+    rows = model.Session.query(ResourceCheck.resource_id, ResourceCheck.ok).filter(
+        ResourceCheck.resource_id.in_(ids))
+    return {resource_id: ok for resource_id, ok in rows}
+
+
 def assess(pkg: dict[str, Any]) -> quality.Assessment:
-    return quality.assess(pkg, now(), open_licences())
+    return quality.assess(pkg, now(), open_licences(), reachability(pkg))
+
+
+def check_resource(resource: dict[str, Any]) -> linkcheck.Result:
+    if resource.get("url_type") == "upload":
+        return linkcheck.check_upload(get_resource_uploader(resource).get_path(resource["id"]))
+    return linkcheck.check_url(resource.get("url") or "",
+                               allowed_hosts=config.linkcheck_allowed_hosts(),
+                               timeout=config.linkcheck_timeout())
+
+
+def check_package(package_id: str) -> dict[str, linkcheck.Result]:
+    """Check every resource of a dataset, record the results and re-index it when they changed."""
+    pkg = tk.get_action("package_show")({"ignore_auth": True}, {"id": package_id})
+    results = {r["id"]: check_resource(r) for r in pkg.get("resources") or []}
+    changed = False
+    for resource_id, result in results.items():
+        row = model.Session.get(ResourceCheck, resource_id)
+        if row is None:
+            row = ResourceCheck(resource_id=resource_id)
+            model.Session.add(row)
+        changed = changed or row.ok != result.ok
+        row.ok, row.status_code, row.error = result.ok, result.status_code, result.error
+        row.checked_at = now().replace(tzinfo=None)
+    model.Session.commit()
+    if changed:
+        search.rebuild(package_id)
+    return results
 
 
 def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:

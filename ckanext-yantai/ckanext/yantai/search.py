@@ -11,7 +11,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.yantai import domains, quality, vocabularies
+from ckanext.yantai import codes, domains, quality, vocabularies
 
 # Facet field -> vocabulary of its values (None: CKAN's own display names).
 FACETS: "OrderedDict[str, str | None]" = OrderedDict([
@@ -48,6 +48,10 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         pkg_dict["related_resource_codes"] = domains.parse_domains(pkg_dict["related_resource_codes"])
     for key in ("info_items",):  # structured: searchable as text via extras_*, not a facet
         pkg_dict.pop(key, None)
+    pinyin = codes.pinyin_search_terms(str(pkg_dict.get("title") or ""))
+    if pinyin:
+        text = pkg_dict.get("text") or []
+        pkg_dict["text"] = (text if isinstance(text, list) else [text]) + [" ".join(pinyin)]
     data = json.loads(pkg_dict.get("data_dict") or "{}")
     record_types = sorted({r["record_type"] for r in data.get("resources", [])
                            if r.get("record_type")})
