@@ -22,8 +22,8 @@ test: deps ## run the whole test suite against real PostgreSQL, Redis and Solr (
 down: ## stop everything the project started
 	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down; fi
 
-reset: down ## stop and wipe all runtime state (.run/)
-	rm -rf $(RUN_DIR)
+reset: ## stop and wipe all runtime state (.run/)
+	@if [ -x $(PY) ]; then $(PY) scripts/stack.py reset; else rm -rf $(RUN_DIR); fi
 
 status:
 	@$(PY) scripts/stack.py status

@@ -15,6 +15,7 @@ It is run by the Makefile with the project's virtualenv, after scripts/bootstrap
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import pathlib
@@ -86,6 +87,7 @@ class Stack:
         self.redis_port = int(settings["REDIS_PORT"])
         self.solr_port = int(settings["SOLR_PORT"])
         self.ckan_port = int(settings["CKAN_PORT"])
+        self.configset_changed = False
 
     # -- profiles, secrets, config -------------------------------------------------------------
 
@@ -101,14 +103,12 @@ class Stack:
     def secrets(self) -> dict[str, str]:
         """Secrets generated once per .run/ and kept there, readable by the owner only."""
         path = self.run / "secrets.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        values = {
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "PG_PASSWORD": secrets.token_urlsafe(18),
-            "ADMIN_PASSWORD": secrets.token_urlsafe(12),
-        }
-        write_private(path, json.dumps(values, indent=2))
+        values = json.loads(path.read_text()) if path.exists() else {}
+        wanted = {"SECRET_KEY": 32, "PG_PASSWORD": 18, "ADMIN_PASSWORD": 12, "REDIS_PASSWORD": 24}
+        missing = {k: secrets.token_urlsafe(n) for k, n in wanted.items() if k not in values}
+        if missing:
+            values.update(missing)
+            write_private(path, json.dumps(values, indent=2))
         return values
 
     def render_ini(self, profile: Profile) -> pathlib.Path:
@@ -119,7 +119,8 @@ class Stack:
             "SECRET_KEY": sec["SECRET_KEY"],
             "SQLALCHEMY_URL": self.db_url(profile.database),
             "SOLR_URL": f"http://127.0.0.1:{self.solr_port}/solr/{profile.solr_core}",
-            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/{profile.redis_db}",
+            "REDIS_URL": (f"redis://:{sec['REDIS_PASSWORD']}@127.0.0.1:{self.redis_port}"
+                          f"/{profile.redis_db}"),
             "CKAN_STORAGE_PATH": str(self.run / "storage" / profile.name),
         }
         (self.run / "storage" / profile.name).mkdir(parents=True, exist_ok=True)
@@ -137,16 +138,16 @@ class Stack:
         return self.pids / f"{name}.pid"
 
     def running_pid(self, name: str) -> int | None:
+        """The pid of our process `name`, if it still runs: the pid file keeps the process's start
+        time too, so that a pid reused by another program (after a reboot) is never ours."""
         try:
-            pid = int(self.pidfile(name).read_text().strip())
+            pid_text, _, started = self.pidfile(name).read_text().strip().partition(" ")
+            pid = int(pid_text)
         except (FileNotFoundError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
+        actual = process_start(pid)
+        if pid <= 1 or actual is None or (started and actual != started):
+            return None  # (a pid file without a start time was written before they were kept)
         return pid
 
     def spawn(self, name: str, argv: Sequence[str], cwd: pathlib.Path | None = None,
@@ -159,7 +160,7 @@ class Stack:
             list(argv), cwd=cwd or ROOT, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True, env={**os.environ, **(env or {})},
         )
-        self.pidfile(name).write_text(str(proc.pid))
+        self.pidfile(name).write_text(f"{proc.pid} {process_start(proc.pid)}")
         return proc.pid
 
     def stop(self, name: str, timeout: float = 20) -> None:
@@ -183,12 +184,32 @@ class Stack:
     # -- PostgreSQL ----------------------------------------------------------------------------
 
     @property
+    def pg_base(self) -> pathlib.Path:
+        return self.run / "postgresql"
+
+    @property
     def pg_data(self) -> pathlib.Path:
-        return self.run / "postgresql" / "data"
+        return self.pg_base / "data"
 
     @property
     def pg_socket_dir(self) -> pathlib.Path:
-        return self.run / "postgresql" / "socket"
+        return self.pg_base / "socket"
+
+    def pg_outside_dir(self) -> pathlib.Path:
+        """Where the cluster lives when the checkout is not reachable by the `postgres` user (a
+        clone under root's 0700 home): a folder of its own, linked from .run/postgresql."""
+        key = hashlib.sha256(str(self.run).encode()).hexdigest()[:12]
+        return pathlib.Path("/var/lib/yantai-portal") / key / "postgresql"
+
+    def prepare_pg_base(self) -> None:
+        if self.pg_base.exists() or os.geteuid() != 0:
+            return
+        self.run.mkdir(parents=True, exist_ok=True)
+        if not reachable_by("postgres", self.run):
+            outside = self.pg_outside_dir()
+            outside.mkdir(parents=True, exist_ok=True)
+            self.pg_base.symlink_to(outside)
+            step(f"the checkout is not reachable by user postgres: cluster kept in {outside}")
 
     def as_postgres(self, argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess:
         """Run a PostgreSQL tool as the `postgres` system user when we are root (initdb refuses root)."""
@@ -205,7 +226,8 @@ class Stack:
         return out.stdout.strip()
 
     def start_postgres(self) -> None:
-        base = self.run / "postgresql"
+        self.prepare_pg_base()
+        base = self.pg_base.resolve()
         if not (self.pg_data / "PG_VERSION").exists():
             step(f"initialising PostgreSQL 15 cluster in {self.pg_data}")
             self.pg_data.mkdir(parents=True, exist_ok=True)
@@ -214,7 +236,8 @@ class Stack:
                 pg = pwd.getpwnam("postgres")
                 for path in (base, self.pg_data, self.pg_socket_dir):
                     os.chown(path, pg.pw_uid, pg.pw_gid)
-                check_traversable(base, "postgres")
+                if not reachable_by("postgres", base):
+                    raise StackError(f"user postgres cannot reach {base}")
             self.pg_data.chmod(0o700)
             self.as_postgres(
                 [str(PG_BIN / "initdb"), "-D", str(self.pg_data), "-U", "postgres", "-E", "UTF8",
@@ -252,6 +275,8 @@ class Stack:
         password = self.secrets()["PG_PASSWORD"].replace("'", "''")
         if not self.psql("SELECT 1 FROM pg_roles WHERE rolname = 'ckan_default'"):
             self.psql(f"CREATE ROLE ckan_default LOGIN PASSWORD '{password}'")
+        else:  # keep it in step with secrets.json
+            self.psql(f"ALTER ROLE ckan_default PASSWORD '{password}'")
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"):
             step(f"creating database {database}")
             self.psql(f"CREATE DATABASE {database} OWNER ckan_default ENCODING 'UTF8' "
@@ -267,13 +292,16 @@ class Stack:
         data = self.run / "redis"
         data.mkdir(parents=True, exist_ok=True)
         conf = data / "redis.conf"
-        conf.write_text(
+        # A password: the workers run jobs (pickled) from this Redis, so no other local user may
+        # write to it.
+        write_private(conf, (
             f"bind 127.0.0.1\nprotected-mode yes\nport {self.redis_port}\ndir {data}\n"
-            "save 60 1000\nappendonly no\ndaemonize no\n"
-        )
+            f"requirepass {self.secrets()['REDIS_PASSWORD']}\n"
+            "save 60 1000\nappendonly no\ndaemonize no"))
         step(f"starting Redis on 127.0.0.1:{self.redis_port}")
         self.spawn("redis", [shutil.which("redis-server") or "/usr/bin/redis-server", str(conf)])
-        wait_for(lambda: redis_ping(self.redis_port), "Redis", 30, self.logs / "redis.log")
+        wait_for(lambda: redis_ping(self.redis_port, self.secrets()["REDIS_PASSWORD"]), "Redis", 30,
+                 self.logs / "redis.log")
 
     # -- Solr ----------------------------------------------------------------------------------
 
@@ -295,18 +323,24 @@ class Stack:
 
     def start_solr(self) -> None:
         changed = self.prepare_solr_home()
-        if self.running_pid("solr") and port_open(self.solr_port):
-            if changed:
-                step("Solr configset changed: reloading cores")
-                for core in SOLR_CORES:
-                    http_get(f"{self.solr_url()}/admin/cores?action=RELOAD&core={core}")
+        self.configset_changed = changed
+        if changed:
+            # A changed schema may not fit the segments already written (a field gaining doc
+            # values cannot be reloaded over them): start from empty cores; `up` then rebuilds
+            # the whole index from PostgreSQL.
+            if self.running_pid("solr-console"):
+                step("Solr configset changed: restarting Solr with empty cores")
+                self.stop("solr-console")
+            for core in SOLR_CORES:
+                shutil.rmtree(self.solr_home / core / "data", ignore_errors=True)
+        if self.running_pid("solr-console") and port_open(self.solr_port):
             step(f"Solr already running on 127.0.0.1:{self.solr_port}")
             return
         ensure_port_free(self.solr_port, "Solr")
         server = ROOT / "config" / "solr" / "server" / "target"
         step(f"starting Solr 9 on 127.0.0.1:{self.solr_port}")
         heap = self.settings["SOLR_HEAP"]
-        self.spawn("solr", [
+        self.spawn("solr-console", [
             "java", f"-Xms{heap}", f"-Xmx{heap}", "-Djava.awt.headless=true",
             f"-Dsolr.log.dir={self.logs}",
             f"-Dlog4j2.configurationFile={ROOT / 'config' / 'solr' / 'log4j2.xml'}",
@@ -320,7 +354,7 @@ class Stack:
         return f"http://127.0.0.1:{self.solr_port}/solr"
 
     def solr_ready(self) -> bool:
-        if self.running_pid("solr") is None:
+        if self.running_pid("solr-console") is None:
             raise StackError(f"Solr exited while starting; see {self.logs / 'solr.log'}")
         try:
             status = json.loads(http_get(f"{self.solr_url()}/admin/cores?action=STATUS&wt=json"))
@@ -388,9 +422,10 @@ class Stack:
             return False
 
     def start_web(self, ini: pathlib.Path) -> None:
-        if self.running_pid("ckan-web") and port_open(self.ckan_port):
+        web = self.running_pid("ckan-web")
+        if web and port_open(self.ckan_port):
             step(f"reloading CKAN web server on http://127.0.0.1:{self.ckan_port}")
-            os.kill(self.running_pid("ckan-web") or 0, signal.SIGHUP)
+            os.kill(web, signal.SIGHUP)
         else:
             ensure_port_free(self.ckan_port, "CKAN")
             step(f"starting CKAN web server (gunicorn) on http://127.0.0.1:{self.ckan_port}")
@@ -448,6 +483,11 @@ class Stack:
         step("checking that the background worker runs jobs")
         self.ckan(ini, "yantai", "check-worker", "--timeout", "120")
         token = self.ensure_token(ini)
+        # The index can always be rebuilt from PostgreSQL: all of it when the analysis changed,
+        # otherwise only what is missing (e.g. after Solr's data was lost).
+        step("bringing the search index up to date")
+        self.ckan(ini, "search-index", "rebuild", *([] if self.configset_changed else ["-o"]),
+                  capture=True)
         step("creating the policy-domain groups")
         self.ckan(ini, "yantai", "init-domains")
         if demo:
@@ -475,9 +515,17 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
         self.migrate(ini)
 
     def down(self) -> None:
-        for name in ("ckan-web", *self.WORKERS, "solr", "redis"):
+        for name in ("ckan-web", *self.WORKERS, "solr-console", "redis"):
             self.stop(name)
         self.stop_postgres()
+
+    def reset(self) -> None:
+        """Stop everything and remove all runtime state (a cluster kept outside included)."""
+        self.down()
+        if self.pg_base.is_symlink():
+            shutil.rmtree(self.pg_base.resolve(), ignore_errors=True)
+        shutil.rmtree(self.run, ignore_errors=True)
+        step(f"removed {self.run}")
 
     def status(self) -> None:
         for name, port in (("postgresql", self.pg_port), ("redis", self.redis_port),
@@ -501,16 +549,25 @@ def write_private(path: pathlib.Path, text: str) -> None:
     tmp.replace(path)
 
 
-def check_traversable(path: pathlib.Path, user: str) -> None:
-    if subprocess.run(["runuser", "-u", user, "--", "test", "-w", str(path)]).returncode != 0:
-        raise StackError(f"user {user!r} cannot reach {path}; the checkout's parent folders must be "
-                         "searchable by others (chmod o+x)")
+def reachable_by(user: str, path: pathlib.Path) -> bool:
+    """Whether `user` can enter the folder (every parent searchable)."""
+    return subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(path)],
+                          capture_output=True).returncode == 0
 
 
 def link_log(link: pathlib.Path, target: pathlib.Path) -> None:
     if not link.is_symlink():
         link.unlink(missing_ok=True)
         link.symlink_to(target)
+
+
+def process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc/<pid>/stat, field 22)."""
+    try:
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
 
 
 def port_open(port: int) -> bool:
@@ -530,11 +587,17 @@ def http_get(url: str, timeout: float = 10) -> str:
         return resp.read().decode("utf-8")
 
 
-def redis_ping(port: int) -> bool:
+def redis_ping(port: int, password: str) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+            sock.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+            answer = b""
+            while answer.count(b"\r\n") < 2:
+                chunk = sock.recv(64)
+                if not chunk:
+                    break
+                answer += chunk
+            return answer.endswith(b"+PONG\r\n")
     except OSError:
         return False
 
@@ -573,6 +636,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("services", help="start PostgreSQL, Redis and Solr only")
     sub.add_parser("test-env", help="prepare the services, config and database for the tests")
     sub.add_parser("down", help="stop everything")
+    sub.add_parser("reset", help="stop everything and remove the runtime state")
     sub.add_parser("status", help="show what runs")
     args = parser.parse_args(argv)
     stack = Stack()
@@ -584,6 +648,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.test_env()
     elif args.command == "down":
         stack.down()
+    elif args.command == "reset":
+        stack.reset()
     else:
         stack.status()
     return 0

@@ -2,7 +2,8 @@
 # Entry point of every CKAN container (web, jobs worker, harvesters):
 #  1. render /etc/ckan/ckan.ini (+ common.ini) from the production profile and the environment;
 #     render.py stops on any placeholder without a value, so a missing secret never reaches CKAN;
-#  2. with CKAN_MIGRATE=1 (web service only): wait for PostgreSQL and Solr, run `ckan db upgrade`;
+#  2. with CKAN_MIGRATE=1 (web service only): wait for PostgreSQL and Solr, run `ckan db upgrade`
+#     and `ckan yantai init-domains`;
 #  3. exec the command (default: gunicorn, see the Dockerfile's CMD).
 set -euo pipefail
 
@@ -45,6 +46,9 @@ with conn.cursor() as cur:
     cur.execute("SELECT pg_advisory_lock(hashtext('ckan db upgrade'))")
     print("entrypoint: running ckan db upgrade", file=sys.stderr, flush=True)
     code = subprocess.call(["ckan", "db", "upgrade"])
+    if code == 0:
+        # The policy-domain groups (idempotent; also re-links datasets to them).
+        code = subprocess.call(["ckan", "yantai", "init-domains"])
     cur.execute("SELECT pg_advisory_unlock(hashtext('ckan db upgrade'))")
 conn.close()
 sys.exit(code)

@@ -56,7 +56,8 @@ class TestOfficePhone:
     def test_office_numbers(self, phone):
         assert codes.office_phone_error(phone) is None
 
-    @pytest.mark.parametrize("phone", ["13800138000", "+86 138 0013 8000", "１３９１２３４５６７８"])
+    @pytest.mark.parametrize("phone", ["13800138000", "+86 138 0013 8000", "１３９１２３４５６７８",
+                                       "13812345678-1", "008613812345678", "0535-13812345678"])
     def test_mobile_numbers_are_refused(self, phone):
         assert codes.office_phone_error(phone) == "phone_mobile"
 
@@ -74,6 +75,7 @@ class TestPinyinSlug:
 
     def test_polyphones_read_in_context(self):
         assert codes.pinyin_slug("银行网点") == "yin-hang-wang-dian"
+        assert codes.pinyin_slug("长岛综合试验区") == "chang-dao-zong-he-shi-yan-qu"
 
     def test_long_titles_are_cut_at_a_syllable(self):
         slug = codes.pinyin_slug("烟台市" * 20, max_length=20)

@@ -91,3 +91,20 @@ def test_uploads_are_checked_in_the_file_store(tmp_path):
     assert linkcheck.check_upload(str(present)).ok is True
     assert linkcheck.check_upload(str(tmp_path / "gone")) == linkcheck.Result(False, None,
                                                                                "file missing")
+
+
+def test_the_checked_address_is_the_one_connected_to(server):
+    """A name whose DNS answer changes after the check (rebinding) cannot reach another host:
+    the checker connects to the address it checked and resolves the name only once."""
+    port = server.rsplit(":", 1)[1]
+    answers = iter([["127.0.0.1"], ["10.9.9.9"]])
+    calls = []
+
+    def rebinding(host):
+        calls.append(host)
+        return next(answers)
+
+    result = linkcheck.check_url(f"http://portal.test:{port}/ok",
+                                 allowed_hosts=frozenset({"portal.test"}), resolver=rebinding)
+    assert result == linkcheck.Result(True, 200, None)
+    assert calls == ["portal.test"]

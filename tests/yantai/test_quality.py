@@ -90,3 +90,10 @@ def test_irregular_datasets_are_never_overdue():
     result = quality.assess(complete(update_cycle="irregular", resources=[
         {"id": "r1", "format": "CSV", "created": old}]), NOW, OPEN)
     assert result.issues == []
+
+
+def test_live_services_are_not_overdue():
+    old = "2020-01-01T00:00:00"
+    result = quality.assess(complete(update_cycle="realtime", resources=[
+        {"id": "r1", "format": "API", "created": old}]), NOW, OPEN)
+    assert "update_overdue" not in result.issues

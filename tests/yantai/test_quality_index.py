@@ -61,6 +61,12 @@ def test_department_summary(department):
     assert line["average_score"] == round((100 + poor_score) / 2, 1)
 
 
+def test_summary_refuses_a_bad_department_name(app):
+    resp = app.get("/api/3/action/yantai_quality_summary",
+                   query_string={"organization": 'x" OR *:*'}, status=409)
+    assert resp.json["error"]["organization"] == ["必须是部门的网址名称"]
+
+
 def test_summary_counts_only_what_the_caller_can_see(department, app):
     org, _, _ = department
     factories.Dataset(owner_org=org["id"], private=True)

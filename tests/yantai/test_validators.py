@@ -186,3 +186,36 @@ def _stub(**fields):
     data = factories.Dataset.stub(**fields).__dict__
     data.pop("name", None) if "name" not in fields else None
     return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+def test_an_empty_domain_list_is_missing(create_error):
+    assert create_error(domain=[])["domain"] == ["缺失值"]
+    assert create_error(domain="[]")["domain"] == ["缺失值"]
+
+
+def test_blank_rows_of_related_codes_are_dropped(api):
+    ds = api.ok("package_create", **_stub(related_resource_codes=["1-04-001/0001", ""]))
+    assert ds["related_resource_codes"] == ["1-04-001/0001"]
+
+
+def test_department_phone_must_not_be_a_mobile(api):
+    errors = api.errors("organization_create", title="烟台市测试局", dept_code=factories.make_uscc(88),
+                        dept_type="city_department", phone="0535-13812345678")
+    assert errors["phone"] == ["请填写部门科室的办公电话，不得填写手机号码"]
+
+
+def test_the_form_goes_on_to_page_two_under_the_pinyin_name(app):
+    from ckan.tests import factories as ckan_factories
+
+    sysadmin = ckan_factories.SysadminWithToken()
+    org = factories.Organization()
+    resp = app.post("/dataset/new", headers={"Authorization": sysadmin["token"]},
+                    data={"title": "烟台市表单测试", "name": "", "notes": "从表单创建",
+                          "owner_org": org["id"], "_ckan_phase": "dataset_new_1",
+                          "save": "continue"}, follow_redirects=False)
+    assert resp.status_code == 302, resp.body
+    assert resp.headers["Location"].endswith("/dataset/new/yan-tai-shi-biao-dan-ce-shi/2")
+    page_two = app.get("/dataset/new/yan-tai-shi-biao-dan-ce-shi/2",
+                       headers={"Authorization": sysadmin["token"]})
+    assert page_two.status_code == 200
+    assert "信息资源分类" in page_two.body

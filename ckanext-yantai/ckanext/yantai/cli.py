@@ -48,6 +48,12 @@ def init_domains() -> None:
     outcome = domains.ensure_groups(site_user)
     for name, what in outcome.items():
         click.echo(f"{what:9} group {name}")
+    from ckan.lib import search
+
+    relinked = domains.sync_all()
+    for package_id in relinked:  # changed outside the actions: bring the index along
+        search.rebuild(package_id)
+    click.echo(f"{len(relinked)} datasets re-linked to their domain groups")
 
 
 @yantai.command("refresh-quality")

@@ -10,7 +10,10 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, load_phrases_dict
+
+# Place names that pypinyin reads wrongly out of context.
+load_phrases_dict({"长岛": [["cháng"], ["dǎo"]]})
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -80,7 +83,9 @@ def resource_code_error(code: str, category: str | None) -> str | None:
 
 # -- contact points ------------------------------------------------------------------------------
 
-MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
+# A mobile number anywhere in the digits: with a country code (+86, 0086), an area-code prefix or an
+# "extension" glued on, it is still a person's phone.
+MOBILE = re.compile(r"(?:^|^\+?86|^0086|^0\d{2,3})1[3-9]\d{9}(?:\d{0,5})$")
 LANDLINE = re.compile(r"^(?:0\d{2,3})?\d{7,8}(?:-?\d{1,5})?$")
 HOTLINE = re.compile(r"^(?:1\d{4}|[48]00\d{7})$")  # 12345 style service numbers, 400/800 lines
 
@@ -92,7 +97,7 @@ def normalise_phone(value: str) -> str:
 def office_phone_error(value: str) -> str | None:
     """A department office's number: a landline or a service hotline, never a mobile phone."""
     phone = normalise_phone(value)
-    if MOBILE.match(phone):
+    if MOBILE.search(phone):
         return "phone_mobile"
     if LANDLINE.match(phone) or HOTLINE.match(phone):
         return None

@@ -78,3 +78,18 @@ def ensure_groups(site_user: str) -> dict[str, str]:
 
 def domain_names(values: Iterable[str]) -> list[str]:
     return [vocabularies.label("domain", v) for v in values]
+
+
+def sync_all() -> list[str]:
+    """Re-link every dataset to its domain groups (after groups were created or re-activated).
+    Returns the ids of the datasets whose memberships changed."""
+    changed = []
+    packages = model.Session.query(model.Package).filter(
+        model.Package.state == "active", model.Package.type == "dataset")
+    for package in packages.all():
+        sync_groups(package)
+        if model.Session.new or any(isinstance(o, model.Member) for o in model.Session.dirty):
+            changed.append(package.id)
+            model.Session.flush()
+    model.Session.commit()
+    return changed

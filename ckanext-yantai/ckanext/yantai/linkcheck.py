@@ -3,8 +3,9 @@
 An uploaded file is reachable when the file store has it; a linked URL when it answers below 400.
 Links are followed only to public addresses: loopback, private, link-local and other reserved
 addresses are refused (no requests into the portal's own network), unless the host is allow-listed
-in ``ckanext.yantai.linkcheck.allowed_hosts``. Redirects are followed by hand so that each hop is
-checked the same way.
+in ``ckanext.yantai.linkcheck.allowed_hosts``. The connection goes to the very address that was
+checked (the name is not resolved a second time, so a DNS answer that changes in between cannot
+redirect it), and redirects are followed by hand so that each hop is checked the same way.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import socket
 import urllib.parse
 from typing import Callable, Iterable, NamedTuple
 
-import requests
+import certifi
+import urllib3
 
 MAX_REDIRECTS = 3
 Resolver = Callable[[str], Iterable[str]]
@@ -35,41 +37,64 @@ def public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def _refusal(url: str, allowed_hosts: frozenset[str], resolver: Resolver) -> str | None:
+def _address(url: str, allowed_hosts: frozenset[str],
+             resolver: Resolver) -> tuple[str | None, str | None]:
+    """(address to connect to, None) or (None, why the URL is refused)."""
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        return "not an http(s) URL"
-    if parsed.hostname in allowed_hosts:
-        return None
+        return None, "not an http(s) URL"
     try:
         addresses = list(resolver(parsed.hostname))
     except (OSError, UnicodeError):
-        return "host not found"
-    if not addresses or not all(public_address(a) for a in addresses):
-        return "not a public address"
-    return None
+        return None, "host not found"
+    if not addresses:
+        return None, "host not found"
+    if parsed.hostname not in allowed_hosts and not all(public_address(a) for a in addresses):
+        return None, "not a public address"
+    return addresses[0], None
+
+
+def _request(method: str, url: str, address: str, timeout: float) -> urllib3.BaseHTTPResponse:
+    parsed = urllib.parse.urlsplit(url)
+    https = parsed.scheme == "https"
+    port = parsed.port or (443 if https else 80)
+    limits = urllib3.Timeout(connect=min(timeout, 5), read=timeout)
+    if https:
+        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
+            address, port, timeout=limits, retries=False, cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(), server_hostname=parsed.hostname,
+            assert_hostname=parsed.hostname)
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=limits, retries=False)
+    target = urllib.parse.urlunsplit(("", "", parsed.path or "/", parsed.query, ""))
+    try:
+        response = pool.urlopen(method, target, redirect=False, preload_content=False,
+                                headers={"Host": parsed.netloc.rsplit("@", 1)[-1],
+                                         "User-Agent": "yantai-portal-linkcheck/1"})
+        response.drain_conn()
+        return response
+    finally:
+        pool.close()
 
 
 def check_url(url: str, *, allowed_hosts: frozenset[str] = frozenset(), timeout: float = 10,
-              resolver: Resolver = resolve, session: requests.Session | None = None) -> Result:
-    http = session or requests.Session()
+              resolver: Resolver = resolve) -> Result:
     for _ in range(MAX_REDIRECTS + 1):
-        refusal = _refusal(url, allowed_hosts, resolver)
-        if refusal:
+        address, refusal = _address(url, allowed_hosts, resolver)
+        if refusal or address is None:
             return Result(False, None, refusal)
         try:
-            resp = http.head(url, timeout=(min(timeout, 5), timeout), allow_redirects=False)
-            if resp.status_code in (403, 405, 501):  # servers that refuse HEAD
-                resp = http.get(url, timeout=(min(timeout, 5), timeout), allow_redirects=False,
-                                stream=True)
-                resp.close()
-        except requests.RequestException as exc:
+            resp = _request("HEAD", url, address, timeout)
+            if resp.status in (403, 405, 501):  # servers that refuse HEAD
+                resp = _request("GET", url, address, timeout)
+        except urllib3.exceptions.HTTPError as exc:
             return Result(False, None, type(exc).__name__)
-        if resp.is_redirect and resp.headers.get("location"):
-            url = urllib.parse.urljoin(url, resp.headers["location"])
+        location = resp.headers.get("location")
+        if resp.status in (301, 302, 303, 307, 308) and location:
+            url = urllib.parse.urljoin(url, location)
             continue
-        return Result(resp.status_code < 400, resp.status_code,
-                      None if resp.status_code < 400 else f"HTTP {resp.status_code}")
+        return Result(resp.status < 400, resp.status,
+                      None if resp.status < 400 else f"HTTP {resp.status}")
     return Result(False, None, "too many redirects")
 
 

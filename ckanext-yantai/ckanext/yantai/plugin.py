@@ -22,6 +22,7 @@ class YantaiPlugin(p.SingletonPlugin):
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
 
     # IConfigurer
 
@@ -42,11 +43,19 @@ class YantaiPlugin(p.SingletonPlugin):
     def i18n_domain(self) -> str:
         return "ckanext-yantai"
 
+    # IMiddleware
+
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        from ckanext.yantai import views
+
+        return views.install(app)
+
     # IFacets
 
     def dataset_facets(self, facets_dict: "OrderedDict[str, Any]",
                        package_type: str) -> "OrderedDict[str, Any]":
-        return search.facet_titles()
+        # Other types (harvest sources) keep their own facets.
+        return search.facet_titles() if package_type == "dataset" else facets_dict
 
     def organization_facets(self, facets_dict: "OrderedDict[str, Any]", organization_type: str,
                             package_type: str | None) -> "OrderedDict[str, Any]":

@@ -77,6 +77,10 @@ def _parse_time(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
+# Live services: their data is as fresh as the service, not as the resource record.
+LIVE_FORMATS = frozenset({"API", "WMS", "WFS", "WMTS"})
+
+
 def last_updated(pkg: Mapping[str, Any]) -> dt.datetime | None:
     """When the data last changed: the newest resource (its file's last modification, else its
     creation). A dataset without resources counts from its metadata. Editing only the metadata
@@ -122,6 +126,8 @@ def assess(pkg: Mapping[str, Any], now: dt.datetime, open_licences: frozenset[st
 
     updated = last_updated(pkg)
     allowance = OVERDUE_AFTER_DAYS.get(str(pkg.get("update_cycle") or ""), None)
+    if resources and all(str(r.get("format") or "").upper() in LIVE_FORMATS for r in resources):
+        allowance = None  # a service answers with current data; reachability covers it
     overdue_days = None
     if allowance is not None and updated is not None:
         late = (now - updated).days - allowance

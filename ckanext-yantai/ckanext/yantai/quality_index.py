@@ -76,30 +76,23 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
 def department_summary(context: dict[str, Any], organization: str | None) -> list[dict[str, Any]]:
     """Per department: datasets, average score and how many datasets have each issue.
 
-    Goes through package_search, so it counts exactly the datasets the caller may see.
+    Goes through package_search, so it counts exactly the datasets the caller may see; the
+    average comes from the facet counts of the scores, one query per department.
     """
+    search_action = tk.get_action("package_search")
+
+    def facets(fq: str, fields: list[str]) -> dict[str, dict[str, int]]:
+        return search_action(dict(context), {
+            "q": "*:*", "fq": fq, "rows": 0, "include_private": True,
+            "facet.field": fields, "facet.limit": -1, "facet.mincount": 1})["facets"]
+
     fq = f'organization:"{organization}"' if organization else ""
-    search = tk.get_action("package_search")
-    facets = search(dict(context), {
-        "q": "*:*", "fq": fq, "rows": 0, "include_private": True,
-        "facet.field": ["organization"], "facet.limit": -1})["facets"]["organization"]
     summary = []
-    for org, count in sorted(facets.items()):
-        scores: list[int] = []
-        issues: dict[str, int] = {}
-        start = 0
-        while True:
-            page = search(dict(context), {
-                "q": "*:*", "fq": f'organization:"{org}"', "rows": 1000, "start": start,
-                "include_private": True, "fl": "name,quality_score,quality_issues"})
-            for hit in page["results"]:
-                scores.append(int(hit.get("quality_score") or 0))
-                for issue in hit.get("quality_issues") or []:
-                    issues[issue] = issues.get(issue, 0) + 1
-            start += 1000
-            if start >= page["count"]:
-                break
+    for org, count in sorted(facets(fq, ["organization"])["organization"].items()):
+        counts = facets(f'organization:"{org}"', ["quality_score", "quality_issues"])
+        scored = sum(counts["quality_score"].values())
+        total = sum(int(score) * n for score, n in counts["quality_score"].items())
         summary.append({"organization": org, "datasets": count,
-                        "average_score": round(sum(scores) / len(scores), 1) if scores else None,
-                        "issues": dict(sorted(issues.items()))})
+                        "average_score": round(total / scored, 1) if scored else None,
+                        "issues": dict(sorted(counts["quality_issues"].items()))})
     return summary

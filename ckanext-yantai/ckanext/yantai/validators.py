@@ -10,6 +10,7 @@ import json
 from typing import Any, Callable
 
 import ckan.model as model
+import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.validation import scheming_validator
@@ -22,7 +23,13 @@ missing = tk.missing
 
 
 def _blank(value: Any) -> bool:
-    return value is missing or value is None or (isinstance(value, str) and not value.strip())
+    if value is missing or value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() in ("", "[]")
+    if isinstance(value, (list, tuple)):
+        return not any(not _blank(v) for v in value)
+    return False
 
 
 def _stop(key: FlattenKey, errors: FlattenErrorDict, text: str) -> None:
@@ -87,6 +94,10 @@ def yantai_resource_code(key: FlattenKey, data: FlattenDataDict, errors: Flatten
     if error:
         _stop(key, errors, message(error))
     this_id = data.get(("id",)) or getattr(context.get("package"), "id", None)
+    # Serialise concurrent saves of the same code until this transaction ends, so that two
+    # parallel creates cannot both pass the check below.
+    model.Session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:code))"),
+                          {"code": f"yantai.resource_code:{code}"})
     taken = (
         model.Session.query(model.Package.id)
         .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
@@ -106,7 +117,8 @@ def yantai_resource_codes(key: FlattenKey, data: FlattenDataDict, errors: Flatte
     value = data.get(key)
     if _blank(value):
         return
-    items = value if isinstance(value, list) else _json_list(str(value))
+    items = [str(v).strip() for v in value if not _blank(v)] if isinstance(value, list) \
+        else _json_list(str(value))
     for item in items:
         if codes.resource_code_error(str(item), None):
             _stop(key, errors, f"{item}: {message('resource_code_format')}")
@@ -175,7 +187,7 @@ def yantai_required_when(field: dict[str, Any], schema: dict[str, Any]) -> Valid
     def validator(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
                   context: Context) -> None:
         matches = data.get((rule["field"],)) == rule["value"]
-        needed = (matches if when else not matches) and not _is_draft(data)
+        needed = (matches if when else not matches) and not _is_draft(data, context)
         if needed and _blank(data.get(key)):
             code = "required_when" if when else "required_unless"
             field_label = other.get("label", rule["field"])
@@ -188,8 +200,13 @@ def yantai_required_when(field: dict[str, Any], schema: dict[str, Any]) -> Valid
     return validator
 
 
-def _is_draft(data: FlattenDataDict) -> bool:
-    return data.get(("state",)) == "draft"
+def _is_draft(data: FlattenDataDict, context: Context | None = None) -> bool:
+    """A draft: saved page by page by the multi-page form. An update that does not give a state
+    keeps the dataset's own."""
+    state = data.get(("state",))
+    if _blank(state) and context is not None and context.get("package") is not None:
+        state = context["package"].state
+    return state == "draft"
 
 
 @scheming_validator
@@ -203,7 +220,7 @@ def yantai_required(field: dict[str, Any], schema: dict[str, Any]) -> Validator:
         if not _blank(data.get(key)):
             return
         data.pop(key, None)
-        if required and not _is_draft(data):
+        if required and not _is_draft(data, context):
             errors[key].append(tk._("Missing value"))
         raise tk.StopOnError
 
@@ -213,7 +230,7 @@ def yantai_required(field: dict[str, Any], schema: dict[str, Any]) -> Validator:
 def yantai_info_items_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
                                context: Context) -> None:
     """信息项 is core metadata: a complete dataset lists at least one item (schema after_validators)."""
-    if _is_draft(data):
+    if _is_draft(data, context):
         return
     if not any(k[0] == "info_items" and k[-1] == "name" and not _blank(v)
                for k, v in data.items() if isinstance(k, tuple) and len(k) == 3):

@@ -19,7 +19,7 @@ def _terms(*rows: tuple[str, str, str]) -> tuple[Term, ...]:
     return tuple(Term(*row) for row in rows)
 
 
-# 更新周期, with the longest interval (days) after which a dataset counts as overdue (更新超期).
+# 更新周期 (quality.OVERDUE_AFTER_DAYS says when a dataset counts as overdue, 更新超期).
 UPDATE_CYCLES = _terms(
     ("realtime", "实时", "Real time"),
     ("daily", "每日", "Daily"),
@@ -30,10 +30,6 @@ UPDATE_CYCLES = _terms(
     ("yearly", "每年", "Yearly"),
     ("irregular", "不定期", "Irregular"),
 )
-UPDATE_CYCLE_DAYS: dict[str, int | None] = {
-    "realtime": 2, "daily": 3, "weekly": 14, "monthly": 62, "quarterly": 184,
-    "half_yearly": 366, "yearly": 731, "irregular": None,
-}
 
 OPEN_TYPES = _terms(
     ("open", "无条件开放", "Open"),
