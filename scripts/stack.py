@@ -187,13 +187,14 @@ class Stack:
     def pg_base(self) -> pathlib.Path:
         return self.run / "postgresql"
 
+    # PostgreSQL gets resolved paths: the link from .run/ may pass through folders it cannot enter.
     @property
     def pg_data(self) -> pathlib.Path:
-        return self.pg_base / "data"
+        return self.pg_base.resolve() / "data"
 
     @property
     def pg_socket_dir(self) -> pathlib.Path:
-        return self.pg_base / "socket"
+        return self.pg_base.resolve() / "socket"
 
     def pg_outside_dir(self) -> pathlib.Path:
         """Where the cluster lives when the checkout is not reachable by the `postgres` user (a
@@ -522,8 +523,8 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
     def reset(self) -> None:
         """Stop everything and remove all runtime state (a cluster kept outside included)."""
         self.down()
-        if self.pg_base.is_symlink():
-            shutil.rmtree(self.pg_base.resolve(), ignore_errors=True)
+        if self.pg_base.is_symlink():  # the cluster's own folder outside (pg_outside_dir)
+            shutil.rmtree(self.pg_base.resolve().parent, ignore_errors=True)
         shutil.rmtree(self.run, ignore_errors=True)
         step(f"removed {self.run}")
 

@@ -11,14 +11,18 @@ import pytest
 from tests.conftest import ROOT
 
 
-@pytest.fixture
-def stack(tmp_path, monkeypatch):
+def load_script(monkeypatch):
     spec = importlib.util.spec_from_file_location("stack_script", ROOT / "scripts" / "stack.py")
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "stack_script", module)  # dataclasses look it up there
     spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def stack(tmp_path, monkeypatch):
     monkeypatch.setenv("RUN_DIR", str(tmp_path / "run"))
-    return module.Stack()
+    return load_script(monkeypatch).Stack()
 
 
 def test_a_spawned_process_is_known_by_pid_and_start_time(stack):
@@ -49,3 +53,21 @@ def test_pid_one_and_own_group_are_never_signalled(stack):
     assert stack.running_pid("x") is None
     stack.pidfile("x").write_text(f"{os.getpid()} 0")
     assert stack.running_pid("x") is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="PostgreSQL runs as user postgres only for root")
+def test_a_checkout_postgres_cannot_enter_keeps_the_cluster_outside(tmp_path, monkeypatch):
+    private = tmp_path / "home"
+    private.mkdir(mode=0o700)
+    monkeypatch.setenv("RUN_DIR", str(private / "run"))
+    module = load_script(monkeypatch)
+    stack = module.Stack()
+
+    stack.prepare_pg_base()
+
+    outside = stack.pg_outside_dir()
+    assert stack.pg_base.is_symlink() and stack.pg_base.resolve() == outside
+    assert str(stack.pg_data).startswith("/var/lib/yantai-portal/")
+    assert module.reachable_by("postgres", outside.parent)
+    stack.reset()
+    assert not outside.parent.exists() and not stack.run.exists()
