@@ -219,3 +219,16 @@ def test_the_form_goes_on_to_page_two_under_the_pinyin_name(app):
                        headers={"Authorization": sysadmin["token"]})
     assert page_two.status_code == 200
     assert "信息资源分类" in page_two.body
+
+
+def test_a_malformed_category_and_a_typed_one_normalised(create_error, api):
+    errors = create_error(resource_category="2-2-3", resource_code="2-2-3/0001")
+    assert errors["resource_category"] == [
+        "信息资源分类应为“类-项-目[-细目]”，类为1（基础）、2（主题）或3（部门），例如 2-02-003"]
+    ds = api.ok("package_create", **_stub(resource_category="２-02-003",
+                                          resource_code="2-02-003/07777"))
+    assert ds["resource_category"] == "2-02-003"
+
+
+def test_an_unknown_region(create_error):
+    assert create_error(region="110000")["region"][0].startswith("110000: ")

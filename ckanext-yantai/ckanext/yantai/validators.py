@@ -57,6 +57,10 @@ yantai_uscc.__doc__ = """A unified social credit code, stored normalised (half-w
 no separators)."""
 yantai_office_phone = _checked(codes.office_phone_error, lambda v: codes.fold_width(v).strip())
 yantai_office_phone.__doc__ = """A department office's phone number (never a mobile phone)."""
+yantai_resource_category = _checked(
+    lambda v: None if codes.parse_category(v) else "category_format",
+    lambda v: codes.parse_category(v).code)  # type: ignore[union-attr]
+yantai_resource_category.__doc__ = """信息资源分类 (类-项-目[-细目]), stored normalised."""
 
 
 def yantai_provider_code(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
@@ -69,17 +73,6 @@ def yantai_provider_code(key: FlattenKey, data: FlattenDataDict, errors: Flatten
             _stop(key, errors, message("provider_code_missing"))
         data[key] = dept_code
     yantai_uscc(key, data, errors, context)
-
-
-def yantai_resource_category(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
-                             context: Context) -> None:
-    value = data.get(key)
-    if _blank(value):
-        return
-    category = codes.parse_category(str(value))
-    if category is None:
-        _stop(key, errors, message("category_format"))
-    data[key] = category.code
 
 
 def yantai_resource_code(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
