@@ -76,10 +76,6 @@ def ensure_groups(site_user: str) -> dict[str, str]:
     return outcome
 
 
-def domain_names(values: Iterable[str]) -> list[str]:
-    return [vocabularies.label("domain", v) for v in values]
-
-
 def sync_all() -> list[str]:
     """Re-link every dataset to its domain groups (after groups were created or re-activated).
     Returns the ids of the datasets whose memberships changed."""

@@ -46,8 +46,7 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         pkg_dict["domain"] = domains.parse_domains(pkg_dict["domain"])
     if "related_resource_codes" in pkg_dict:
         pkg_dict["related_resource_codes"] = domains.parse_domains(pkg_dict["related_resource_codes"])
-    for key in ("info_items",):  # structured: searchable as text via extras_*, not a facet
-        pkg_dict.pop(key, None)
+    pkg_dict.pop("info_items", None)  # structured: searchable as text via extras_*, not a facet
     pinyin = codes.pinyin_search_terms(str(pkg_dict.get("title") or ""))
     if pinyin:
         text = pkg_dict.get("text") or []

@@ -78,20 +78,18 @@ class Loader:
         if what != "unchanged":
             self.log(f"    {what:9} {kind} {name}")
 
-    def upsert_group_like(self, kind: str, wanted: dict[str, Any]) -> None:
-        # kind is "organization" (or "group"): the actions are named after it.
-        show, create, patch = (getattr(self.api, f"{kind}_{verb}") for verb in ("show", "create", "patch"))
+    def upsert_organization(self, wanted: dict[str, Any]) -> None:
         try:
-            existing = show(id=wanted["name"])
+            existing = self.api.organization_show(id=wanted["name"])
         except NotFound:
-            create(**wanted)
-            self._note(kind, wanted["name"], "created")
+            self.api.organization_create(**wanted)
+            self._note("organization", wanted["name"], "created")
             return
         if existing.get("state") != "active" or not matches(existing, wanted):
-            patch(id=existing["id"], state="active", **wanted)
-            self._note(kind, wanted["name"], "updated")
+            self.api.organization_patch(id=existing["id"], state="active", **wanted)
+            self._note("organization", wanted["name"], "updated")
         else:
-            self._note(kind, wanted["name"], "unchanged")
+            self._note("organization", wanted["name"], "unchanged")
 
     def upsert_dataset(self, ds: Mapping[str, Any]) -> None:
         wanted = dataset_dict(ds)
@@ -134,7 +132,7 @@ class Loader:
         """Departments, then datasets with their files. The policy-domain groups are the portal's
         own (``ckan yantai init-domains``); datasets join them through their ``domain``."""
         for org in catalogue["organizations"]:
-            self.upsert_group_like("organization", organization_dict(org))
+            self.upsert_organization(organization_dict(org))
         for ds in catalogue["datasets"]:
             self.upsert_dataset(ds)
         return self.counts
