@@ -7,10 +7,14 @@ setup(
     description="烟台市公共数据开放网: CKAN extension of the Yantai open-data portal",
     python_requires=">=3.10",
     package_dir={"": "ckanext-yantai"},
-    packages=find_namespace_packages(where="ckanext-yantai", include=["ckanext.yantai", "ckanext.yantai.*"]),
+    # calendars/ is data (the working-day table); its seed script is not part of the package.
+    packages=find_namespace_packages(where="ckanext-yantai",
+                                     include=["ckanext.yantai", "ckanext.yantai.*"],
+                                     exclude=["ckanext.yantai.calendars"]),
     include_package_data=True,
     package_data={"ckanext.yantai": ["demo/*.yaml", "schemas/*.yaml", "templates/**/*", "public/**/*",
-                                     "i18n/*/LC_MESSAGES/*", "migration/yantai/*.ini",
+                                     "calendars/*.yaml", "i18n/*/LC_MESSAGES/*",
+                                     "migration/yantai/*.ini",
                                      "migration/yantai/*.mako", "migration/yantai/README"]},
     entry_points={
         "ckan.plugins": ["yantai = ckanext.yantai.plugin:YantaiPlugin"],
