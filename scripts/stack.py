@@ -5,8 +5,9 @@ Everything runs on 127.0.0.1 with its data, logs and pid files under one folder 
 ``$RUN_DIR``); ports come from ``config/stack.env``. Each command is idempotent: what already runs
 is left running, what exists is kept.
 
-    stack.py up        services, development config, database, sysadmin, web, workers, demo data
-    stack.py test-env  services, test config (.run/etc/test/test.ini), test database and Solr core
+    stack.py up        services, development config, databases (catalogue, DataStore), sysadmin,
+                       web, workers, demo data
+    stack.py test-env  services, test config (.run/etc/test/test.ini), test databases and Solr core
     stack.py down      stop everything this project started
     stack.py status    what runs where
 
@@ -41,6 +42,10 @@ import render  # noqa: E402
 
 PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
 SOLR_CORES = ("ckan", "ckan_test")
+# PostgreSQL roles and the secret holding each one's password. CKAN's role owns the catalogue and
+# DataStore databases (it is the DataStore's write user); datastore_ro is the DataStore's read-only
+# user, which runs the SQL of datastore_search and datastore_search_sql.
+PG_ROLES = {"ckan_default": "PG_PASSWORD", "datastore_ro": "DATASTORE_RO_PASSWORD"}
 
 
 def read_env_file(path: pathlib.Path) -> dict[str, str]:
@@ -69,6 +74,7 @@ class Profile:
     name: str  # template name in config/ckan
     ini_name: str
     database: str
+    datastore: str  # the DataStore's own database: CKAN refuses to share the catalogue's
     solr_core: str
     redis_db: int
     site_url: str
@@ -93,9 +99,10 @@ class Stack:
 
     def profile(self, name: str) -> Profile:
         if name == "development":
-            return Profile(name, "ckan.ini", "ckan_default", "ckan", 0,
+            return Profile(name, "ckan.ini", "ckan_default", "datastore_default", "ckan", 0,
                            f"http://127.0.0.1:{self.ckan_port}")
-        return Profile(name, "test.ini", "ckan_test", "ckan_test", 1, "http://test.ckan.net")
+        return Profile(name, "test.ini", "ckan_test", "datastore_test", "ckan_test", 1,
+                       "http://test.ckan.net")
 
     def ini_path(self, profile: Profile) -> pathlib.Path:
         return self.run / "etc" / profile.name / profile.ini_name
@@ -104,7 +111,8 @@ class Stack:
         """Secrets generated once per .run/ and kept there, readable by the owner only."""
         path = self.run / "secrets.json"
         values = json.loads(path.read_text()) if path.exists() else {}
-        wanted = {"SECRET_KEY": 32, "PG_PASSWORD": 18, "ADMIN_PASSWORD": 12, "REDIS_PASSWORD": 24}
+        wanted = {"SECRET_KEY": 32, "PG_PASSWORD": 18, "ADMIN_PASSWORD": 12, "REDIS_PASSWORD": 24,
+                  "DATASTORE_RO_PASSWORD": 18}
         missing = {k: secrets.token_urlsafe(n) for k, n in wanted.items() if k not in values}
         if missing:
             values.update(missing)
@@ -118,6 +126,8 @@ class Stack:
             "CKAN_SITE_URL": profile.site_url,
             "SECRET_KEY": sec["SECRET_KEY"],
             "SQLALCHEMY_URL": self.db_url(profile.database),
+            "CKAN_DATASTORE_WRITE_URL": self.db_url(profile.datastore),
+            "CKAN_DATASTORE_READ_URL": self.db_url(profile.datastore, "datastore_ro"),
             "SOLR_URL": f"http://127.0.0.1:{self.solr_port}/solr/{profile.solr_core}",
             "REDIS_URL": (f"redis://:{sec['REDIS_PASSWORD']}@127.0.0.1:{self.redis_port}"
                           f"/{profile.redis_db}"),
@@ -128,8 +138,8 @@ class Stack:
         step(f"CKAN config written to {path}")
         return path
 
-    def db_url(self, database: str) -> str:
-        return (f"postgresql://ckan_default:{self.secrets()['PG_PASSWORD']}"
+    def db_url(self, database: str, role: str = "ckan_default") -> str:
+        return (f"postgresql://{role}:{self.secrets()[PG_ROLES[role]]}"
                 f"@127.0.0.1:{self.pg_port}/{database}")
 
     # -- processes -----------------------------------------------------------------------------
@@ -218,12 +228,13 @@ class Stack:
             argv = ["runuser", "-u", "postgres", "--", *argv]
         return subprocess.run(argv, check=True, **kwargs)
 
-    def psql(self, sql: str, database: str = "postgres") -> str:
-        out = self.as_postgres(
-            [str(PG_BIN / "psql"), "-h", str(self.pg_socket_dir), "-p", str(self.pg_port),
-             "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
-            capture_output=True, text=True,
-        )
+    def psql(self, sql: str, database: str = "postgres", script: bool = False) -> str:
+        """Run SQL as the superuser: one statement (-c), or with script=True a whole script on
+        standard input, as `… | sudo -u postgres psql` would (psql meta-commands allowed)."""
+        argv = [str(PG_BIN / "psql"), "-h", str(self.pg_socket_dir), "-p", str(self.pg_port),
+                "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt"]
+        out = self.as_postgres(argv if script else [*argv, "-c", sql],
+                               input=sql if script else None, capture_output=True, text=True)
         return out.stdout.strip()
 
     def start_postgres(self) -> None:
@@ -272,12 +283,22 @@ class Stack:
             self.as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "-m", "fast", "-w",
                               "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def ensure_database(self, database: str) -> None:
-        password = self.secrets()["PG_PASSWORD"].replace("'", "''")
-        if not self.psql("SELECT 1 FROM pg_roles WHERE rolname = 'ckan_default'"):
-            self.psql(f"CREATE ROLE ckan_default LOGIN PASSWORD '{password}'")
+    def ensure_role(self, role: str) -> None:
+        password = self.secrets()[PG_ROLES[role]].replace("'", "''")
+        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'"):
+            self.psql(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'")
         else:  # keep it in step with secrets.json
-            self.psql(f"ALTER ROLE ckan_default PASSWORD '{password}'")
+            self.psql(f"ALTER ROLE {role} PASSWORD '{password}'")
+
+    def ensure_databases(self, profile: Profile) -> None:
+        """The profile's catalogue and DataStore databases, both owned by CKAN's role, and the
+        DataStore's read-only role."""
+        for role in PG_ROLES:
+            self.ensure_role(role)
+        self.ensure_database(profile.database)
+        self.ensure_database(profile.datastore)
+
+    def ensure_database(self, database: str) -> None:
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'"):
             step(f"creating database {database}")
             self.psql(f"CREATE DATABASE {database} OWNER ckan_default ENCODING 'UTF8' "
@@ -382,6 +403,18 @@ class Stack:
         step("running database migrations (CKAN core and plugins)")
         self.ckan(ini, "db", "upgrade")
 
+    def set_datastore_permissions(self, profile: Profile, ini: pathlib.Path) -> None:
+        """CKAN's own DataStore setup, `ckan datastore set-permissions | sudo -u postgres psql`:
+        datastore_ro may only read the DataStore database; also creates the _table_metadata view
+        and full-text trigger that the DataStore needs. Idempotent, so run on every start, which
+        also brings it in step with a CKAN upgrade."""
+        step(f"applying DataStore permissions ({profile.datastore}, read-only role datastore_ro)")
+        self.psql(self.ckan(ini, "datastore", "set-permissions", capture=True), script=True)
+        # The script revokes CONNECT on the catalogue database from datastore_ro, but every role
+        # still has it through PUBLIC (PostgreSQL's default): take it from PUBLIC, so that the
+        # role behind datastore_search_sql cannot even log in there. The owner keeps it.
+        self.psql(f"REVOKE CONNECT ON DATABASE {profile.database} FROM PUBLIC")
+
     def ensure_admin(self, ini: pathlib.Path) -> dict[str, str]:
         """Create the sysadmin `admin` once; its password comes from the generated secrets."""
         path = self.run / "admin.json"
@@ -474,9 +507,10 @@ class Stack:
         started = time.monotonic()
         self.services()
         profile = self.profile("development")
-        self.ensure_database(profile.database)
+        self.ensure_databases(profile)
         ini = self.render_ini(profile)
         self.migrate(ini)
+        self.set_datastore_permissions(profile, ini)
         self.ensure_admin(ini)
         # Workers load the code at start: restart them so a re-run picks up changes.
         self.start_workers(ini, restart=True)
@@ -511,9 +545,10 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
     def test_env(self) -> None:
         self.services()
         profile = self.profile("test")
-        self.ensure_database(profile.database)
+        self.ensure_databases(profile)
         ini = self.render_ini(profile)
         self.migrate(ini)
+        self.set_datastore_permissions(profile, ini)
 
     def down(self) -> None:
         for name in ("ckan-web", *self.WORKERS, "solr-console", "redis"):

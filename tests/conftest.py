@@ -27,6 +27,17 @@ def clean_db(reset_db, migrate_db_for):
         migrate_db_for(plugin)
 
 
+@pytest.fixture
+def clean_datastore(clean_db):
+    """A clean test database and an empty DataStore (datastore_test). Opt-in: CKAN's reset_db
+    leaves the DataStore's database alone, so its tables would pile up from test to test."""
+    from ckanext.datastore.backend.postgres import get_write_engine
+    from ckanext.datastore.tests.helpers import clear_db
+    from sqlalchemy import orm
+
+    clear_db(orm.scoped_session(orm.sessionmaker(bind=get_write_engine())))
+
+
 @pytest.fixture(autouse=True)
 def _portal_plugins(with_plugins):
     """Load ckan.plugins of the test ini for every test, as the portal runs them."""

@@ -232,7 +232,8 @@ def test_files_referenced_by_compose_exist():
             if source.startswith((".", "/")):
                 assert (DOCKER / source).exists(), f"{name}: bind mount source {source} missing"
                 checked.append(source)
-    assert sorted(checked) == ["./nginx/nginx.conf", "./postgres/init-ckan-db.sh"]
+    assert sorted(checked) == ["./nginx/nginx.conf", "./postgres/init-ckan-db.sh",
+                               "./postgres/init-datastore-db.sh"]
 
 
 def test_only_nginx_publishes_ports_and_data_services_stay_internal():
@@ -292,7 +293,8 @@ def test_compose_fails_loudly_without_a_required_variable(name):
 
 def test_secrets_in_env_example_are_placeholders():
     env = read_env_file(ENV_EXAMPLE)
-    for name in ("SECRET_KEY", "POSTGRES_PASSWORD", "CKAN_DB_PASSWORD", "REDIS_PASSWORD"):
+    for name in ("SECRET_KEY", "POSTGRES_PASSWORD", "CKAN_DB_PASSWORD", "REDIS_PASSWORD",
+                 "DATASTORE_RO_PASSWORD"):
         assert env[name] == "change-me", name
     assert env["SMTP_PASSWORD"] == ""
 
@@ -301,7 +303,8 @@ def test_every_ini_placeholder_is_set_for_every_ckan_container():
     needed = placeholders(CKAN_CONFIG / "common.ini.in") | placeholders(
         CKAN_CONFIG / "production.ini.in")
     assert {"CKAN_SITE_ID", "CKAN_SITE_URL", "SECRET_KEY", "SQLALCHEMY_URL", "SOLR_URL",
-            "REDIS_URL", "CKAN_STORAGE_PATH", "SMTP_SERVER", "SMTP_MAIL_FROM"} <= needed
+            "REDIS_URL", "CKAN_STORAGE_PATH", "SMTP_SERVER", "SMTP_MAIL_FROM",
+            "CKAN_DATASTORE_WRITE_URL", "CKAN_DATASTORE_READ_URL"} <= needed
     services = compose()["services"]
     for name in CKAN_IMAGE_SERVICES:
         missing = needed - set(environment(services[name]))
@@ -321,6 +324,43 @@ def test_connection_urls_point_at_the_compose_services():
                                                                env["CKAN_DB_NAME"])
 
 
+def test_datastore_urls_point_at_its_own_database_and_roles():
+    env = read_env_file(ENV_EXAMPLE)
+    ckan_env = environment(resolved_services()["ckan"])
+    # Written by CKAN's role (the database's owner), read by the read-only role.
+    assert ckan_env["CKAN_DATASTORE_WRITE_URL"] == (
+        "postgresql://{CKAN_DB_USER}:{CKAN_DB_PASSWORD}@db:5432/{DATASTORE_DB_NAME}".format(**env))
+    assert ckan_env["CKAN_DATASTORE_READ_URL"] == (
+        "postgresql://{DATASTORE_RO_USER}:{DATASTORE_RO_PASSWORD}@db:5432/{DATASTORE_DB_NAME}"
+        .format(**env))
+    # CKAN refuses a DataStore in its own database or read with the write user.
+    assert env["DATASTORE_DB_NAME"] != env["CKAN_DB_NAME"]
+    assert env["DATASTORE_RO_USER"] != env["CKAN_DB_USER"]
+    # The init script creates the database and role that CKAN connects to.
+    db_env = environment(resolved_services()["db"])
+    for name in ("CKAN_DB_USER", "DATASTORE_DB_NAME", "DATASTORE_RO_USER",
+                 "DATASTORE_RO_PASSWORD"):
+        assert db_env[name] == env[name], name
+
+
+@pytest.mark.parametrize("script", ["init-ckan-db.sh", "init-datastore-db.sh"])
+def test_postgres_init_scripts_are_valid_bash_and_check_their_variables(script):
+    path = DOCKER / "postgres" / script
+    result = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    needed = set(re.findall(r'^: "\$\{(\w+):\?', path.read_text(), re.M))
+    assert needed, f"{script} checks no variable"
+    assert needed <= set(environment(compose()["services"]["db"])), script
+
+
+def test_datastore_init_script_creates_only_what_is_missing():
+    """Idempotent, so that it can be run by hand on a volume made before the DataStore."""
+    text = (DOCKER / "postgres" / "init-datastore-db.sh").read_text()
+    creates = re.findall(r"format\('(CREATE \w+)", text)
+    assert creates == ["CREATE ROLE", "CREATE DATABASE"]
+    assert text.count("WHERE NOT EXISTS") == 2 and text.count("\\gexec") == 2
+
+
 # -- rendering the production ini ------------------------------------------------------------------
 
 def test_production_ini_renders_and_loads_in_ckan(production_ini):
@@ -338,6 +378,13 @@ def test_production_ini_renders_and_loads_in_ckan(production_ini):
     assert plugins == common.get("app:main", "ckan.plugins").split()
     # The harvest services of compose need the harvest plugins; the portal's own plugin is loaded.
     assert {"yantai", "harvest", "ckan_harvester"} <= set(plugins)
+    assert plugins[:3] == ["yantai", "activity", "datastore"]
+    assert config["ckan.datastore.write_url"] == (
+        "postgresql://{CKAN_DB_USER}:{CKAN_DB_PASSWORD}@db:5432/{DATASTORE_DB_NAME}".format(**env))
+    assert config["ckan.datastore.read_url"] == (
+        "postgresql://{DATASTORE_RO_USER}:{DATASTORE_RO_PASSWORD}@db:5432/{DATASTORE_DB_NAME}"
+        .format(**env))
+    assert config["ckan.datastore.sqlsearch.enabled"] == "true"
     assert config["debug"] == "false"
     assert config["smtp.starttls"] == "true"
     assert config["smtp.server"] == env["SMTP_SERVER"]
@@ -371,6 +418,20 @@ def test_production_options_are_declared_by_ckan():
     assert "SESSION_COOKIE_SECURE" in keys and "ckan.cache_expires" in keys
     assert sorted(keys - declared) == []
     assert set(parser.defaults()) <= declared
+
+
+def test_datastore_options_are_declared_by_the_datastore_plugin():
+    import ckanext.datastore
+
+    declaration = yaml.safe_load((pathlib.Path(ckanext.datastore.__file__).parent
+                                  / "config_declaration.yaml").read_text())
+    declared = {opt["key"] for group in declaration["groups"] for opt in group["options"]}
+    parser = configparser.RawConfigParser()
+    parser.read(CKAN_CONFIG / "common.ini.in", encoding="utf-8")
+    keys = {k for k in parser.options("app:main") if k.startswith("ckan.datastore.")}
+    assert keys == {"ckan.datastore.write_url", "ckan.datastore.read_url",
+                    "ckan.datastore.sqlsearch.enabled"}
+    assert keys <= declared
 
 
 # -- Dockerfiles -----------------------------------------------------------------------------------
@@ -456,6 +517,9 @@ def test_postgres_major_version_matches_the_local_stack():
     assert re.fullmatch(r"postgres:(\d+)(?:[.-].*)?", image).group(1) == "15"
     mounts = compose()["services"]["db"]["volumes"]
     assert "./postgres/init-ckan-db.sh:/docker-entrypoint-initdb.d/10-ckan-db.sh:ro" in mounts
+    # After CKAN's role exists: the DataStore's database is owned by it.
+    assert ("./postgres/init-datastore-db.sh:/docker-entrypoint-initdb.d/20-datastore-db.sh:ro"
+            in mounts)
 
 
 # -- nginx, entrypoint -----------------------------------------------------------------------------
@@ -489,3 +553,7 @@ def test_entrypoint_is_valid_bash_and_renders_the_production_profile():
     assert text.rstrip().endswith('exec "$@"')
     assert re.search(r'if \[\[ "\$\{CKAN_MIGRATE:-0\}" == 1 \]\]', text)
     assert '["ckan", "db", "upgrade"]' in text
+    # DataStore permissions: CKAN's script, applied over the write URL (CKAN's role, no superuser).
+    assert '["ckan", "datastore", "set-permissions"]' in text
+    assert 'psycopg2.connect(os.environ["CKAN_DATASTORE_WRITE_URL"])' in text
+    assert "POSTGRES_PASSWORD" not in environment(compose()["services"]["ckan"])

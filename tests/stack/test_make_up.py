@@ -5,6 +5,7 @@ developer's portal or the test services, and stops everything with `make down` a
 """
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import pathlib
@@ -49,7 +50,12 @@ def test_make_up_twice(stack_env):
     assert f"The portal is up" in first and url in first
 
     status = get_json(f"{url}/api/3/action/status_show")["result"]
-    assert {"yantai", "scheming_datasets", "dcat", "harvest"} <= set(status["extensions"])
+    assert {"yantai", "datastore", "scheming_datasets", "dcat", "harvest"} <= set(
+        status["extensions"])
+    common = configparser.RawConfigParser()
+    common.read(pathlib.Path(stack_env["RUN_DIR"]) / "etc" / "development" / "common.ini")
+    for key in ("ckan.datastore.write_url", "ckan.datastore.read_url"):
+        assert urllib.parse.urlparse(common.get("app:main", key)).path == "/datastore_default"
     assert status["locale_default"] == "zh_Hans_CN"
     found = get_json(f"{url}/api/3/action/package_search?q=" + urllib.parse.quote("公交"))
     assert "烟台市公交线路站点信息" in [d["title"] for d in found["result"]["results"]]

@@ -1,6 +1,7 @@
 """scripts/stack.py: process bookkeeping that must never touch a process that is not ours."""
 from __future__ import annotations
 
+import configparser
 import importlib.util
 import os
 import subprocess
@@ -53,6 +54,21 @@ def test_pid_one_and_own_group_are_never_signalled(stack):
     assert stack.running_pid("x") is None
     stack.pidfile("x").write_text(f"{os.getpid()} 0")
     assert stack.running_pid("x") is None
+
+
+@pytest.mark.parametrize("profile, database", [("development", "datastore_default"),
+                                               ("test", "datastore_test")])
+def test_each_profile_has_its_own_datastore_database(stack, profile, database):
+    ini = stack.render_ini(stack.profile(profile))
+    config = configparser.RawConfigParser()
+    config.read(ini.parent / "common.ini", encoding="utf-8")
+    secrets = stack.secrets()
+    server = f"127.0.0.1:{stack.pg_port}"
+    assert config.get("app:main", "ckan.datastore.write_url") == (
+        f"postgresql://ckan_default:{secrets['PG_PASSWORD']}@{server}/{database}")
+    assert config.get("app:main", "ckan.datastore.read_url") == (
+        f"postgresql://datastore_ro:{secrets['DATASTORE_RO_PASSWORD']}@{server}/{database}")
+    assert secrets["DATASTORE_RO_PASSWORD"] != secrets["PG_PASSWORD"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="PostgreSQL runs as user postgres only for root")
