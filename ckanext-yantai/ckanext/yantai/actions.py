@@ -1,13 +1,15 @@
 """API actions of the portal (public contract; names start with yantai_)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from ckanext.yantai import quality_index
+from ckanext.yantai import access_requests, audit, quality_index, tier_changes
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
 
@@ -28,4 +30,137 @@ def yantai_quality_summary(context: Context, data_dict: DataDict) -> list[dict[s
     return quality_index.department_summary(dict(context), organization)
 
 
-__all__ = ["yantai_quality_summary"]
+def yantai_access_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Apply for the data of a 有条件开放 dataset (or, as a government user, of a dataset shared on
+    conditions). The owning department decides within 5 working days.
+
+    :param package_id: the dataset's id or name
+    :param purpose: what the data is for (申请用途)
+    :param intended_use: how it will be used (使用方式)
+    :param applicant_organization: the applicant's organisation (申请单位)
+    :param period_start: start of the period of use (YYYY-MM-DD)
+    :param period_end: end of the period of use (YYYY-MM-DD)
+    :param commitment_accepted: true: the applicant accepts the data security commitment (安全承诺书)
+    :returns: the request (see ``yantai_access_request_show``)
+    """
+    tk.check_access("yantai_access_request_create", context, data_dict)
+    return access_requests.create(context, data_dict)
+
+
+@tk.side_effect_free
+def yantai_access_request_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """An access request, to its applicant, the owning department and the data authority.
+
+    :param id: the request's id
+    :returns: ``id, package_id, package_name, package_title, organization, user, kind (open |
+        share), status (pending | approved | rejected | revoked | expired), purpose, intended_use,
+        applicant_organization, period_start, period_end, created, review_deadline, overdue,
+        calendar_missing, decided_by, decided_at, expires, reason, revoked_at``
+    """
+    tk.check_access("yantai_access_request_show", context, data_dict)
+    return access_requests.as_dict(access_requests.get_visible(context, data_dict.get("id")))
+
+
+@tk.side_effect_free
+def yantai_access_request_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Access requests, newest first: the caller's own; a department's queue with
+    ``organization``; every department's with ``all`` (data authority reviewers, sysadmins).
+
+    :param organization: a department's id or name (optional)
+    :param all: true for every department (optional)
+    :param package_id: only this dataset's (optional)
+    :param status: pending, approved, rejected, revoked or expired (optional)
+    :param overdue: true: only pending requests past their review deadline (optional)
+    """
+    tk.check_access("yantai_access_request_list", context, data_dict)
+    return access_requests.query(context, data_dict)
+
+
+def yantai_access_request_decide(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Approve (with an expiry date) or reject (with a reason) a pending request; admins of the
+    owning department.
+
+    :param id: the request's id
+    :param decision: ``approve`` or ``reject``
+    :param expires: last day of access, YYYY-MM-DD (approve)
+    :param reason: the reason given to the applicant (required to reject)
+    """
+    tk.check_access("yantai_access_request_decide", context, data_dict)
+    return access_requests.decide(context, data_dict)
+
+
+def yantai_access_request_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """End granted access now; admins of the owning department.
+
+    :param id: the request's id
+    :param reason: why (optional, shown to the applicant)
+    """
+    tk.check_access("yantai_access_request_revoke", context, data_dict)
+    return access_requests.revoke(context, data_dict)
+
+
+@tk.side_effect_free
+def yantai_tier_change_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Proposals to make datasets more open, newest first: the caller's departments' (all for
+    data authority reviewers and sysadmins).
+
+    :param organization: a department's id or name (optional)
+    :param package_id: one dataset's (optional)
+    :param status: pending (default), approved, rejected or superseded; empty for all
+    """
+    tk.check_access("yantai_tier_change_list", context, data_dict)
+    return tier_changes.query(context, data_dict)
+
+
+def yantai_tier_change_decide(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Approve or reject a proposal to make a dataset more open: a second person, an admin of the
+    department or a data authority reviewer.
+
+    :param id: the proposal's id
+    :param decision: ``approve`` or ``reject``
+    :param reason: optional
+    """
+    tk.check_access("yantai_tier_change_decide", context, data_dict)
+    return tier_changes.decide(context, data_dict)
+
+
+@tk.side_effect_free
+def yantai_audit_log_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A department's audit log: access decisions, downloads of conditional and closed data,
+    tier changes and refused classified content (who, what, when; never the content).
+
+    :param organization: the department's id or name
+    :param since: ISO date or datetime, inclusive (optional)
+    :param until: ISO date or datetime, exclusive (optional)
+    :param limit: at most this many entries (default 100, at most 1000)
+    :param offset: skip this many (default 0)
+    :returns: ``{"count": n, "results": [{id, at, actor, event, package_id, resource_id,
+        organization_id, detail}]}``
+    """
+    tk.check_access("yantai_audit_log_list", context, data_dict)
+    org = model.Group.get(data_dict.get("organization") or "")
+    errors: dict[str, list[str]] = {}
+    bounds = {}
+    for key in ("since", "until"):
+        value = data_dict.get(key)
+        if value:
+            try:
+                bounds[key] = dt.datetime.fromisoformat(str(value))
+            except ValueError:
+                errors[key] = [tk._("Give a date as YYYY-MM-DD")]
+    try:
+        limit = min(int(data_dict.get("limit", 100)), 1000)
+        offset = max(int(data_dict.get("offset", 0)), 0)
+    except (TypeError, ValueError):
+        errors["limit"] = [tk._("Must be a whole number")]
+    if errors:
+        raise tk.ValidationError(errors)
+    query = audit.entries(organization_id=org.id, **bounds)
+    return {"count": query.count(),
+            "results": [audit.as_dict(e) for e in query.limit(limit).offset(offset)]}
+
+
+__all__ = ["yantai_quality_summary", "yantai_access_request_create", "yantai_access_request_show",
+           "yantai_access_request_list", "yantai_access_request_decide",
+           "yantai_access_request_revoke", "yantai_tier_change_list", "yantai_tier_change_decide",
+           "yantai_audit_log_list"]

@@ -1,8 +1,16 @@
-"""Auth functions of the portal's actions."""
+"""Auth functions of the portal's actions.
+
+The workflow actions decide finer rules themselves (who may see or decide which request) and
+answer "not found" where CKAN would say "not authorized", so that nobody learns of what they may
+not see; these functions only keep anonymous users out of what needs an account.
+"""
 from __future__ import annotations
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
+
+from ckanext.yantai import access
 
 
 @tk.auth_allow_anonymous_access
@@ -11,4 +19,36 @@ def yantai_quality_summary(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": True}
 
 
-__all__ = ["yantai_quality_summary"]
+def _logged_in(context: Context) -> AuthResult:
+    user = context.get("auth_user_obj")
+    if user is None or user.is_anonymous:
+        return {"success": False, "msg": tk._("Log in first")}
+    return {"success": True}
+
+
+# The workflow's actions need an account; which requests, queues and decisions are the
+# caller's they decide themselves.
+yantai_access_request_create = yantai_access_request_show = yantai_access_request_list = \
+    yantai_access_request_decide = yantai_access_request_revoke = yantai_tier_change_list = \
+    yantai_tier_change_decide = _logged_in
+
+
+def yantai_audit_log_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """A department's admins, the data authority's reviewers and sysadmins."""
+    user = context.get("auth_user_obj")
+    org = model.Group.get(data_dict.get("organization") or "")
+    if user is None or user.is_anonymous or org is None or not org.is_organization:
+        return {"success": False, "msg": tk._("Not authorized to see this audit log")}
+    viewer = access.viewer_for(user)
+    import ckan.authz as authz
+
+    if viewer.sysadmin or viewer.reviewer or authz.has_user_permission_for_group_or_org(
+            org.id, user.name, "admin"):
+        return {"success": True}
+    return {"success": False, "msg": tk._("Not authorized to see this audit log")}
+
+
+__all__ = ["yantai_quality_summary", "yantai_access_request_create", "yantai_access_request_show",
+           "yantai_access_request_list", "yantai_access_request_decide",
+           "yantai_access_request_revoke", "yantai_tier_change_list", "yantai_tier_change_decide",
+           "yantai_audit_log_list"]

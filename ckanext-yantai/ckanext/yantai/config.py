@@ -14,3 +14,20 @@ def linkcheck_timeout() -> int:
 
 def linkcheck_on_update() -> bool:
     return tk.config.get("ckanext.yantai.linkcheck.on_update")
+
+
+def access_authority_org() -> str:
+    return tk.config.get("ckanext.yantai.access.authority_org")
+
+
+def access_review_workdays() -> int:
+    return tk.config.get("ckanext.yantai.access.review_workdays")
+
+
+def access_max_months() -> int:
+    return tk.config.get("ckanext.yantai.access.max_months")
+
+
+def calendar_path() -> str | None:
+    """A working-day table whose years replace or extend the shipped one (None: shipped only)."""
+    return tk.config.get("ckanext.yantai.calendar.path") or None

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import ckan.plugins.toolkit as tk
+
 from ckanext.yantai import vocabularies
 
 
@@ -48,5 +50,103 @@ def yantai_issue_label(code: str) -> str:
     return tk._(quality.ISSUE_LABELS.get(code, code))
 
 
-__all__ = ["yantai_vocabulary_choices", "yantai_vocabulary_label", "yantai_quality",
+TIER_MEANINGS = {
+    "open": "Open data: everyone may see and download it.",
+    "conditional": "Conditionally open: everyone sees the description; the data is available to "
+                   "approved applicants. Apply stating your purpose; the department decides within "
+                   "5 working days.",
+    "closed": "Not open to the public: for government users by the share type.",
+}
+REQUEST_STATUSES = {
+    "pending": "Under review", "approved": "Approved", "rejected": "Rejected",
+    "revoked": "Revoked", "expired": "Expired",
+}
+
+
+def yantai_request_status_label(status: str) -> str:
+    import ckan.plugins.toolkit as tk
+
+    return tk._(REQUEST_STATUSES.get(status, status))
+
+
+def yantai_tier(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """The dataset's tier for its page, as the current user stands with it."""
+    import ckan.model as model
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.yantai import access, access_requests, tier_changes, tiers
+    from ckanext.yantai.model import AccessRequest
+
+    lang = tk.h.lang()
+    ds = access.dataset_of(pkg_dict)
+    viewer = access.viewer_for(tk.current_user if tk.current_user.is_authenticated else None)
+    has_data = tiers.sees_data(ds, viewer)
+    latest = None
+    if viewer.user_id:
+        latest = (model.Session.query(AccessRequest)
+                  .filter(AccessRequest.package_id == ds.id,
+                          AccessRequest.user_id == viewer.user_id)
+                  .order_by(AccessRequest.created.desc()).first())
+    request = None
+    if latest is not None:
+        request = access_requests.as_dict(latest)
+        request["status_label"] = yantai_request_status_label(request["status"])
+    pending = None
+    may_approve = False
+    if viewer.user_id and (viewer.sysadmin or viewer.reviewer or ds.owner_org in viewer.orgs):
+        change = tier_changes.pending_for(ds.id)
+        if change is not None:
+            pending = tier_changes.as_dict(change)
+            may_approve = tier_changes.may_approve(model.User.get(viewer.user_id), change)
+    kind = tiers.request_kind(ds, viewer)
+    return {
+        "open_type": ds.open_type, "share_type": ds.share_type,
+        "open_label": vocabularies.label("open_type", ds.open_type, lang),
+        "share_label": vocabularies.label("share_type", ds.share_type, lang),
+        "meaning": tk._(TIER_MEANINGS.get(ds.open_type, "")),
+        "has_data": has_data,
+        "expires": latest.expires.isoformat() if has_data and latest is not None
+        and latest.status == "approved" and latest.expires else None,
+        "request": request,
+        "may_apply": kind is not None and (request is None or request["status"] != "pending"),
+        "login_to_apply": viewer.user_id is None and ds.open_type == "conditional",
+        "pending_change": pending, "may_approve_change": may_approve,
+    }
+
+
+def _visible_featured(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """CKAN's featured groups and organizations (home page) list two datasets each, found with
+    ignore_auth: keep only those the current user may see, without data they may not have."""
+    from ckanext.yantai import access
+
+    viewer = access.viewer_for(tk.current_user if tk.current_user.is_authenticated else None)
+    for group in groups:
+        packages = group.get("packages") or []
+        visible = access.visible_packages(viewer, [pkg["id"] for pkg in packages])
+        group["packages"] = [access.guard_search_result(viewer, pkg) for pkg in packages
+                             if pkg["id"] in visible]
+    return groups
+
+
+@tk.chained_helper
+def get_featured_organizations(next_helper: Any, *args: Any, **kwargs: Any) -> Any:
+    return _visible_featured(next_helper(*args, **kwargs))
+
+
+@tk.chained_helper
+def get_featured_groups(next_helper: Any, *args: Any, **kwargs: Any) -> Any:
+    return _visible_featured(next_helper(*args, **kwargs))
+
+
+def yantai_may_see_queue(organization_id: str) -> bool:
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.yantai import access, access_requests
+
+    if not tk.current_user.is_authenticated:
+        return False
+    return access_requests.may_review_queue(access.viewer_for(tk.current_user), organization_id)
+
+
+__all__ = ["get_featured_organizations", "get_featured_groups", "yantai_tier", "yantai_request_status_label", "yantai_may_see_queue", "yantai_vocabulary_choices", "yantai_vocabulary_label", "yantai_quality",
            "yantai_department_quality", "yantai_issue_label"]

@@ -19,6 +19,7 @@ MESSAGES = {
     "phone_format": "This is not a phone number (e.g. 0535-6788888 or 12345)",
     "required_when": "Required when {field} is {value}",
     "required_unless": "Required unless {field} is {value}",
+    "classified_marking": "Classification markings (such as 秘密★, 机密 or 绝密) are not allowed: this portal is a non-classified system, and classified data belongs on an isolated network",
     "classified": "This portal is a non-classified system: classified data must not be published here",
     "temporal_order": "The end of the time range is before its start",
     "not_in_vocabulary": "Value must be one of {choices}",

@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 
 import ckan.plugins.toolkit as tk
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, UnicodeText
+from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, UnicodeText
+from sqlalchemy.dialects.postgresql import JSONB
 
 
 class ResourceCheck(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -18,3 +19,68 @@ class ResourceCheck(tk.BaseModel):  # type: ignore[misc, valid-type]
     ok = Column(Boolean, nullable=False)
     status_code = Column(Integer)
     error = Column(UnicodeText)
+
+
+class AccessRequest(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """An application for a dataset's data: 有条件开放 (``open``) or a government share request
+    under 有条件共享 (``share``). Expiry is derived: approved and ``expires`` before today."""
+
+    __tablename__ = "yantai_access_request"
+
+    id = Column(UnicodeText, primary_key=True)
+    package_id = Column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
+                        nullable=False, index=True)
+    organization_id = Column(UnicodeText, nullable=False, index=True)
+    user_id = Column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    kind = Column(UnicodeText, nullable=False)
+    status = Column(UnicodeText, nullable=False, default="pending")
+    purpose = Column(UnicodeText, nullable=False)
+    intended_use = Column(UnicodeText, nullable=False)
+    applicant_organization = Column(UnicodeText, nullable=False)
+    period_start = Column(Date, nullable=False)
+    period_end = Column(Date, nullable=False)
+    commitment_accepted = Column(Boolean, nullable=False)
+    created = Column(DateTime, nullable=False, default=dt.datetime.utcnow)
+    review_deadline = Column(Date)
+    decided_by = Column(UnicodeText)
+    decided_at = Column(DateTime)
+    expires = Column(Date)
+    reason = Column(UnicodeText)
+    revoked_by = Column(UnicodeText)
+    revoked_at = Column(DateTime)
+
+
+class TierChange(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A proposal to make a dataset more open, waiting for a second person's approval."""
+
+    __tablename__ = "yantai_tier_change"
+
+    id = Column(UnicodeText, primary_key=True)
+    package_id = Column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
+                        nullable=False, index=True)
+    organization_id = Column(UnicodeText, nullable=False, index=True)
+    proposed_by = Column(UnicodeText, nullable=False)
+    proposed_at = Column(DateTime, nullable=False, default=dt.datetime.utcnow)
+    current = Column(JSONB, nullable=False)
+    proposed = Column(JSONB, nullable=False)
+    status = Column(UnicodeText, nullable=False, default="pending")
+    decided_by = Column(UnicodeText)
+    decided_at = Column(DateTime)
+    reason = Column(UnicodeText)
+
+
+class AuditEntry(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """Who did what to which dataset, and when: decisions, downloads of restricted data, refused
+    classified content (never the content itself)."""
+
+    __tablename__ = "yantai_audit_log"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(DateTime, nullable=False, default=dt.datetime.utcnow, index=True)
+    actor = Column(UnicodeText)
+    event = Column(UnicodeText, nullable=False)
+    package_id = Column(UnicodeText, index=True)
+    resource_id = Column(UnicodeText)
+    organization_id = Column(UnicodeText, index=True)
+    detail = Column(JSONB, nullable=False, default=dict)

@@ -8,11 +8,17 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.yantai import actions, auth, domains, jobs, quality_index, search, validators
+from ckanext.yantai import (access, access_views, actions, auth, domains, guards, jobs,
+                            quality_index, search, validators)
 
 
-@tk.blanket.actions(actions)
-@tk.blanket.auth_functions(auth)
+def _public(module: Any) -> dict[str, Any]:
+    return {name: getattr(module, name) for name in module.__all__}
+
+
+@tk.blanket.actions(lambda: {**_public(actions), **guards.chained_actions()})
+@tk.blanket.auth_functions(lambda: {**_public(auth), **guards.chained_auth_functions()})
+@tk.blanket.blueprints(lambda: access_views.blueprints())
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers
@@ -23,6 +29,8 @@ class YantaiPlugin(p.SingletonPlugin):
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IPermissionLabels)
+    p.implements(p.IResourceController, inherit=True)
 
     # IConfigurer
 
@@ -81,9 +89,37 @@ class YantaiPlugin(p.SingletonPlugin):
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         jobs.enqueue_resource_check(pkg_dict)
 
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        access.guard_package(context, pkg_dict)
+
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        return quality_index.index_fields(search.index_fields(pkg_dict))
+        return access.index_fields(quality_index.index_fields(search.index_fields(pkg_dict)))
 
     def after_dataset_search(self, search_results: dict[str, Any],
                              search_params: dict[str, Any]) -> dict[str, Any]:
+        # Every package_search, the Action API's and CKAN's internal ones (feeds, DCAT, group
+        # pages, current_package_list_with_resources) alike: no resource URLs of data the
+        # requesting user may not have, whatever the fields asked for.
+        viewer = access.request_viewer()
+        search_results["results"] = [access.guard_search_result(viewer, r)
+                                     for r in search_results["results"]]
         return search.label_facets(search_results)
+
+    # IPermissionLabels: the tiers in search, counts, facets and activity streams
+
+    def get_dataset_labels(self, dataset_obj: model.Package) -> list[str]:
+        return access.PermissionLabels().get_dataset_labels(dataset_obj)
+
+    def get_user_dataset_labels(self, user_obj: model.User) -> list[str]:
+        return access.PermissionLabels().get_user_dataset_labels(user_obj)
+
+    # IResourceController: the classified firewall on uploads
+
+    def before_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
+        pkg = model.Package.get(resource.get("package_id") or "")
+        guards.refuse_classified_upload(context, resource, pkg)
+
+    def before_resource_update(self, context: Any, current: dict[str, Any],
+                               resource: dict[str, Any]) -> None:
+        pkg = model.Package.get(current.get("package_id") or "")
+        guards.refuse_classified_upload(context, resource, pkg)

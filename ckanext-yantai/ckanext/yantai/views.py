@@ -1,12 +1,16 @@
-"""Views that adjust ckanext-scheming's for the portal."""
+"""Views that adjust CKAN's and ckanext-scheming's for the portal."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.views.dataset import CreateView
 from ckanext.scheming.views import SchemingCreateView
+
+from ckanext.yantai import access, audit
 
 # /dataset/<name>/resource/new or /dataset/<id>, with or without a locale prefix.
 SAVED = re.compile(r"/dataset/(?P<id>[^/?#]+)")
@@ -30,10 +34,59 @@ class YantaiCreateView(SchemingCreateView):
         return tk.redirect_to(f"{package_type}.scheming_new_page", id=saved["id"], page=2)
 
 
+def guarded_download(original: Any) -> Any:
+    """CKAN's resource download (file store or redirect), for those who may have the data only;
+    others get the page of a resource that does not exist. Handing out conditional or closed
+    data is audited."""
+
+    @functools.wraps(original)
+    def download(package_type: str, id: str, resource_id: str, filename: str | None = None) -> Any:
+        context = {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
+        try:
+            pkg = access.check_data_access(context, resource_id)
+        except tk.ObjectNotFound:
+            return tk.abort(404, tk._("Resource not found"))
+        response = original(package_type, id, resource_id, filename)
+        if access.is_restricted(pkg) and getattr(response, "status_code", 500) < 400:
+            audit.record("download", tk.current_user.name or None, pkg.id, pkg.owner_org,
+                         resource_id)
+        return response
+
+    return download
+
+
+def guarded_resource_history(original: Any) -> Any:
+    """The activity plugin's old version of a resource reads any activity by id, unchecked: only
+    one of this dataset, and only for those who may have its data (it shows the old URL)."""
+
+    @functools.wraps(original)
+    def resource_history(id: str, resource_id: str, activity_id: str) -> Any:
+        from ckanext.activity.model import Activity
+
+        pkg = model.Package.get(id)
+        activity = model.Session.get(Activity, activity_id)
+        viewer = access.viewer_for(tk.current_user if tk.current_user.is_authenticated else None)
+        if pkg is None or activity is None or activity.object_id != pkg.id \
+                or not (access.may_see_pkg(viewer, pkg) and access.may_have_data(viewer, pkg)):
+            return tk.abort(404, tk._("Dataset not found"))
+        return original(id, resource_id, activity_id)
+
+    return resource_history
+
+
 def install(app: Any) -> Any:
-    """Put the view in place of scheming's for datasets (called from IMiddleware): CKAN's
-    `dataset.new` and scheming's `dataset.scheming_new`, which serves the same URL."""
+    """Adjust CKAN's and scheming's views (called from IMiddleware): our dataset form page 1 in
+    place of CKAN's `dataset.new` and scheming's `dataset.scheming_new` (same URL), and the
+    resource download behind the access tiers, under every blueprint that serves it."""
     for endpoint in ("dataset.new", "dataset.scheming_new"):
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = YantaiCreateView.as_view("new")
+    for endpoint, view in list(app.view_functions.items()):
+        # By name: CKAN executes its view modules afresh when it registers their blueprints.
+        if (getattr(view, "__module__", None), getattr(view, "__name__", None)) == (
+                "ckan.views.resource", "download"):
+            app.view_functions[endpoint] = guarded_download(view)
+    if "activity.resource_history" in app.view_functions:
+        app.view_functions["activity.resource_history"] = guarded_resource_history(
+            app.view_functions["activity.resource_history"])
     return app

@@ -1,0 +1,264 @@
+"""The conditional-access workflow (有条件开放 applications and 有条件共享 share requests):
+apply, review within 5 working days, approve with an expiry or reject with a reason, revoke."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context
+
+from ckanext.yantai import access, audit, config, tiers
+from ckanext.yantai.model import AccessRequest
+
+TEXT_FIELDS = ("purpose", "intended_use", "applicant_organization")
+MAX_TEXT = 2000
+
+
+def _date(value: Any, key: str, errors: dict[str, list[str]]) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if not value:
+        errors[key] = [tk._("Missing value")]
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        errors[key] = [tk._("Give a date as YYYY-MM-DD")]
+        return None
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1", "yes", "on")
+
+
+def status(req: AccessRequest, today: dt.date | None = None) -> str:
+    """pending, approved, rejected, revoked or expired (approved, past its expiry day)."""
+    if req.status == "approved" and req.expires is not None and req.expires < (today or access.today()):
+        return "expired"
+    return req.status
+
+
+def overdue(req: AccessRequest, today: dt.date | None = None) -> bool:
+    return (req.status == "pending" and req.review_deadline is not None
+            and (today or access.today()) > req.review_deadline)
+
+
+def as_dict(req: AccessRequest) -> dict[str, Any]:
+    pkg = model.Package.get(req.package_id)
+    org = model.Group.get(req.organization_id)
+    user = model.User.get(req.user_id)
+    return {
+        "id": req.id, "package_id": req.package_id,
+        "package_name": pkg.name if pkg else None, "package_title": pkg.title if pkg else None,
+        "organization": org.name if org else None,
+        "organization_title": org.title if org else None,
+        "user": user.name if user else None,
+        "user_display_name": user.display_name if user else None,
+        "kind": req.kind, "status": status(req),
+        "purpose": req.purpose, "intended_use": req.intended_use,
+        "applicant_organization": req.applicant_organization,
+        "period_start": req.period_start.isoformat(), "period_end": req.period_end.isoformat(),
+        "commitment_accepted": req.commitment_accepted,
+        "created": req.created.isoformat(),
+        "review_deadline": req.review_deadline.isoformat() if req.review_deadline else None,
+        "calendar_missing": req.status == "pending" and req.review_deadline is None,
+        "overdue": overdue(req),
+        "decided_by": req.decided_by, "decided_at": req.decided_at.isoformat() if req.decided_at else None,
+        "expires": req.expires.isoformat() if req.expires else None,
+        "reason": req.reason,
+        "revoked_by": req.revoked_by,
+        "revoked_at": req.revoked_at.isoformat() if req.revoked_at else None,
+    }
+
+
+def get_visible(context: Context, request_id: Any) -> AccessRequest:
+    """The request if the caller may see it (its applicant, the owning department's staff, the
+    data authority's reviewers, sysadmins); NotFound otherwise."""
+    req = model.Session.get(AccessRequest, str(request_id)) if request_id else None
+    viewer = access.context_viewer(context)
+    if req is None or not (viewer is None or req.user_id == viewer.user_id
+                           or may_review_queue(viewer, req.organization_id)):
+        raise tk.ObjectNotFound(tk._("Access request not found"))
+    return req
+
+
+def may_review_queue(viewer: tiers.Viewer, organization_id: str) -> bool:
+    """Who sees a department's queue: its members, the data authority's reviewers, sysadmins."""
+    return viewer.sysadmin or viewer.reviewer or organization_id in viewer.orgs
+
+
+def may_decide(context: Context, req: AccessRequest) -> bool:
+    """Admins of the owning department and sysadmins decide; never the applicant."""
+    user = context.get("auth_user_obj") or model.User.get(context.get("user") or "")
+    if user is None or user.id == req.user_id:
+        return False
+    if user.sysadmin:
+        return True
+    import ckan.authz as authz
+
+    return authz.has_user_permission_for_group_or_org(req.organization_id, user.name, "admin")
+
+
+def create(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
+    user = context.get("auth_user_obj") or model.User.get(context.get("user") or "")
+    if user is None or user.is_anonymous:
+        raise tk.NotAuthorized(tk._("Log in to apply for data"))
+    pkg_ref = data_dict.get("package_id") or data_dict.get("id")
+    pkg = model.Package.get(pkg_ref) if isinstance(pkg_ref, str) and pkg_ref else None
+    viewer = access.viewer_for(user)
+    ds = access.dataset_of(pkg) if pkg is not None else None
+    # Government users may ask to share a closed dataset shared on conditions, which they cannot
+    # see before approval, by its id or name (from the government sharing catalogue or its
+    # department); everything else needs a dataset the user can see.
+    if pkg is None or pkg.state != "active" or pkg.type != "dataset" or not (
+            access.may_see_pkg(viewer, pkg)
+            or (viewer.government and ds.share_type == "conditional" and not pkg.private)):
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
+
+    kind = tiers.request_kind(ds, viewer)
+    if kind is None:
+        if tiers.sees_data(ds, viewer):
+            message = (tk._("This dataset is open to everyone; no application is needed")
+                       if ds.open_type == "open" else tk._("You already have access to this data"))
+        else:
+            message = tk._("This dataset is not open and not shared on conditions; it takes no applications")
+        raise tk.ValidationError({"package_id": [message]})
+
+    errors: dict[str, list[str]] = {}
+    values: dict[str, str] = {}
+    for key in TEXT_FIELDS:
+        value = data_dict.get(key)
+        if not isinstance(value, str) or not value.strip():
+            errors[key] = [tk._("Missing value")]
+        elif len(value) > MAX_TEXT:
+            errors[key] = [tk._("At most {n} characters").format(n=MAX_TEXT)]
+        else:
+            values[key] = value.strip()
+    start = _date(data_dict.get("period_start"), "period_start", errors)
+    end = _date(data_dict.get("period_end"), "period_end", errors)
+    if start and end and end < start:
+        errors["period_end"] = [tk._("The end of the period is before its start")]
+    if not _truthy(data_dict.get("commitment_accepted")):
+        errors["commitment_accepted"] = [
+            tk._("Accept the data security commitment (安全承诺书) to apply")]
+    pending = (model.Session.query(AccessRequest)
+               .filter(AccessRequest.package_id == pkg.id, AccessRequest.user_id == user.id,
+                       AccessRequest.status == "pending").first())
+    if pending is not None:
+        errors["package_id"] = [tk._("You already have an application under review for this dataset")]
+    if errors:
+        raise tk.ValidationError(errors)
+
+    now = dt.datetime.utcnow()
+    req = AccessRequest(
+        id=str(uuid.uuid4()), package_id=pkg.id, organization_id=pkg.owner_org,
+        user_id=user.id, kind=kind, status="pending", period_start=start, period_end=end,
+        commitment_accepted=True, created=now, review_deadline=access.review_deadline(now),
+        **values)
+    model.Session.add(req)
+    model.Session.commit()
+    audit.record("access_request_created", user.name, pkg.id, pkg.owner_org,
+                 request_id=req.id, kind=kind)
+    return as_dict(req)
+
+
+def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
+    req = get_visible(context, data_dict.get("id"))
+    if not may_decide(context, req):
+        raise tk.NotAuthorized(tk._("Only the owning department's admins decide access requests"))
+    if req.status != "pending":
+        raise tk.ValidationError({"id": [tk._("This request has already been decided")]})
+    decision = data_dict.get("decision")
+    errors: dict[str, list[str]] = {}
+    reason = data_dict.get("reason")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    expires = None
+    if decision == "approve":
+        expires = _date(data_dict.get("expires"), "expires", errors)
+        today = access.today()
+        if expires is not None and expires < today:
+            errors["expires"] = [tk._("The expiry date is in the past")]
+        elif expires is not None and expires > _add_months(today, config.access_max_months()):
+            errors["expires"] = [tk._("Access may be granted for at most {n} months").format(
+                n=config.access_max_months())]
+    elif decision == "reject":
+        if not reason:
+            errors["reason"] = [tk._("Give the applicant the reason for the rejection")]
+    else:
+        errors["decision"] = [tk._("Decision must be approve or reject")]
+    if errors:
+        raise tk.ValidationError(errors)
+    user = context.get("auth_user_obj") or model.User.get(context["user"])
+    req.status = "approved" if decision == "approve" else "rejected"
+    req.decided_by = user.name
+    req.decided_at = dt.datetime.utcnow()
+    req.expires = expires
+    req.reason = reason or None
+    model.Session.commit()
+    access.forget_viewers()
+    audit.record(f"access_request_{req.status}", user.name, req.package_id, req.organization_id,
+                 request_id=req.id, expires=req.expires.isoformat() if req.expires else None)
+    return as_dict(req)
+
+
+def revoke(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
+    req = get_visible(context, data_dict.get("id"))
+    if not may_decide(context, req):
+        raise tk.NotAuthorized(tk._("Only the owning department's admins revoke access"))
+    if status(req) != "approved":
+        raise tk.ValidationError({"id": [tk._("Only granted, unexpired access can be revoked")]})
+    reason = data_dict.get("reason")
+    user = context.get("auth_user_obj") or model.User.get(context["user"])
+    req.status = "revoked"
+    req.revoked_by = user.name
+    req.revoked_at = dt.datetime.utcnow()
+    if isinstance(reason, str) and reason.strip():
+        req.reason = reason.strip()
+    model.Session.commit()
+    access.forget_viewers()
+    audit.record("access_request_revoked", user.name, req.package_id, req.organization_id,
+                 request_id=req.id)
+    return as_dict(req)
+
+
+def query(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
+    """Requests by scope: the caller's own (default), a department's queue (``organization``), or
+    every department's (``all``: data authority reviewers and sysadmins)."""
+    viewer = access.context_viewer(context)
+    user = context.get("auth_user_obj") or model.User.get(context.get("user") or "")
+    if user is None or user.is_anonymous:
+        raise tk.NotAuthorized(tk._("Log in to see access requests"))
+    viewer = viewer or access.viewer_for(user)
+    q = model.Session.query(AccessRequest)
+    org_ref = data_dict.get("organization")
+    if org_ref:
+        org = model.Group.get(org_ref)
+        if org is None or not org.is_organization or not may_review_queue(viewer, org.id):
+            raise tk.ObjectNotFound(tk._("Organization not found"))
+        q = q.filter(AccessRequest.organization_id == org.id)
+    elif _truthy(data_dict.get("all")):
+        if not (viewer.sysadmin or viewer.reviewer):
+            raise tk.NotAuthorized(tk._("Only the data authority sees every department's requests"))
+    else:
+        q = q.filter(AccessRequest.user_id == user.id)
+    if data_dict.get("package_id"):
+        q = q.filter(AccessRequest.package_id == data_dict["package_id"])
+    rows = [as_dict(r) for r in q.order_by(AccessRequest.created.desc())]
+    wanted = data_dict.get("status")
+    if wanted:
+        rows = [r for r in rows if r["status"] == wanted]
+    if _truthy(data_dict.get("overdue")):
+        rows = [r for r in rows if r["overdue"]]
+    return rows
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    import calendar
+
+    return day.replace(year=year, month=month,
+                       day=min(day.day, calendar.monthrange(year, month)[1]))

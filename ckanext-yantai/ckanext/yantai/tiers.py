@@ -1,0 +1,137 @@
+"""Access tiers: who may see a dataset's metadata and who may have its data.
+
+Pure rules (no CKAN imports), read like the policy:
+
+- 无条件开放 (``open``): everyone sees metadata and data.
+- 有条件开放 (``conditional``): everyone sees metadata; the data goes to the owning department,
+  holders of an approved, unexpired access request, and government users of other departments
+  when the share type is 无条件共享.
+- 不予开放 (``closed``): no public user sees anything. The owning department sees all; other
+  departments' government users see it under 无条件共享, or 有条件共享 with an approved share
+  request; never under 不予共享.
+
+Reviewers of the data authority see the metadata of every dataset (they approve tier changes), not
+its data. Sysadmins see everything.
+
+The same rules are expressed as CKAN permission labels (for the search index and activity
+streams) by :func:`dataset_labels` and :func:`viewer_labels`; ``tests/yantai/test_tiers.py`` checks
+the two agree for every combination.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+OPEN_ORDER = {"closed": 0, "conditional": 1, "open": 2}
+SHARE_ORDER = {"none": 0, "conditional": 1, "unconditional": 2}
+TIER_FIELDS = ("open_type", "share_type")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What the rules need to know of a dataset."""
+
+    id: str
+    owner_org: str | None
+    open_type: str
+    share_type: str
+    active: bool = True
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking. ``grants`` are datasets with an approved, unexpired request of the viewer
+    (``open`` kind, for 有条件开放) and ``share_grants`` those approved as government share
+    requests (for 有条件共享)."""
+
+    user_id: str | None = None
+    sysadmin: bool = False
+    orgs: frozenset[str] = field(default_factory=frozenset)
+    reviewer: bool = False
+    grants: frozenset[str] = field(default_factory=frozenset)
+    share_grants: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def government(self) -> bool:
+        """A government user is a member of a department (every organization is one)."""
+        return bool(self.orgs)
+
+
+ANONYMOUS = Viewer()
+
+
+def _shared_with(ds: Dataset, viewer: Viewer) -> bool:
+    """Government sharing to other departments, by share type."""
+    if not viewer.government:
+        return False
+    if ds.share_type == "unconditional":
+        return True
+    return ds.share_type == "conditional" and ds.id in viewer.share_grants
+
+
+def _insider(ds: Dataset, viewer: Viewer) -> bool:
+    return viewer.sysadmin or (ds.owner_org is not None and ds.owner_org in viewer.orgs)
+
+
+def sees_metadata(ds: Dataset, viewer: Viewer) -> bool:
+    """Whether the viewer may know the dataset exists (title, description, resources' names).
+
+    Private datasets and drafts keep CKAN's own rules; this is about active, non-private ones.
+    """
+    if _insider(ds, viewer):
+        return True
+    if ds.open_type in ("open", "conditional"):
+        return True
+    return viewer.reviewer or _shared_with(ds, viewer)
+
+
+def sees_data(ds: Dataset, viewer: Viewer) -> bool:
+    """Whether the viewer may have the data: downloads, resource URLs, DataStore rows."""
+    if _insider(ds, viewer) or ds.open_type == "open":
+        return True
+    if ds.open_type == "conditional":
+        return _shared_with(ds, viewer) or ds.id in viewer.grants
+    return _shared_with(ds, viewer)
+
+
+def request_kind(ds: Dataset, viewer: Viewer) -> str | None:
+    """Which request the viewer may file for the dataset's data: ``open`` (有条件开放 application),
+    ``share`` (有条件共享, government users), or None when no request applies (already has the
+    data, open data, or a closed dataset not shared on conditions)."""
+    if viewer.user_id is None or sees_data(ds, viewer):
+        return None
+    if viewer.government and ds.share_type == "conditional":
+        return "share"
+    if ds.open_type == "conditional":
+        return "open"
+    return None
+
+
+def dataset_labels(ds: Dataset) -> list[str]:
+    """Permission labels of an active, non-private dataset (others keep CKAN's)."""
+    if ds.open_type in ("open", "conditional"):
+        return ["public"]
+    labels = [f"member-{ds.owner_org}", "yantai-reviewer"]
+    if ds.share_type == "unconditional":
+        labels.append("yantai-government")
+    elif ds.share_type == "conditional":
+        labels.append(f"yantai-share-{ds.id}")
+    return labels
+
+
+def viewer_labels(viewer: Viewer) -> list[str]:
+    """Labels added to CKAN's own (public, creator-, member-) for the viewer."""
+    labels: list[str] = []
+    if viewer.government:
+        labels.append("yantai-government")
+        labels.extend(f"yantai-share-{pkg}" for pkg in sorted(viewer.share_grants))
+    if viewer.reviewer:
+        labels.append("yantai-reviewer")
+    return labels
+
+
+def widens(old: dict[str, str], new: dict[str, str]) -> bool:
+    """Whether a change of open type or share type makes anything more open."""
+    return (OPEN_ORDER.get(new.get("open_type", ""), -1) > OPEN_ORDER.get(old.get("open_type", ""), -1)
+            or SHARE_ORDER.get(new.get("share_type", ""), -1)
+            > SHARE_ORDER.get(old.get("share_type", ""), -1))

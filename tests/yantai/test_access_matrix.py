@@ -1,0 +1,471 @@
+"""The access tiers on every channel: channel × tier × role, with canaries.
+
+Nine datasets (every open type × share type) each carry a unique metadata canary (title, name,
+notes, tag, resource names) and a unique data canary (an uploaded file's content, a linked
+resource's URL, DataStore rows and column, harvested raw content). Eight roles ask every channel.
+Each cell asserts that a canary reaches the role exactly when the policy (written out below,
+independently of the code's rules) allows it, and that refusals read like absence.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import ckan.model as model
+import ckan.plugins
+import ckan.plugins.toolkit as tk
+import pytest
+from ckan.tests import factories as ckan_factories
+from ckan.tests.helpers import call_action
+from werkzeug.datastructures import FileStorage
+
+from ckanext.yantai import domains
+from tests import factories
+
+OPEN_TYPES = ("open", "conditional", "closed")
+SHARE_TYPES = ("unconditional", "conditional", "none")
+ROLES = ("anonymous", "public", "applicant", "government", "share_grantee", "department",
+         "reviewer", "sysadmin")
+GOVERNMENT = {"government", "share_grantee", "department", "reviewer"}
+
+
+def policy_metadata(open_type: str, share_type: str, role: str) -> bool:
+    """Who may know the dataset exists (the issue's rules, written out)."""
+    if open_type in ("open", "conditional") or role in ("department", "sysadmin", "reviewer"):
+        return True
+    if share_type == "unconditional":
+        return role in GOVERNMENT
+    if share_type == "conditional":
+        return role == "share_grantee"  # approved share request
+    return False
+
+
+def policy_data(open_type: str, share_type: str, role: str) -> bool:
+    """Who may have the data."""
+    if open_type == "open" or role in ("department", "sysadmin"):
+        return True
+    if share_type == "unconditional" and role in GOVERNMENT:
+        return True
+    if share_type == "conditional" and role == "share_grantee":
+        return True
+    return open_type == "conditional" and role == "applicant"
+
+
+@dataclass
+class Ds:
+    index: int
+    open_type: str
+    share_type: str
+    id: str = ""
+    name: str = ""
+    upload_id: str = ""
+    link_id: str = ""
+    harvest_object_id: str = ""
+    activity_id: str = ""
+
+    @property
+    def meta(self) -> str:
+        return f"metacanary{self.index}q"
+
+    @property
+    def data(self) -> str:
+        return f"datacanary{self.index}q"
+
+
+@dataclass
+class World:
+    datasets: list[Ds]
+    tokens: dict[str, str | None]
+    users: dict[str, str]
+    org: dict[str, Any]
+    group: str
+    creator: str
+    cells: list[int] = field(default_factory=lambda: [0])
+
+
+def _content(ds: Ds) -> bytes:
+    return f"名称,说明\n{ds.data},数据内容\n".encode("utf-8")
+
+
+def _harvest_object(ds: Ds, source_pkg: dict[str, Any]) -> str:
+    from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
+
+    source = model.Session.get(HarvestSource, source_pkg["id"])
+    job = HarvestJob(source=source)
+    job.save()
+    obj = HarvestObject(guid=f"guid-{ds.index}", job=job, package_id=ds.id, current=True,
+                        content=json.dumps({"title": ds.meta, "url": f"http://x/{ds.data}"}))
+    obj.save()
+    return obj.id
+
+
+@pytest.fixture(scope="module")
+def world(reset_db, migrate_db_for, reset_index) -> World:
+    ckan.plugins.load_all()
+    reset_db()
+    for plugin in ("activity", "harvest", "yantai"):
+        migrate_db_for(plugin)
+    reset_index()
+    from ckanext.datastore.backend.postgres import get_write_engine
+    from ckanext.datastore.tests.helpers import clear_db
+    from sqlalchemy import orm
+
+    clear_db(orm.scoped_session(orm.sessionmaker(bind=get_write_engine())))
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    domains.ensure_groups(site_user)
+
+    users = {role: ckan_factories.UserWithToken() for role in ROLES if role != "anonymous"}
+    sysadmin = ckan_factories.SysadminWithToken()
+    users["sysadmin"] = sysadmin
+    owner = factories.Organization(name="owner-dept", users=[
+        {"name": users["department"]["name"], "capacity": "admin"}])
+    factories.Organization(name="other-dept", users=[
+        {"name": users["government"]["name"], "capacity": "member"}])
+    factories.Organization(name="third-dept", users=[
+        {"name": users["share_grantee"]["name"], "capacity": "editor"}])
+    factories.Organization(name="ytdsjj", users=[
+        {"name": users["reviewer"]["name"], "capacity": "editor"}])
+
+    source_pkg = call_action("harvest_source_create", context={"user": sysadmin["name"]},
+                             name="matrix-source", title="Matrix source",
+                             url="http://example.com/feed", source_type="ckan",
+                             owner_org=owner["id"])
+    creator = sysadmin["name"]
+    datasets = []
+    for index, (open_type, share_type) in enumerate(itertools.product(OPEN_TYPES, SHARE_TYPES)):
+        ds = Ds(index, open_type, share_type)
+        extra = {}
+        if open_type == "conditional":
+            extra["open_condition"] = "需签署安全承诺书"
+        if share_type != "unconditional":
+            extra["share_condition"] = "按需共享"
+        created = factories.Dataset(
+            owner_org=owner["id"], name=f"ds-{ds.meta}", title=f"数据集 {ds.meta}",
+            notes=f"说明 {ds.meta}", tags=[{"name": ds.meta}], open_type=open_type,
+            share_type=share_type, user=sysadmin, **extra)
+        ds.id, ds.name = created["id"], created["name"]
+        ctx = {"user": creator}
+        upload = call_action("resource_create", context=dict(ctx), package_id=ds.id,
+                             name=f"文件 {ds.meta}", format="CSV",
+                             upload=FileStorage(io.BytesIO(_content(ds)), filename="data.csv"))
+        ds.upload_id = upload["id"]
+        link = call_action("resource_create", context=dict(ctx), package_id=ds.id,
+                           name=f"链接 {ds.meta}", format="CSV",
+                           url=f"http://data.example.com/{ds.data}.csv")
+        ds.link_id = link["id"]
+        call_action("datastore_create", context=dict(ctx), resource_id=ds.upload_id, force=True,
+                    fields=[{"id": f"col_{ds.data}", "type": "text"}],
+                    records=[{f"col_{ds.data}": f"row {ds.data}"}])
+        ds.harvest_object_id = _harvest_object(ds, source_pkg)
+        ds.activity_id = call_action("package_activity_list", context={"user": creator},
+                                     id=ds.id)[-1]["id"]  # the creation
+        datasets.append(ds)
+
+    # The workflow grants: the applicant for every 有条件开放 dataset, the share grantee for
+    # every 有条件共享 one; decided by the owning department's admin.
+    expires = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    for ds in datasets:
+        for role, wanted in (("applicant", ds.open_type == "conditional"),
+                             ("share_grantee", ds.share_type == "conditional"
+                                               and ds.open_type != "open")):
+            if not wanted:
+                continue
+            req = call_action("yantai_access_request_create",
+                              context={"user": users[role]["name"], "ignore_auth": False},
+                              package_id=ds.id, purpose="研究", intended_use="统计分析",
+                              applicant_organization="某单位", period_start="2026-01-01",
+                              period_end="2026-12-31", commitment_accepted=True)
+            call_action("yantai_access_request_decide",
+                        context={"user": users["department"]["name"], "ignore_auth": False},
+                        id=req["id"], decision="approve", expires=expires)
+    for role in ROLES:
+        if role not in ("anonymous",):
+            call_action("follow_group", context={"user": users[role]["name"]}, id=owner["id"])
+    tokens: dict[str, str | None] = {role: users[role]["token"] for role in users}
+    tokens["anonymous"] = None
+    # The datasets' domain (factories: transport) is a group of the same name.
+    return World(datasets, tokens, {r: users[r]["name"] for r in users}, owner, "transport",
+                 creator)
+
+
+# -- asking ------------------------------------------------------------------------------------------
+
+class Client:
+    """Asks as one role; remembers what it asked, since answers may echo it."""
+
+    def __init__(self, app: Any, token: str | None) -> None:
+        self.app = app
+        self.headers = {"Authorization": token} if token else {}
+        self.asked: list[str] = []
+
+    def api(self, action: str, **data: Any) -> str:
+        self.asked = [v for v in data.values() if isinstance(v, str)]
+        return self.app.post(f"/api/3/action/{action}", json=data, headers=self.headers,
+                             status=None).get_data(as_text=True)
+
+    def page(self, url: str) -> str:
+        self.asked = [part for part in re.split(r"[/?=&.]", url) if len(part) > 4]
+        return self.app.get(url, headers=self.headers, status=None).get_data(as_text=True)
+
+    def without_echo(self, text: str) -> str:
+        """The answer without what the request itself carried (an id in the URL is no leak)."""
+        for asked in sorted(self.asked, key=len, reverse=True):
+            text = text.replace(asked, "<asked>")
+        return text
+
+
+Channel = Callable[[Client, World, Ds], str]
+# Channels asked once per role for all datasets (lists), and once per dataset (objects).
+LIST_CHANNELS: dict[str, tuple[Callable[[Client, World], str], set[str]]] = {
+    "package_search q": (lambda c, w: "".join(
+        c.api("package_search", q=ds.meta) for ds in w.datasets), {"meta", "data"}),
+    "package_search all": (lambda c, w: c.api("package_search", rows=100,
+                                              include_private=True), {"meta", "data"}),
+    "package_search facets": (lambda c, w: c.api(
+        "package_search", rows=0, **{"facet.field": ["tags", "res_url", "urls", "res_name"],
+                                     "facet.limit": -1}), {"meta"}),
+    "package_search fl": (lambda c, w: c.api(
+        "package_search", rows=100, fl=["id", "validated_data_dict", "data_dict", "res_url",
+                                        "title"]), {"meta", "data"}),
+    "package_search url probe": (lambda c, w: "".join(
+        c.api("package_search", q=f"res_url:*{ds.data}* OR urls:{ds.data} OR text:{ds.data}",
+              fl=["id"]).replace(ds.id, ds.meta + ds.data)
+        for ds in w.datasets), set()),
+    "package_list": (lambda c, w: c.api("package_list"), {"meta"}),
+    "current_package_list_with_resources": (lambda c, w: c.api(
+        "current_package_list_with_resources", limit=100), {"meta", "data"}),
+    "package_autocomplete": (lambda c, w: c.api("package_autocomplete", q="metacanary",
+                                                limit=100), {"meta"}),
+    "tag_list": (lambda c, w: c.api("tag_list"), {"meta"}),
+    "tag_list all_fields": (lambda c, w: c.api("tag_list", all_fields=True), {"meta"}),
+    "tag_autocomplete": (lambda c, w: c.api("tag_autocomplete", q="metacanary", limit=100),
+                         {"meta"}),
+    "tag_search": (lambda c, w: c.api("tag_search", query="metacanary", limit=100), {"meta"}),
+    # ids only: checked for the ids of datasets the role may not know
+    "member_list": (lambda c, w: c.api("member_list", id=w.org["id"], object_type="package"),
+                    set()),
+    # the dataset lists of groups carry no resources
+    "organization_show": (lambda c, w: c.api("organization_show", id=w.org["id"],
+                                             include_datasets=True), {"meta"}),
+    "group_show": (lambda c, w: c.api("group_show", id=w.group, include_datasets=True),
+                   {"meta"}),
+    "organization_activity_list": (lambda c, w: c.api(
+        "organization_activity_list", id=w.org["id"], limit=100), {"meta", "data"}),
+    "recently_changed_packages_activity_list": (lambda c, w: c.api(
+        "recently_changed_packages_activity_list", limit=100), {"meta", "data"}),
+    "user_activity_list": (lambda c, w: c.api("user_activity_list", id=w.creator, limit=100),
+                           set()),
+    "dashboard_activity_list": (lambda c, w: c.api("dashboard_activity_list", limit=100),
+                                set()),
+    "resource_search": (lambda c, w: c.api("resource_search", query="name:canary"), set()),
+    "datastore _table_metadata": (lambda c, w: c.api(
+        "datastore_search", resource_id="_table_metadata", limit=1000), set()),
+    "web: dataset search": (lambda c, w: c.page(f"/dataset/?organization={w.org['name']}"),
+                            {"meta"}),
+    "web: organization page": (lambda c, w: c.page(f"/organization/{w.org['name']}"),
+                               {"meta"}),
+    "web: group page": (lambda c, w: c.page(f"/group/{w.group}"), {"meta"}),
+    "web: home page": (lambda c, w: c.page("/"), set()),
+    "feed: datasets": (lambda c, w: c.page("/feeds/dataset.atom"), {"meta"}),
+    "feed: organization": (lambda c, w: c.page(f"/feeds/organization/{w.org['name']}.atom"),
+                           {"meta"}),
+    "feed: custom": (lambda c, w: c.page(f"/feeds/custom.atom?organization={w.org['name']}"),
+                     {"meta"}),
+    "dcat: catalogue ttl": (lambda c, w: c.page("/catalog.ttl"), {"meta", "data"}),
+    "dcat: catalogue xml": (lambda c, w: c.page("/catalog.xml"), {"meta", "data"}),
+    "dcat: catalogue jsonld": (lambda c, w: c.page("/catalog.jsonld"), {"meta", "data"}),
+    "dcat: catalog_search": (lambda c, w: c.api("dcat_catalog_search", format="ttl"),
+                             {"meta", "data"}),
+    "harvest_source_list": (lambda c, w: c.api("harvest_source_list"), set()),
+}
+
+
+def _activity(c: Client, w: World, ds: Ds) -> str:
+    return c.api("activity_show", id=ds.activity_id, include_data=True)
+
+
+OBJECT_CHANNELS: dict[str, tuple[Channel, set[str], str]] = {
+    # name: (ask, canaries shown to allowed roles, who must be allowed: "meta" or "data")
+    "package_show": (lambda c, w, ds: c.api("package_show", id=ds.id), {"meta", "data"}, "meta"),
+    "package_show by name": (lambda c, w, ds: c.api("package_show", id=ds.name),
+                             {"meta", "data"}, "meta"),
+    "resource_show upload": (lambda c, w, ds: c.api("resource_show", id=ds.upload_id),
+                             {"meta"}, "meta"),
+    "resource_show link": (lambda c, w, ds: c.api("resource_show", id=ds.link_id),
+                           {"meta", "data"}, "meta"),
+    "resource_view_list": (lambda c, w, ds: c.api("resource_view_list", id=ds.upload_id),
+                           set(), "meta"),
+    "package_activity_list": (lambda c, w, ds: c.api("package_activity_list", id=ds.id),
+                              {"meta", "data"}, "meta"),
+    # activity details are for editors (ckan.auth.public_activity_stream_detail = false)
+    "activity_show": (_activity, set(), "meta"),
+    "activity_show without data": (lambda c, w, ds: c.api("activity_show", id=ds.activity_id,
+                                                          include_data=False), set(), "meta"),
+    "activity_data_show": (lambda c, w, ds: c.api("activity_data_show", id=ds.activity_id),
+                           set(), "meta"),
+    # asked by the canary itself: leaks only (absence is checked below)
+    "tag_show": (lambda c, w, ds: c.api("tag_show", id=ds.meta, include_datasets=True),
+                 set(), "meta"),
+    "datastore_search": (lambda c, w, ds: c.api("datastore_search", resource_id=ds.upload_id),
+                         {"data"}, "data"),
+    "datastore_info": (lambda c, w, ds: c.api("datastore_info", id=ds.upload_id), {"data"},
+                       "data"),
+    "datastore_search_sql": (lambda c, w, ds: c.api(
+        "datastore_search_sql", sql=f'SELECT * FROM "{ds.upload_id}"'), {"data"}, "data"),
+    "harvest_object_show": (lambda c, w, ds: c.api("harvest_object_show",
+                                                   id=ds.harvest_object_id), {"data"}, "data"),
+    "follow: dataset_follower_count": (lambda c, w, ds: c.api("dataset_follower_count",
+                                                              id=ds.id), set(), "meta"),
+    "web: dataset page": (lambda c, w, ds: c.page(f"/dataset/{ds.name}"), {"meta", "data"},
+                          "meta"),
+    "web: resource page": (lambda c, w, ds: c.page(
+        f"/dataset/{ds.name}/resource/{ds.link_id}"), {"meta", "data"}, "meta"),
+    "web: download": (lambda c, w, ds: c.page(
+        f"/dataset/{ds.id}/resource/{ds.upload_id}/download/data.csv"), {"data"}, "data"),
+    "web: download via another dataset": (lambda c, w, ds: c.page(
+        f"/dataset/{w.datasets[0].id}/resource/{ds.upload_id}/download"), {"data"}, "data"),
+    "web: datastore dump": (lambda c, w, ds: c.page(f"/datastore/dump/{ds.upload_id}"),
+                            {"data"}, "data"),
+    "web: activity page": (lambda c, w, ds: c.page(f"/dataset/activity/{ds.name}"), {"meta"},
+                           "meta"),
+    "web: resource history": (lambda c, w, ds: c.page(
+        f"/dataset/{w.datasets[0].name}/resources/{ds.link_id}/history/{ds.activity_id}"),
+                              set(), "data"),
+    "web: harvest object": (lambda c, w, ds: c.page(f"/harvest/object/{ds.harvest_object_id}"),
+                            {"data"}, "data"),
+    "dcat: dataset ttl": (lambda c, w, ds: c.page(f"/dataset/{ds.name}.ttl"), {"meta", "data"},
+                          "meta"),
+    "dcat: dataset rdf": (lambda c, w, ds: c.page(f"/dataset/{ds.name}.rdf"), {"meta", "data"},
+                          "meta"),
+    "dcat: dataset jsonld": (lambda c, w, ds: c.page(f"/dataset/{ds.name}.jsonld"),
+                             {"meta", "data"}, "meta"),
+    "dcat_dataset_show": (lambda c, w, ds: c.api("dcat_dataset_show", id=ds.id, format="ttl"),
+                          {"meta", "data"}, "meta"),
+}
+
+
+def _leaks(text: str, ds: Ds, meta_ok: bool, data_ok: bool) -> list[str]:
+    found = []
+    if not meta_ok:
+        found += [t for t in (ds.meta, ds.id) if t in text]
+    if not data_ok and ds.data in text:
+        found.append(ds.data)
+    return found
+
+
+def _expect(ds: Ds, role: str) -> tuple[bool, bool]:
+    return (policy_metadata(ds.open_type, ds.share_type, role),
+            policy_data(ds.open_type, ds.share_type, role))
+
+
+CELLS: dict[str, int] = {}
+
+
+@pytest.mark.parametrize("channel", sorted(LIST_CHANNELS))
+def test_list_channels(app, world, channel):
+    ask, shows = LIST_CHANNELS[channel]
+    problems = []
+    for role in ROLES:
+        text = ask(Client(app, world.tokens[role]), world)
+        for ds in world.datasets:
+            meta_ok, data_ok = _expect(ds, role)
+            CELLS[channel] = CELLS.get(channel, 0) + 1
+            leaked = _leaks(text, ds, meta_ok, data_ok)
+            if leaked:
+                problems.append(f"{role} × {ds.open_type}/{ds.share_type}: leaked {leaked}")
+            if "meta" in shows and meta_ok and ds.meta not in text:
+                problems.append(f"{role} × {ds.open_type}/{ds.share_type}: metadata missing")
+            if "data" in shows and data_ok and ds.data not in text:
+                problems.append(f"{role} × {ds.open_type}/{ds.share_type}: data missing")
+    assert not problems, "\n".join(problems)
+
+
+def _not_found_like(text: str, missing: str) -> bool:
+    """A refusal must read as the answer for something that does not exist."""
+    return text == missing
+
+
+@pytest.mark.parametrize("channel", sorted(OBJECT_CHANNELS))
+def test_object_channels(app, world, channel):
+    ask, shows, needs = OBJECT_CHANNELS[channel]
+    problems = []
+    for role in ROLES:
+        client = Client(app, world.tokens[role])
+        for ds in world.datasets:
+            meta_ok, data_ok = _expect(ds, role)
+            allowed = meta_ok if needs == "meta" else (meta_ok and data_ok)
+            CELLS[channel] = CELLS.get(channel, 0) + 1
+            text = client.without_echo(ask(client, world, ds))
+            leaked = _leaks(text, ds, meta_ok, data_ok)
+            if leaked:
+                problems.append(f"{role} × {ds.open_type}/{ds.share_type}: leaked {leaked}")
+            if allowed:
+                if "meta" in shows and ds.meta not in text:
+                    problems.append(f"{role} × {ds.open_type}/{ds.share_type}: metadata missing")
+                if "data" in shows and data_ok and ds.data not in text:
+                    problems.append(f"{role} × {ds.open_type}/{ds.share_type}: data missing")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("action,key,refs", [
+    ("package_show", "id", lambda ds: [ds.id, ds.name]),
+    ("datastore_search", "resource_id", lambda ds: [ds.upload_id]),
+    ("datastore_info", "id", lambda ds: [ds.upload_id]),
+    ("resource_show", "id", lambda ds: [ds.upload_id]),
+    ("package_activity_list", "id", lambda ds: [ds.id]),
+    ("harvest_object_show", "id", lambda ds: [ds.harvest_object_id]),
+    ("tag_show", "id", lambda ds: [ds.meta]),
+])
+def test_refusals_read_like_absence(app, world, action, key, refs):
+    """What a role may not see answers exactly as something that does not exist (same status,
+    same body once the asked-for id is replaced)."""
+    checked = 0
+    for role in ROLES:
+        client = Client(app, world.tokens[role])
+        for ds in world.datasets:
+            meta_ok, data_ok = _expect(ds, role)
+            allowed = meta_ok and data_ok if action.startswith(("harvest", "datastore")) \
+                else meta_ok
+            if allowed:
+                continue
+            for ref in refs(ds):
+                missing_ref = f"missing-{uuid.uuid4()}"
+                refused = client.api(action, **{key: ref}).replace(ref, "<ref>")
+                missing = client.api(action, **{key: missing_ref}).replace(missing_ref, "<ref>")
+                assert refused == missing, (role, ds.open_type, ds.share_type)
+                checked += 1
+    assert checked > 0
+    CELLS[f"absence: {action}"] = checked
+
+
+def test_department_counts(app, world):
+    """Counts (search, facets, organization pages) count only what the role may see."""
+    for role in ROLES:
+        client = Client(app, world.tokens[role])
+        expected = sum(policy_metadata(ds.open_type, ds.share_type, role)
+                       for ds in world.datasets)
+        search = json.loads(client.api("package_search", fq=f"owner_org:{world.org['id']}",
+                                       rows=0, **{"facet.field": ["organization"]}))["result"]
+        assert search["count"] == expected, role
+        assert search["facets"]["organization"].get(world.org["name"], 0) == expected, role
+        shown = json.loads(client.api("organization_show", id=world.org["id"]))["result"]
+        assert shown["package_count"] == expected, role
+        listed = json.loads(client.api("organization_list", all_fields=True,
+                                       sort="package_count desc"))["result"]
+        counts = {o["name"]: o["package_count"] for o in listed}
+        assert counts[world.org["name"]] == expected, role
+        CELLS["counts"] = CELLS.get("counts", 0) + 4 * len(world.datasets)
+
+
+def test_report_cells():
+    """Runs last in this module: how many cells the matrix checked (for the closing note)."""
+    total = sum(CELLS.values())
+    print(f"\naccess matrix: {total} cells over {len(CELLS)} channels")
+    assert total > 0
+

@@ -1,0 +1,247 @@
+"""The conditional-access workflow through the Action API and the pages: apply, review deadline
+in working days, approve with expiry, reject with reason, revoke, expiry, audit log and export."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import ckan.model as model
+import pytest
+from ckan.tests import factories as ckan_factories
+from ckan.tests.helpers import call_action
+from freezegun import freeze_time
+
+from ckanext.yantai.model import AuditEntry
+from tests import factories
+from tests.api import Api
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+APPLICATION = {"purpose": "交通研究", "intended_use": "统计分析，不对外发布",
+               "applicant_organization": "烟台大学", "period_start": "2026-01-01",
+               "period_end": "2026-12-31", "commitment_accepted": True}
+
+
+@pytest.fixture
+def setting(app):
+    admin = ckan_factories.UserWithToken()
+    editor = ckan_factories.UserWithToken()
+    org = factories.Organization(users=[{"name": admin["name"], "capacity": "admin"},
+                                        {"name": editor["name"], "capacity": "editor"}])
+    dataset = factories.Dataset(owner_org=org["id"], open_type="conditional",
+                                open_condition="签署安全承诺书", share_type="none",
+                                share_condition="不共享")
+    applicant = ckan_factories.UserWithToken()
+    return {"org": org, "dataset": dataset, "admin": Api(app, admin["token"]),
+            "editor": Api(app, editor["token"]), "applicant": Api(app, applicant["token"]),
+            "applicant_name": applicant["name"], "anonymous": Api(app, None),
+            "other": Api(app, ckan_factories.UserWithToken()["token"])}
+
+
+def apply(s, **changes):
+    return s["applicant"].call("yantai_access_request_create", package_id=s["dataset"]["id"],
+                               **{**APPLICATION, **changes})
+
+
+def apply_at(s, moment: str) -> dict:
+    """Apply at a past moment (API tokens issued now are not valid then: call the action)."""
+    with freeze_time(moment):
+        return call_action("yantai_access_request_create",
+                           context={"user": s["applicant_name"], "ignore_auth": False},
+                           package_id=s["dataset"]["id"], **APPLICATION)
+
+
+def test_application_is_checked_with_chinese_messages(setting):
+    error = apply(setting, purpose="", commitment_accepted=False, period_end="2025-01-01")["error"]
+    assert error["__type"] == "Validation Error"
+    assert error["purpose"] == ["缺失值"]
+    assert error["commitment_accepted"] == ["请阅读并接受数据安全承诺书后再提交申请"]
+    assert error["period_end"] == ["使用期限的结束日期早于开始日期"]
+    assert apply(setting, period_start="明天")["error"]["period_start"] == ["日期格式应为 YYYY-MM-DD"]
+
+
+def test_anonymous_cannot_apply_and_open_data_needs_no_application(setting):
+    body = setting["anonymous"].call("yantai_access_request_create",
+                                     package_id=setting["dataset"]["id"], **APPLICATION)
+    assert body["error"]["__type"] == "Authorization Error"
+    open_ds = factories.Dataset(owner_org=setting["org"]["id"])
+    error = setting["applicant"].errors("yantai_access_request_create", package_id=open_ds["id"],
+                                        **APPLICATION)
+    assert error["package_id"] == ["该数据无条件开放，无需申请"]
+
+
+def test_closed_dataset_is_not_found_for_applications(setting):
+    closed = factories.Dataset(owner_org=setting["org"]["id"], open_type="closed",
+                               share_type="none", share_condition="不共享")
+    error = setting["applicant"].errors("yantai_access_request_create", package_id=closed["id"],
+                                        **APPLICATION)
+    assert error["__type"] == "Not Found Error"
+
+
+@pytest.mark.parametrize("submitted,deadline", [
+    # Thursday 10:00 in Shanghai. 2026: Mid-autumn Sep 25-27 and National Day Oct 1-7 off;
+    # working days after: Sep 28, 29, 30, Oct 8, 9.
+    ("2026-09-24T02:00:00", "2026-10-09"),
+    # Thursday Sep 17: Fri 18, Sunday Sep 20 (a make-up working day), 21, 22, 23.
+    ("2026-09-17T02:00:00", "2026-09-23"),
+    # 23:30 UTC on Sep 16 is already Thursday Sep 17 in Shanghai.
+    ("2026-09-16T23:30:00", "2026-09-23"),
+])
+def test_review_deadline_counts_working_days(setting, submitted, deadline):
+    request = apply_at(setting, submitted)
+    with freeze_time(submitted):
+        assert request["review_deadline"] == deadline
+        assert request["status"] == "pending" and request["overdue"] is False
+        assert request["kind"] == "open"
+
+
+def test_a_year_without_calendar_gives_no_deadline(setting):
+    request = apply_at(setting, "2026-12-28T02:00:00")  # five working days reach into 2027
+    assert request["review_deadline"] is None and request["calendar_missing"] is True
+
+
+def test_duplicate_pending_application_is_refused(setting):
+    apply(setting)
+    assert apply(setting)["error"]["package_id"] == ["您已有该数据集的待审核申请"]
+
+
+def data_reachable(api: Api, dataset_id: str) -> bool:
+    pkg = api.ok("package_show", id=dataset_id)
+    return bool(pkg["resources"][0]["url"])
+
+
+@pytest.fixture
+def with_resource(setting, sysadmin_api):
+    sysadmin_api.ok("resource_create", package_id=setting["dataset"]["id"], name="数据",
+                    url="http://data.example.com/secret.csv", format="CSV")
+    return setting
+
+
+def test_approve_grants_until_expiry_then_access_ends(with_resource):
+    s = with_resource
+    request = apply(s)["result"]
+    assert not data_reachable(s["applicant"], s["dataset"]["id"])
+    # Only the department's admin decides; not the applicant, not an editor, not a stranger.
+    for who in ("applicant", "editor", "other"):
+        body = s[who].call("yantai_access_request_decide", id=request["id"], decision="approve",
+                           expires="2026-12-31")
+        assert body["success"] is False, who
+    error = s["admin"].errors("yantai_access_request_decide", id=request["id"],
+                              decision="approve")
+    assert error["expires"] == ["缺失值"]
+    today = dt.date.today()
+    decided = s["admin"].ok("yantai_access_request_decide", id=request["id"], decision="approve",
+                            expires=(today + dt.timedelta(days=10)).isoformat())
+    assert decided["status"] == "approved"
+    assert data_reachable(s["applicant"], s["dataset"]["id"])
+    shown = s["applicant"].ok("yantai_access_request_show", id=request["id"])
+    assert shown["status"] == "approved"
+    assert s["other"].errors("yantai_access_request_show", id=request["id"])["__type"] == \
+        "Not Found Error"
+    with freeze_time(today + dt.timedelta(days=11)):
+        assert not data_reachable(s["applicant"], s["dataset"]["id"])
+        assert s["applicant"].ok("yantai_access_request_show", id=request["id"])["status"] == \
+            "expired"
+
+
+def test_reject_needs_a_reason_the_applicant_sees(with_resource):
+    s = with_resource
+    request = apply(s)["result"]
+    error = s["admin"].errors("yantai_access_request_decide", id=request["id"],
+                              decision="reject")
+    assert error["reason"] == ["驳回时请填写驳回理由"]
+    s["admin"].ok("yantai_access_request_decide", id=request["id"], decision="reject",
+                  reason="用途与开放条件不符")
+    mine = s["applicant"].ok("yantai_access_request_list")
+    assert [(r["status"], r["reason"]) for r in mine] == [("rejected", "用途与开放条件不符")]
+    assert not data_reachable(s["applicant"], s["dataset"]["id"])
+
+
+def test_revocation_ends_access_at_once(with_resource):
+    s = with_resource
+    request = apply(s)["result"]
+    s["admin"].ok("yantai_access_request_decide", id=request["id"], decision="approve",
+                  expires=(dt.date.today() + dt.timedelta(days=30)).isoformat())
+    assert data_reachable(s["applicant"], s["dataset"]["id"])
+    s["admin"].ok("yantai_access_request_revoke", id=request["id"], reason="违反承诺")
+    assert not data_reachable(s["applicant"], s["dataset"]["id"])
+    assert s["admin"].errors("yantai_access_request_revoke", id=request["id"])["id"] == \
+        ["只能撤销已授权且未到期的访问"]
+
+
+def test_department_queue_and_overdue_for_the_data_authority(setting, app):
+    request = apply_at(setting, "2026-09-24T02:00:00")
+    queue = setting["admin"].ok("yantai_access_request_list",
+                                organization=setting["org"]["name"])
+    assert [r["id"] for r in queue] == [request["id"]] and queue[0]["overdue"] is True
+    reviewer = ckan_factories.UserWithToken()
+    factories.Organization(name="ytdsjj", users=[{"name": reviewer["name"],
+                                                  "capacity": "editor"}])
+    overdue = Api(app, reviewer["token"]).ok("yantai_access_request_list", all=True,
+                                             overdue=True)
+    assert [r["id"] for r in overdue] == [request["id"]]
+    assert setting["other"].call("yantai_access_request_list", all=True)["success"] is False
+    assert setting["other"].errors("yantai_access_request_list",
+                                   organization=setting["org"]["name"])["__type"] == \
+        "Not Found Error"
+
+
+def test_every_decision_and_restricted_download_is_audited_and_exported(with_resource, app,
+                                                                        sysadmin_api):
+    s = with_resource
+    upload = sysadmin_api.app.post(
+        "/api/3/action/resource_create", headers=sysadmin_api.headers,
+        data={"package_id": s["dataset"]["id"], "name": "文件",
+              "upload": (io.BytesIO(b"a,b\n1,2\n"), "data.csv")}).json["result"]
+    request = apply(s)["result"]
+    s["admin"].ok("yantai_access_request_decide", id=request["id"], decision="approve",
+                  expires=(dt.date.today() + dt.timedelta(days=30)).isoformat())
+    url = f"/dataset/{s['dataset']['id']}/resource/{upload['id']}/download/data.csv"
+    assert app.get(url, headers=s["applicant"].headers).get_data() == b"a,b\n1,2\n"
+    events = [e.event for e in model.Session.query(AuditEntry).order_by(AuditEntry.id)]
+    assert events == ["access_request_created", "access_request_approved", "download"]
+    log = s["admin"].ok("yantai_audit_log_list", organization=s["org"]["name"])
+    assert log["count"] == 3
+    assert log["results"][0]["actor"] == s["applicant_name"]
+    assert s["editor"].call("yantai_audit_log_list",
+                            organization=s["org"]["name"])["success"] is False
+    exported = app.get(f"/organization/audit/{s['org']['name']}.csv",
+                       headers=s["admin"].headers)
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r[2] for r in rows[1:]] == ["download", "access_request_approved",
+                                        "access_request_created"]
+    assert app.get(f"/organization/audit/{s['org']['name']}.csv", headers=s["other"].headers,
+                   status=404)
+
+
+def test_the_pages(with_resource, app):
+    s = with_resource
+    name = s["dataset"]["name"]
+    anonymous = app.get(f"/dataset/{name}").get_data(as_text=True)
+    assert "有条件开放" in anonymous and "登录后申请数据" in anonymous
+    page = app.get(f"/dataset/{name}", headers=s["applicant"].headers).get_data(as_text=True)
+    assert f"/dataset/{name}/apply" in page
+    form = app.get(f"/dataset/{name}/apply", headers=s["applicant"].headers)
+    assert "数据安全承诺书" in form.get_data(as_text=True)
+    refused = app.post(f"/dataset/{name}/apply", headers=s["applicant"].headers,
+                       data={**APPLICATION, "commitment_accepted": ""})
+    assert "请阅读并接受数据安全承诺书后再提交申请" in refused.get_data(as_text=True)
+    sent = app.post(f"/dataset/{name}/apply", headers=s["applicant"].headers,
+                    data={**APPLICATION, "commitment_accepted": "true"},
+                    follow_redirects=False)
+    assert sent.status_code == 302
+    mine = app.get("/dashboard/access-requests", headers=s["applicant"].headers)
+    assert "审核中" in mine.get_data(as_text=True)
+    request = s["applicant"].ok("yantai_access_request_list")[0]
+    queue = app.get(f"/organization/access-requests/{s['org']['name']}",
+                    headers=s["admin"].headers).get_data(as_text=True)
+    assert request["id"] in queue and "交通研究" in queue
+    app.post(f"/access-request/{request['id']}/approve", headers=s["admin"].headers,
+             data={"expires": (dt.date.today() + dt.timedelta(days=5)).isoformat()})
+    assert s["applicant"].ok("yantai_access_request_show", id=request["id"])["status"] == \
+        "approved"
+    page = app.get(f"/dataset/{name}", headers=s["applicant"].headers).get_data(as_text=True)
+    assert "您已获得该数据的访问权限" in page
+    assert app.get(f"/organization/access-requests/{s['org']['name']}",
+                   headers=s["other"].headers, status=404)
