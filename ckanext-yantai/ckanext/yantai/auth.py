@@ -19,7 +19,7 @@ def yantai_quality_summary(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": True}
 
 
-def _logged_in(context: Context) -> AuthResult:
+def _logged_in(context: Context, data_dict: DataDict) -> AuthResult:
     user = context.get("auth_user_obj")
     if user is None or user.is_anonymous:
         return {"success": False, "msg": tk._("Log in first")}
