@@ -39,8 +39,11 @@ def clean_datastore(clean_db):
 
 
 @pytest.fixture(autouse=True)
-def _portal_plugins(with_plugins):
-    """Load ckan.plugins of the test ini for every test, as the portal runs them."""
+def _portal_plugins(request):
+    """Load ckan.plugins of the test ini for every test, as the portal runs them; tests of pure
+    rules (marked ``pure``) skip the second it takes."""
+    if request.node.get_closest_marker("pure") is None:
+        request.getfixturevalue("with_plugins")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,8 @@ from openpyxl import Workbook
 
 from ckanext.yantai import classified
 
+pytestmark = pytest.mark.pure
+
 
 @pytest.mark.parametrize("text,rule", [
     ("秘密★10年 烟台市某项目", "level_star"),

@@ -5,6 +5,8 @@ import pytest
 
 from ckanext.yantai import codes
 
+pytestmark = pytest.mark.pure
+
 VALID = "91350100M000100Y43"  # GB 32100-2015 example code
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from ckanext.yantai import linkcheck
 
+pytestmark = pytest.mark.pure
+
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def _answer(self, body: bool) -> None:

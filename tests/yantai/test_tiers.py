@@ -7,6 +7,8 @@ import pytest
 
 from ckanext.yantai import tiers
 
+pytestmark = pytest.mark.pure
+
 OWNER, OTHER = "org-owner", "org-other"
 OPEN_TYPES = ("open", "conditional", "closed")
 SHARE_TYPES = ("unconditional", "conditional", "none")

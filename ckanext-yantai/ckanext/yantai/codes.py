@@ -6,6 +6,7 @@ characters, spaces, hyphens and lower case.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from typing import NamedTuple
@@ -15,6 +16,7 @@ from pypinyin import Style, lazy_pinyin, load_phrases_dict
 # Place names that pypinyin reads wrongly out of context.
 load_phrases_dict({"长岛": [["cháng"], ["dǎo"]]})
 from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric as stdnum_ric
 from stdnum.cn import uscc as stdnum_uscc
 
 
@@ -29,8 +31,12 @@ def normalise_uscc(value: str) -> str:
     return re.sub(r"[\s\-]", "", fold_width(value)).upper()
 
 
-def uscc_error(value: str) -> str | None:
-    """None for a valid 统一社会信用代码 (after normalising), else the reason."""
+def uscc_error(value: str, embedded: bool = False) -> str | None:
+    """None for a valid 统一社会信用代码 (after normalising), else the reason.
+
+    With ``embedded``, the organisation code at positions 9-17 must pass its own check too (the
+    双公示 rules ask for it; python-stdnum checks only the code's last character).
+    """
     code = normalise_uscc(value)
     try:
         stdnum_uscc.validate(code)
@@ -40,7 +46,51 @@ def uscc_error(value: str) -> str | None:
         return "uscc_checksum"
     except stdnum_errors.ValidationError:
         return "uscc_characters"
+    return _org_code_error(code[8:17]) if embedded else None
+
+
+# GB 11714 organisation code embedded at positions 9-17 of a USCC: 8 characters and a mod-11 check.
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+
+
+def _org_code_error(org: str) -> str | None:
+    total = sum(_ORG_VALUES[c] * w for c, w in zip(org[:8], _ORG_WEIGHTS))
+    check = 11 - total % 11
+    expected = "X" if check == 10 else "0" if check == 11 else str(check)
+    return None if org[8] == expected else "uscc_org_code"
+
+
+# -- resident identity numbers (GB 11643-1999) ---------------------------------------------------
+
+def normalise_ric(value: str) -> str:
+    return re.sub(r"[\s\-]", "", fold_width(value)).upper()
+
+
+def ric_error(value: str) -> str | None:
+    """None for a valid 居民身份证号码 (18 characters with check, or a legacy 15-digit number)."""
+    number = normalise_ric(value)
+    try:
+        stdnum_ric.validate(number)
+    except stdnum_errors.InvalidChecksum:
+        # stdnum checks the check character before the birth date: an impossible date is a
+        # malformed number, whatever its last character.
+        try:
+            dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        except ValueError:
+            return "ric_format"
+        return "ric_checksum"
+    except stdnum_errors.ValidationError:
+        return "ric_format"
     return None
+
+
+def ric_birth_date(value: str) -> dt.date | None:
+    """The holder's birth date, None when the number is not valid."""
+    try:
+        return stdnum_ric.get_birth_date(stdnum_ric.validate(normalise_ric(value)))
+    except stdnum_errors.ValidationError:
+        return None
 
 
 # -- 信息资源分类 and 信息资源代码 ---------------------------------------------------------------
