@@ -9,6 +9,8 @@ export RUN_DIR
 TEST_INI := $(RUN_DIR)/etc/test/test.ini
 SOLR_JAR := config/solr/server/target/yantai-solr.jar
 SOLR_SRC := config/solr/server/pom.xml $(shell find config/solr/server/src -type f)
+ASSETS := ckanext-yantai/ckanext/yantai/assets
+ASSETS_STAMP := $(ASSETS)/node_modules/.installed
 
 .PHONY: up down reset test status deps system-packages
 
@@ -28,7 +30,7 @@ reset: ## stop and wipe all runtime state (.run/)
 status:
 	@$(PY) scripts/stack.py status
 
-deps: system-packages $(VENV)/.installed $(SOLR_JAR)
+deps: system-packages $(VENV)/.installed $(SOLR_JAR) $(ASSETS_STAMP)
 
 system-packages:
 	@scripts/bootstrap.sh system
@@ -39,4 +41,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt setup.py pyproject.tom
 
 $(SOLR_JAR): $(SOLR_SRC)
 	@scripts/bootstrap.sh solr
+	@touch $@
+
+$(ASSETS_STAMP): $(ASSETS)/package.json $(ASSETS)/package-lock.json
+	@scripts/bootstrap.sh assets
 	@touch $@

@@ -8,12 +8,20 @@ setup(
     python_requires=">=3.10",
     package_dir={"": "ckanext-yantai"},
     # calendars/ is data (the working-day table); its seed script is not part of the package.
+    # assets/ is data too, and its node_modules/ must not be walked as namespace packages.
     packages=find_namespace_packages(where="ckanext-yantai",
                                      include=["ckanext.yantai", "ckanext.yantai.*"],
-                                     exclude=["ckanext.yantai.calendars"]),
+                                     exclude=["ckanext.yantai.calendars",
+                                              "ckanext.yantai.assets*"]),
     include_package_data=True,
     package_data={"ckanext.yantai": ["demo/*.yaml", "schemas/*.yaml", "templates/**/*", "public/**/*",
                                      "calendars/*.yaml", "i18n/*/LC_MESSAGES/*",
+                                     # Webassets; the Docker build puts ECharts there from
+                                     # package-lock.json before building the wheel.
+                                     "assets/webassets.yml", "assets/*.js",
+                                     "assets/node_modules/echarts/dist/echarts.min.js",
+                                     "assets/node_modules/echarts/LICENSE",
+                                     "assets/node_modules/echarts/NOTICE",
                                      "migration/yantai/*.ini",
                                      "migration/yantai/*.mako", "migration/yantai/README"]},
     entry_points={

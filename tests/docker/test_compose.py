@@ -454,13 +454,14 @@ def test_dockerfile_copy_sources_exist_and_are_not_ignored(service):
 def test_dockerignore_excludes_local_state_and_secrets(image):
     ignored = {line.strip() for line in
                (DOCKER / image / "Dockerfile.dockerignore").read_text().splitlines()}
-    assert {".run", ".venv", "config/solr/server/target", ".git", "docker/.env"} <= ignored
+    assert {".run", ".venv", "config/solr/server/target", ".git", "docker/.env",
+            "**/node_modules"} <= ignored
 
 
 def test_ckan_image_installs_requirements_and_the_extension():
     instructions = dockerfile_instructions(DOCKER / "ckan" / "Dockerfile")
     froms = [args for instr, args in instructions if instr == "FROM"]
-    assert froms[0] == "${PYTHON_IMAGE} AS builder" and froms[1] == "${PYTHON_IMAGE}"
+    assert froms == ["${NODE_IMAGE} AS assets", "${PYTHON_IMAGE} AS builder", "${PYTHON_IMAGE}"]
     assert ("ARG", "PYTHON_IMAGE=python:3.11-slim-bookworm") in instructions
     runs = [args for instr, args in instructions if instr == "RUN"]
     assert any(re.search(r"\bpip install -r requirements\.txt\b", r) for r in runs)
@@ -471,6 +472,44 @@ def test_ckan_image_installs_requirements_and_the_extension():
     assert ("USER", "ckan") in instructions
     assert ("VOLUME", "/var/lib/ckan") in instructions
     assert ("ENTRYPOINT", '["ckan-entrypoint"]') in instructions
+
+
+def test_ckan_image_builds_the_webassets_libraries():
+    """node_modules/ is not in git: the image installs it from the lock and packages what the
+    webassets bundles use, at the paths webassets.yml names."""
+    assets = "ckanext-yantai/ckanext/yantai/assets"
+    manifest = json.loads((ROOT / assets / "package.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / assets / "package-lock.json").read_text(encoding="utf-8"))
+    assert manifest["private"] is True
+    assert manifest["dependencies"] == {"echarts": "6.1.0"}  # exact pin
+    assert lock["packages"][""]["dependencies"] == manifest["dependencies"]
+    assert lock["packages"]["node_modules/echarts"]["version"] == "6.1.0"
+
+    instructions = dockerfile_instructions(DOCKER / "ckan" / "Dockerfile")
+    assert any(instr == "ARG" and re.fullmatch(r"NODE_IMAGE=node:\d+-bookworm-slim", args)
+               for instr, args in instructions)
+    stage = instructions[instructions.index(("FROM", "${NODE_IMAGE} AS assets")) + 1:]
+    stage = stage[:[instr for instr, _ in stage].index("FROM")]
+    assert {f"{assets}/package.json", f"{assets}/package-lock.json"} <= set(
+        shlex.split(next(args for instr, args in stage if instr == "COPY")))
+    run = " ".join(args for instr, args in stage if instr == "RUN")
+    assert re.search(r"\bnpm ci --omit=dev\b", run)
+
+    copy = f"--from=assets /out/ {assets}/node_modules/"
+    assert ("COPY", copy) in instructions
+    assert instructions.index(("COPY", copy)) < next(
+        i for i, (instr, args) in enumerate(instructions)
+        if instr == "RUN" and re.search(r"\bpip install --no-deps \.(\s|$)", args))
+    bundles = yaml.safe_load((ROOT / assets / "webassets.yml").read_text(encoding="utf-8"))
+    libraries = [path for bundle in bundles.values() for path in bundle["contents"]
+                 if path.startswith("node_modules/")]
+    assert "node_modules/echarts/dist/echarts.min.js" in libraries
+    setup_py = (ROOT / "setup.py").read_text(encoding="utf-8")
+    for path in libraries:
+        # Into /out/ at its path below node_modules/, which the builder copies to node_modules/.
+        target = "/out/" + path.removeprefix("node_modules/").rpartition("/")[0] + "/"
+        assert f"cp {path} {target}" in run, path
+        assert f'"assets/{path}"' in setup_py, f"{path} not in setup.py package_data"
 
 
 def test_ckan_image_default_command_is_gunicorn_on_port_5000():
