@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -9,7 +10,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from ckanext.yantai import access_requests, audit, quality_index, tier_changes
+from ckanext.yantai import (access_requests, audit, compliance, disclosure, quality_index,
+                            tier_changes, workdays)
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
 
@@ -160,7 +162,78 @@ def yantai_audit_log_list(context: Context, data_dict: DataDict) -> dict[str, An
             "results": [audit.as_dict(e) for e in query.limit(limit).offset(offset)]}
 
 
+@tk.side_effect_free
+def yantai_compliance_check(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Check a 双公示 record against the rules, without storing anything. Anyone may call it to
+    pre-check records before submitting them.
+
+    :param record_type: ``license`` (行政许可) or ``penalty`` (行政处罚)
+    :param record: the record: an object of the standard's fields (headers with the template's
+        descriptions in brackets and 2016-era names are understood), or that object as JSON
+    :param published_at: when the record went or goes online, ISO 8601 with its time zone
+        (optional; default now)
+    :returns: ``valid``, ``errors`` (``[{field, code, message}]``), ``warnings`` (columns the
+        standard does not have), ``decision_date``, ``deadline`` (the 7th working day after the
+        decision, or null), ``timeliness`` (on_time | late | pending | overdue |
+        calendar_missing), ``working_days_late``, ``publish`` (allowed | not_for_publication |
+        expired | revoked), ``publicity_end``, ``missing_year``
+    """
+    tk.check_access("yantai_compliance_check", context, data_dict)
+    record_type, record = _record_type_and_record(data_dict)
+    now = compliance.utcnow()
+    published_at = now
+    raw = data_dict.get("published_at")
+    if raw not in (None, ""):
+        try:
+            published_at = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            published_at = None
+        if published_at is None or published_at.tzinfo is None:
+            raise tk.ValidationError({"published_at": [tk._(
+                "Give a date and time in ISO 8601 with its time zone, e.g. "
+                "2026-09-29T10:00:00+08:00")]})
+    result = disclosure.check(record_type, record, now=max(now, published_at),
+                              calendar=workdays.default_calendar(), published_at=published_at)
+    body = result.as_dict()
+    body["errors"] = compliance.finding_dicts(body["errors"])
+    return body
+
+
+def _record_type_and_record(data_dict: DataDict) -> tuple[str, dict[str, Any]]:
+    errors: dict[str, list[str]] = {}
+    record_type = data_dict.get("record_type")
+    if record_type not in disclosure.RECORD_TYPES:
+        errors["record_type"] = [tk._("Must be license (行政许可) or penalty (行政处罚)")]
+    record = data_dict.get("record")
+    if isinstance(record, str):
+        try:
+            record = json.loads(record)
+        except ValueError:
+            record = None
+    if not isinstance(record, dict) or not record:
+        errors["record"] = [tk._("Give the record as an object of its fields")]
+    if errors:
+        raise tk.ValidationError(errors)
+    return record_type, record
+
+
+def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Send 双公示 records to a resource whose record type is 行政许可 or 行政处罚; editors of the
+    department. Each record is checked and kept; the valid, publishable ones go online (the
+    resource's DataStore table, personal data masked) and are pushed to 信用烟台. A record sent
+    again (same document number and party) replaces the stored one and keeps its first-public
+    time.
+
+    :param resource_id: the resource's id
+    :param records: a list of records (objects of the standard's fields), at most 5000
+    :returns: ``received``, ``public``, ``invalid`` and per record ``{index, record_key, valid,
+        errors, warnings, public, publish, timeliness, deadline, first_public_at}``
+    """
+    tk.check_access("yantai_disclosure_submit", context, data_dict)
+    return compliance.submit(context, data_dict.get("resource_id"), data_dict.get("records"))
+
+
 __all__ = ["yantai_quality_summary", "yantai_access_request_create", "yantai_access_request_show",
            "yantai_access_request_list", "yantai_access_request_decide",
            "yantai_access_request_revoke", "yantai_tier_change_list", "yantai_tier_change_decide",
-           "yantai_audit_log_list"]
+           "yantai_audit_log_list", "yantai_compliance_check", "yantai_disclosure_submit"]

@@ -48,7 +48,22 @@ def yantai_audit_log_list(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": False, "msg": tk._("Not authorized to see this audit log")}
 
 
+@tk.auth_allow_anonymous_access
+def yantai_compliance_check(context: Context, data_dict: DataDict) -> AuthResult:
+    # Anyone: it stores nothing and answers only about the record it is given.
+    return {"success": True}
+
+
+def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> AuthResult:
+    """Who may edit the resource: the department's editors and admins."""
+    try:
+        tk.check_access("resource_update", dict(context), {"id": data_dict.get("resource_id")})
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return {"success": False, "msg": tk._("Not authorized to submit records to this resource")}
+    return {"success": True}
+
+
 __all__ = ["yantai_quality_summary", "yantai_access_request_create", "yantai_access_request_show",
            "yantai_access_request_list", "yantai_access_request_decide",
            "yantai_access_request_revoke", "yantai_tier_change_list", "yantai_tier_change_decide",
-           "yantai_audit_log_list"]
+           "yantai_audit_log_list", "yantai_compliance_check", "yantai_disclosure_submit"]

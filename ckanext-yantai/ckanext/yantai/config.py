@@ -31,3 +31,20 @@ def access_max_months() -> int:
 def calendar_path() -> str | None:
     """A working-day table whose years replace or extend the shipped one (None: shipped only)."""
     return tk.config.get("ckanext.yantai.calendar.path") or None
+
+
+def credit_endpoint() -> str | None:
+    """The credit site's receiving service (None: pushes wait until it is configured)."""
+    return tk.config.get("ckanext.yantai.credit.endpoint") or None
+
+
+def credit_token() -> str | None:
+    return tk.config.get("ckanext.yantai.credit.token") or None
+
+
+def credit_timeout() -> int:
+    return tk.config.get("ckanext.yantai.credit.timeout")
+
+
+def credit_attempts() -> int:
+    return tk.config.get("ckanext.yantai.credit.attempts")

@@ -314,7 +314,33 @@ def chained_actions() -> dict[str, Action]:
     actions.update(more_chained_actions())
     actions.update({name: _datastore_chain(name) for name in ("datastore_search",
                                                              "datastore_info")})
+    actions.update({name: _disclosure_write_chain(name) for name in DATASTORE_WRITES})
     return actions
+
+
+# -- 双公示 resources: their DataStore table is the public form of the records -----------------------
+
+DATASTORE_WRITES = ("datastore_create", "datastore_upsert", "datastore_delete",
+                    "datastore_records_delete")
+
+
+def _disclosure_write_chain(name: str) -> Action:
+    """Writes to a 双公示 resource's table go through yantai_disclosure_submit, for everyone:
+    written directly, records would skip the checks and the masking of personal data."""
+    @tk.chained_action
+    def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+        from ckanext.yantai import compliance
+
+        resource_id = data_dict.get("resource_id") or (data_dict.get("resource") or {}).get("id")
+        if not context.get(compliance.SYNC) and compliance.record_type_of(
+                model.Resource.get(resource_id or "")):
+            raise tk.ValidationError({"resource_id": [tk._(
+                "This resource holds administrative licensing or penalty records: send them "
+                "with yantai_disclosure_submit, which checks them and masks personal data")]})
+        return next_action(context, data_dict)
+
+    chained.__name__ = name
+    return chained
 
 
 def chained_auth_functions() -> dict[str, AuthFunction]:

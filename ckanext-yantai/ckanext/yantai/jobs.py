@@ -48,3 +48,10 @@ def yantai_check_resources(package_id: str) -> dict[str, bool]:
     except tk.ObjectNotFound:  # deleted since
         return {}
     return {rid: r.ok for rid, r in results.items()}
+
+
+def yantai_credit_push() -> dict[str, int]:
+    """Send the due 双公示 pushes to 信用烟台 (filed when records arrive or change)."""
+    from ckanext.yantai import compliance
+
+    return compliance.send_due()

@@ -84,3 +84,62 @@ class AuditEntry(tk.BaseModel):  # type: ignore[misc, valid-type]
     resource_id = Column(UnicodeText)
     organization_id = Column(UnicodeText, index=True)
     detail = Column(JSONB, nullable=False, default=dict)
+
+
+class DisclosureRecord(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A 双公示 record as the department sent it, with what the rules say about it.
+
+    The full values stay here (the credit push needs them); the DataStore table of the resource
+    holds the public, masked form of the records that may be public (``public``).
+    ``first_public_at`` is the portal's own clock: when the record first went online here.
+    """
+
+    __tablename__ = "yantai_disclosure_record"
+
+    id = Column(UnicodeText, primary_key=True)
+    resource_id = Column(UnicodeText, ForeignKey("resource.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    package_id = Column(UnicodeText, nullable=False, index=True)
+    organization_id = Column(UnicodeText, nullable=False, index=True)
+    record_type = Column(UnicodeText, nullable=False)
+    record_key = Column(UnicodeText, nullable=False)
+    fields = Column(JSONB, nullable=False)
+    extra = Column(JSONB, nullable=False, default=dict)
+    received_at = Column(DateTime(timezone=True), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+    first_public_at = Column(DateTime(timezone=True))
+    public = Column(Boolean, nullable=False, default=False)
+    withdrawn_at = Column(DateTime(timezone=True))
+    checked_at = Column(DateTime(timezone=True), nullable=False)
+    valid = Column(Boolean, nullable=False)
+    errors = Column(JSONB, nullable=False, default=list)
+    warnings = Column(JSONB, nullable=False, default=list)
+    decision_date = Column(Date, index=True)
+    deadline = Column(Date)
+    timeliness = Column(UnicodeText)
+    working_days_late = Column(Integer, nullable=False, default=0)
+    publish = Column(UnicodeText, nullable=False)
+    publicity_end = Column(Date)
+    missing_year = Column(Integer)
+    push_status = Column(UnicodeText, nullable=False, default="none")
+
+
+class CreditPush(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """One message to 信用烟台 (publish or withdraw) and its receipt; retried until received."""
+
+    __tablename__ = "yantai_credit_push"
+
+    id = Column(UnicodeText, primary_key=True)
+    record_id = Column(UnicodeText, ForeignKey("yantai_disclosure_record.id", ondelete="CASCADE"),
+                       nullable=False, index=True)
+    kind = Column(UnicodeText, nullable=False)
+    reason = Column(UnicodeText)
+    idempotency_key = Column(UnicodeText, nullable=False, unique=True)
+    status = Column(UnicodeText, nullable=False, default="pending")
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime(timezone=True))
+    created = Column(DateTime(timezone=True), nullable=False)
+    sent_at = Column(DateTime(timezone=True))
+    receipt_id = Column(UnicodeText)
+    received_at = Column(UnicodeText)
+    error = Column(UnicodeText)

@@ -37,6 +37,7 @@ class YantaiPlugin(p.SingletonPlugin):
     def update_config(self, config: "tk.CKANConfig") -> None:
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
+        tk.add_resource("assets", "yantai")
 
     # ITranslation
 

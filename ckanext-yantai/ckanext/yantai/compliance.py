@@ -1,0 +1,397 @@
+"""双公示 records on the portal: intake, checks, the public DataStore table, pushes to 信用烟台.
+
+A department sends records to a resource whose ``record_type`` is ``license`` or ``penalty``
+(``yantai_disclosure_submit``, or a CSV/XLSX file uploaded to such a resource). Each record is
+kept in full in ``yantai_disclosure_record`` with what the rules (``disclosure.check``) say about
+it. The resource's DataStore table is the public form of the records that may be public: valid,
+publishable, masked (``disclosure.mask``). It is written only from here, so ``datastore_search``,
+the DataStore dump and every other channel that reads it see masked values only.
+
+The portal keeps its own clock: ``first_public_at`` is when a record first went online here, and
+timeliness is measured by it, not by what the department claims.
+
+A record that leaves the public (revoked, expired, corrected into an invalid one) is deleted from
+the DataStore table and a withdrawal is pushed; its row and audit trail stay.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from sqlalchemy import func
+
+from ckanext.yantai import config, credit, disclosure, messages, workdays
+from ckanext.yantai.model import CreditPush, DisclosureRecord
+
+log = logging.getLogger(__name__)
+
+KEY_COLUMN = "记录标识"
+FIRST_PUBLIC_COLUMN = "首次公开时间"
+SYNC = "yantai_disclosure_sync"  # context flag: the DataStore write comes from here
+MAX_RECORDS = 5000  # per submission; larger files go in parts
+WITHDRAW_REASON = {"revoked": "revoked", "expired": "expired",
+                   "not_for_publication": "not_for_publication"}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def record_type_of(resource: model.Resource | None) -> str | None:
+    if resource is None or resource.state != "active":
+        return None
+    value = (resource.extras or {}).get("record_type")
+    return value if value in disclosure.RECORD_TYPES else None
+
+
+def finding_dicts(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Findings with their message (in the request's language; Chinese by default)."""
+    out = []
+    for f in findings:
+        params = dict(f.get("params") or {})
+        out.append({"field": f["field"], "code": f["code"],
+                    "message": messages.message(f["code"], **params)})
+    return out
+
+
+# -- checking a stored record ---------------------------------------------------------------------
+
+def evaluate(row: DisclosureRecord, calendar: workdays.Calendar, now: dt.datetime,
+             intake: Sequence[disclosure.Finding] = ()) -> bool:
+    """Apply the rules to a stored record; start the portal's clock when it goes online.
+
+    Args:
+        row: The record (fields already under the standard's names).
+        calendar: The working days.
+        now: The present moment (aware).
+        intake: Findings about the columns the record came with (kept from its arrival).
+
+    Returns:
+        Whether the record's public state changed (it went online or left).
+    """
+    was_public = bool(row.public)
+    result = disclosure.check_fields(row.record_type, row.fields, now=now, calendar=calendar,
+                                     published_at=row.first_public_at, findings=intake,
+                                     warnings=row.warnings or ())
+    if row.first_public_at is None and result.valid and result.publish == "allowed":
+        row.first_public_at = now  # it goes online now
+        result = disclosure.check_fields(row.record_type, row.fields, now=now,
+                                         calendar=calendar, published_at=now, findings=intake,
+                                         warnings=row.warnings or ())
+    row.public = result.valid and result.publish == "allowed"
+    if was_public and not row.public:
+        row.withdrawn_at = now
+    elif row.public:
+        row.withdrawn_at = None
+    row.valid = result.valid
+    row.errors = [f.as_dict() for f in result.findings]
+    row.decision_date = result.decision_date
+    row.deadline = result.deadline
+    row.timeliness = result.timeliness
+    row.working_days_late = result.working_days_late
+    row.publish = result.publish
+    row.publicity_end = None if result.publicity_end in (None, disclosure.LONG_TERM) \
+        else result.publicity_end
+    row.missing_year = result.missing_year
+    row.checked_at = now
+    return was_public != row.public
+
+
+def intake_findings(row: DisclosureRecord) -> list[disclosure.Finding]:
+    """Findings about the columns a record arrived with, which a recheck cannot see again."""
+    return [disclosure.Finding(e["field"], e["code"], e.get("params") or {})
+            for e in row.errors or () if e["code"] == "duplicate_field"]
+
+
+# -- intake ---------------------------------------------------------------------------------------
+
+def submit(context: Mapping[str, Any], resource_id: str, records: Any,
+           now: dt.datetime | None = None) -> dict[str, Any]:
+    """Take a department's records for a 双公示 resource (see ``yantai_disclosure_submit``).
+
+    A record sent again (same document number and party) replaces the stored one; its
+    first-public time stays.
+
+    Raises:
+        tk.ObjectNotFound: No such resource.
+        tk.ValidationError: Not a 双公示 resource, or ``records`` is not a list of objects.
+    """
+    resource = model.Resource.get(resource_id or "")
+    if resource is None or resource.state != "active":
+        raise tk.ObjectNotFound(tk._("Resource not found"))
+    record_type = record_type_of(resource)
+    if record_type is None:
+        raise tk.ValidationError({"resource_id": [tk._(
+            "Not a disclosure resource: set its record type (行政许可 or 行政处罚) first")]})
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise tk.ValidationError({"records": [tk._("Give a list of records (JSON objects)")]})
+    if len(records) > MAX_RECORDS:
+        raise tk.ValidationError({"records": [tk._(
+            "At most {limit} records per submission: send them in parts").format(
+                limit=MAX_RECORDS)]})
+    now = now or utcnow()
+    calendar = workdays.default_calendar()
+    package = resource.package
+    existing = {r.record_key: r for r in model.Session.query(DisclosureRecord)
+                .filter(DisclosureRecord.resource_id == resource.id)}
+    changed: dict[str, DisclosureRecord] = {}
+    outcome: list[dict[str, Any]] = []
+    for index, raw in enumerate(records):
+        normalised = disclosure.normalise(record_type, raw)
+        key = disclosure.record_key(record_type, normalised.fields)
+        row = existing.get(key)
+        if row is None:
+            row = DisclosureRecord(id=str(uuid.uuid4()), resource_id=resource.id,
+                                   record_type=record_type, record_key=key, received_at=now,
+                                   public=False, push_status="none", working_days_late=0)
+            existing[key] = row
+            model.Session.add(row)
+        row.package_id = package.id
+        row.organization_id = package.owner_org
+        row.fields = normalised.fields
+        row.extra = normalised.extra
+        row.warnings = list(normalised.unknown)
+        row.updated_at = now
+        evaluate(row, calendar, now, normalised.findings)
+        changed[key] = row
+        outcome.append({"index": index, "record_key": key, "valid": row.valid,
+                        "errors": finding_dicts(row.errors), "warnings": row.warnings,
+                        "public": row.public, "publish": row.publish,
+                        "timeliness": row.timeliness, "deadline": _iso(row.deadline),
+                        "first_public_at": _iso(row.first_public_at)})
+    model.Session.commit()
+    sync_datastore(resource.id, record_type, changed.values())
+    plan_pushes(changed.values(), now)
+    model.Session.commit()
+    enqueue_push()
+    return {"resource_id": resource.id, "record_type": record_type, "received": len(records),
+            "public": sum(1 for r in changed.values() if r.public),
+            "invalid": sum(1 for r in changed.values() if not r.valid), "records": outcome}
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# -- the public table -----------------------------------------------------------------------------
+
+def _sync_context() -> dict[str, Any]:
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    return {"ignore_auth": True, "user": site_user, SYNC: True}
+
+
+def datastore_fields(record_type: str) -> list[dict[str, Any]]:
+    return ([{"id": KEY_COLUMN, "type": "text"}, {"id": FIRST_PUBLIC_COLUMN, "type": "timestamp"}]
+            + [{"id": name, "type": "text"} for name in disclosure.FIELDS[record_type]])
+
+
+def public_row(row: DisclosureRecord) -> dict[str, Any]:
+    first = row.first_public_at.astimezone(workdays.SHANGHAI).replace(tzinfo=None)
+    return {KEY_COLUMN: row.record_key, FIRST_PUBLIC_COLUMN: first.isoformat(timespec="seconds"),
+            **disclosure.mask(row.record_type, row.fields)}
+
+
+def sync_datastore(resource_id: str, record_type: str, rows: Iterable[DisclosureRecord]) -> None:
+    """Make the resource's DataStore table show exactly the public rows among ``rows``."""
+    rows = list(rows)
+    context = _sync_context()
+    resource = model.Resource.get(resource_id)
+    if not (resource.extras or {}).get("datastore_active"):
+        tk.get_action("datastore_create")(dict(context), {
+            "resource_id": resource_id, "force": True, "primary_key": KEY_COLUMN,
+            "fields": datastore_fields(record_type), "records": []})
+    public = [public_row(r) for r in rows if r.public]
+    gone = [r.record_key for r in rows if not r.public]
+    for start in range(0, len(public), 1000):
+        tk.get_action("datastore_upsert")(dict(context), {
+            "resource_id": resource_id, "force": True, "method": "upsert",
+            "records": public[start:start + 1000]})
+    for start in range(0, len(gone), 1000):
+        tk.get_action("datastore_delete")(dict(context), {  # with filters: rows only
+            "resource_id": resource_id, "force": True,
+            "filters": {KEY_COLUMN: gone[start:start + 1000]}})
+
+
+# -- pushes to 信用烟台 ----------------------------------------------------------------------------
+
+def credit_push_of(row: DisclosureRecord, kind: str, reason: str | None = None) -> credit.Push:
+    organization = model.Group.get(row.organization_id)
+    record = {k: v for k, v in row.fields.items() if v} if kind == "publish" else {}
+    return credit.Push(kind=kind, record_type=row.record_type, record_key=row.record_key,
+                       record=record, reason=reason,
+                       source=organization.name if organization else None)
+
+
+def withdraw_reason(row: DisclosureRecord) -> str:
+    return WITHDRAW_REASON.get(row.publish, "invalid")
+
+
+def plan_pushes(rows: Iterable[DisclosureRecord], now: dt.datetime) -> int:
+    """File the pushes that bring the credit site to the records' state; returns how many.
+
+    A public record whose content the site does not have yet gets a publish; a record that left
+    the public after the site got it gets a withdrawal. A publish not yet delivered is superseded
+    by the next one, or dropped when the record leaves the public before it was ever delivered.
+    """
+    planned = 0
+    for row in rows:
+        pushes = (model.Session.query(CreditPush).filter(CreditPush.record_id == row.id)
+                  .order_by(CreditPush.created).all())
+        undelivered = [p for p in pushes if p.status in ("pending", "failed")]
+        delivered = [p for p in pushes if p.status == "sent"]
+        if row.public:
+            push = credit_push_of(row, "publish")
+        elif delivered and delivered[-1].kind == "publish":
+            push = credit_push_of(row, "withdraw", withdraw_reason(row))
+        else:
+            push = None
+        key = credit.idempotency_key(push) if push else None
+        for old in undelivered:
+            if old.idempotency_key != key:
+                old.status = "superseded"
+        if push is not None and not any(p.idempotency_key == key for p in pushes):
+            if not (delivered and delivered[-1].idempotency_key == key):
+                model.Session.add(CreditPush(
+                    id=str(uuid.uuid4()), record_id=row.id, kind=push.kind, reason=push.reason,
+                    idempotency_key=key, status="pending", attempts=0, created=now))
+                planned += 1
+        model.Session.flush()
+        row.push_status = _push_status(row.id)
+    return planned
+
+
+def _push_status(record_id: str) -> str:
+    latest = (model.Session.query(CreditPush).filter(CreditPush.record_id == record_id,
+                                                     CreditPush.status != "superseded")
+              .order_by(CreditPush.created.desc()).first())
+    return latest.status if latest else "none"
+
+
+def client() -> credit.CreditClient | None:
+    endpoint = config.credit_endpoint()
+    if endpoint is None:
+        return None
+    return credit.CreditClient(endpoint, token=config.credit_token(),
+                               timeout=config.credit_timeout(), attempts=config.credit_attempts())
+
+
+def send_due(now: dt.datetime | None = None, sender: credit.CreditClient | None = None,
+             limit: int | None = None,
+             progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Send the pushes that are due; returns counts by outcome (sent, failed, rejected).
+
+    Without a configured endpoint nothing is sent: the pushes wait.
+    """
+    now = now or utcnow()
+    sender = sender or client()
+    counts = {"sent": 0, "failed": 0, "rejected": 0}
+    if sender is None:
+        return counts
+    query = (model.Session.query(CreditPush)
+             .filter(CreditPush.status.in_(("pending", "failed")))
+             .filter((CreditPush.next_attempt_at.is_(None)) | (CreditPush.next_attempt_at <= now))
+             .order_by(CreditPush.created))
+    if limit:
+        query = query.limit(limit)
+    for push in query.all():
+        row = model.Session.get(DisclosureRecord, push.record_id)
+        message = credit_push_of(row, push.kind, push.reason)
+        if credit.idempotency_key(message) != push.idempotency_key:
+            push.status = "superseded"  # the record changed since; its own push is filed
+        else:
+            push.attempts += 1
+            try:
+                receipt = sender.send(message)
+            except credit.PushError as error:
+                push.error = str(error)
+                if error.retryable:
+                    push.status = "failed"
+                    push.next_attempt_at = now + dt.timedelta(
+                        seconds=credit.retry_delay(push.attempts))
+                    counts["failed"] += 1
+                else:
+                    push.status = "rejected"
+                    counts["rejected"] += 1
+                log.warning("push %s of record %s: %s", push.kind, row.record_key, error)
+            else:
+                push.status = "sent"
+                push.sent_at = now
+                push.receipt_id = receipt.receipt_id
+                push.received_at = receipt.received_at
+                push.error = None
+                counts["sent"] += 1
+        model.Session.flush()
+        row.push_status = _push_status(row.id)
+        model.Session.commit()
+        if progress:
+            progress(1)
+    return counts
+
+
+def enqueue_push() -> None:
+    """Send the due pushes in the background (the worker), not in the department's request."""
+    if config.credit_endpoint() is None:
+        return
+    from ckanext.yantai import jobs
+
+    try:
+        tk.enqueue_job(jobs.yantai_credit_push, title="双公示 push to 信用烟台")
+    except Exception:  # Redis down: the daily run sends them
+        log.exception("could not enqueue the credit push; the daily run will send it")
+
+
+# -- rechecking -----------------------------------------------------------------------------------
+
+def recheck(now: dt.datetime | None = None, batch: int = 2000,
+            organization_id: str | None = None,
+            progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Apply the rules again to stored records: time moves (pending becomes overdue, publicity
+    periods end) and the calendar gains years (calendar_missing records get their deadline).
+    Records that leave or reach the public are synced and their pushes filed.
+
+    Returns:
+        Counts: checked, changed (any result), published, withdrawn.
+    """
+    now = now or utcnow()
+    calendar = workdays.default_calendar()
+    counts = {"checked": 0, "changed": 0, "published": 0, "withdrawn": 0}
+    query = model.Session.query(DisclosureRecord.id).order_by(DisclosureRecord.id)
+    if organization_id:
+        query = query.filter(DisclosureRecord.organization_id == organization_id)
+    ids = [i for (i,) in query]
+    for start in range(0, len(ids), batch):
+        rows = (model.Session.query(DisclosureRecord)
+                .filter(DisclosureRecord.id.in_(ids[start:start + batch])).all())
+        moved: dict[str, list[DisclosureRecord]] = {}
+        for row in rows:
+            before = _result_of(row)
+            if evaluate(row, calendar, now, intake_findings(row)):
+                moved.setdefault(row.resource_id, []).append(row)
+                counts["published" if row.public else "withdrawn"] += 1
+            counts["changed"] += before != _result_of(row)
+        counts["checked"] += len(rows)
+        model.Session.commit()
+        for resource_id, changed in moved.items():
+            sync_datastore(resource_id, changed[0].record_type, changed)
+            plan_pushes(changed, now)
+        model.Session.commit()
+        if progress:
+            progress(len(rows))
+    return counts
+
+
+def _result_of(row: DisclosureRecord) -> tuple[Any, ...]:
+    return (row.valid, row.errors, row.deadline, row.timeliness, row.working_days_late,
+            row.publish, row.publicity_end, row.missing_year, row.public)
+
+
+def count_records(organization_id: str | None = None) -> int:
+    query = model.Session.query(func.count(DisclosureRecord.id))
+    if organization_id:
+        query = query.filter(DisclosureRecord.organization_id == organization_id)
+    return query.scalar() or 0

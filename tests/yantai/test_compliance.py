@@ -1,0 +1,308 @@
+"""双公示 records on the portal, against the real services: the check action, intake into the
+DataStore with personal data masked, the portal's clock, rechecks, and pushes to 信用烟台 over
+real HTTP (the project's loopback receiver)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import ckan.model as model
+import pytest
+import sqlalchemy as sa
+from ckan.tests import factories as ckan_factories
+from ckan.tests.helpers import call_action
+
+from ckanext.yantai import compliance
+from ckanext.yantai.credit_receiver import Receiver
+from ckanext.yantai.model import CreditPush, DisclosureRecord
+from ckanext.yantai.workdays import SHANGHAI
+from tests import factories
+from tests.api import Api
+from tests.yantai.disclosure_records import ADULT_ID, FIRM, license, penalty, person_penalty
+
+pytestmark = pytest.mark.usefixtures("clean_datastore")
+
+
+def shanghai(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def department(app):
+    editor = ckan_factories.UserWithToken()
+    org = factories.Organization(title="烟台市市场监督管理局",
+                                 users=[{"name": editor["name"], "capacity": "editor"}])
+    dataset = factories.Dataset(owner_org=org["id"], title="行政处罚信息")
+    as_editor = {"user": editor["name"]}
+    resource = call_action("resource_create", dict(as_editor), package_id=dataset["id"],
+                           name="行政处罚决定", record_type="penalty", url="")
+    licences = call_action("resource_create", dict(as_editor), package_id=dataset["id"],
+                           name="行政许可决定", record_type="license", url="")
+    return {"org": org, "dataset": dataset, "resource": resource, "licences": licences,
+            "editor": Api(app, editor["token"]), "editor_name": editor["name"],
+            "anonymous": Api(app, None),
+            "public": Api(app, ckan_factories.UserWithToken()["token"])}
+
+
+def submit_at(department, moment: dt.datetime, records, resource="resource"):
+    """Records arriving at a given moment (the portal's clock), as the editor sends them."""
+    context = {"user": department["editor_name"], "ignore_auth": False}
+    return compliance.submit(context, department[resource]["id"], records, now=moment)
+
+
+def stored(resource_id: str) -> list[DisclosureRecord]:
+    model.Session.expire_all()
+    return (model.Session.query(DisclosureRecord)
+            .filter(DisclosureRecord.resource_id == resource_id).all())
+
+
+def datastore_rows(resource_id: str) -> list[dict]:
+    return call_action("datastore_search", resource_id=resource_id, limit=1000)["records"]
+
+
+def datastore_text(resource_id: str) -> str:
+    """Everything the DataStore database holds for the resource, as its writer sees it."""
+    from ckanext.datastore.backend.postgres import get_write_engine
+
+    with get_write_engine().connect() as conn:
+        rows = conn.execute(sa.text(f'SELECT * FROM "{resource_id}"')).fetchall()
+    return json.dumps([list(map(str, r)) for r in rows], ensure_ascii=False)
+
+
+class TestCheckAction:
+    def test_anyone_can_check_a_record_and_gets_chinese_messages(self, department):
+        body = department["anonymous"].ok(
+            "yantai_compliance_check", record_type="penalty",
+            record=penalty(**{"行政相对人代码_1": FIRM[:-1] + "0", "罚款金额(万元)": "5000元"}),
+            published_at="2026-09-30T10:00:00+08:00")
+        assert body["valid"] is False
+        assert {(e["field"], e["code"], e["message"]) for e in body["errors"]} == {
+            ("行政相对人代码_1", "uscc_checksum", "统一社会信用代码校验位错误（GB 32100-2015）"),
+            ("罚款金额(万元)", "amount_unit", "金额单位为万元而非元：请除以10000"),
+        }
+        assert (body["deadline"], body["timeliness"], body["working_days_late"],
+                body["publish"]) == ("2026-09-29", "late", 1, "allowed")
+        assert model.Session.query(DisclosureRecord).count() == 0  # nothing stored
+
+    def test_without_published_at_the_record_counts_as_published_now(self, department):
+        body = department["anonymous"].ok("yantai_compliance_check", record_type="license",
+                                          record=license(许可决定日期="2026-11-25",
+                                                         有效期自="2026-11-25"))
+        assert body["valid"] and body["timeliness"] == "on_time"
+
+    def test_bad_requests_get_structured_errors(self, department):
+        error = department["anonymous"].errors("yantai_compliance_check", record_type="permit",
+                                               record="not json")
+        assert error["__type"] == "Validation Error"
+        assert error["record_type"] == ["应为 license（行政许可）或 penalty（行政处罚）"]
+        assert error["record"] == ["请以字段对象的形式提供记录"]
+        naive = department["anonymous"].errors("yantai_compliance_check", record_type="penalty",
+                                               record=penalty(),
+                                               published_at="2026-09-30T10:00:00")
+        assert "published_at" in naive
+
+    def test_answers_never_echo_personal_data(self, department):
+        wrong = ADULT_ID[:-1] + ("0" if ADULT_ID[-1] != "0" else "1")
+        body = department["anonymous"].call("yantai_compliance_check", record_type="penalty",
+                                            record=person_penalty(证件号码=wrong))
+        assert body["success"] and wrong not in json.dumps(body, ensure_ascii=False)
+
+
+class TestIntake:
+    def test_valid_records_go_online_masked_and_invalid_ones_are_kept_back(self, department):
+        bad = person_penalty(行政处罚决定书文号="烟市监罚〔2026〕102号", 处罚决定日期="2026-02-30")
+        result = department["editor"].ok(
+            "yantai_disclosure_submit", resource_id=department["resource"]["id"],
+            records=[person_penalty(违法事实=f"当事人（身份证号{ADULT_ID}）销售过期食品"), bad])
+        assert (result["received"], result["public"], result["invalid"]) == (2, 1, 1)
+        assert result["records"][1]["errors"] == [
+            {"field": "处罚决定日期", "code": "date_format", "message": "日期格式不正确（例如 2026-03-01）"}]
+        rows = datastore_rows(department["resource"]["id"])
+        assert len(rows) == 1
+        assert rows[0]["证件号码"] == ADULT_ID[:6] + "********" + ADULT_ID[-4:]
+        assert rows[0]["违法事实"] == f"当事人（身份证号{ADULT_ID[:6]}********{ADULT_ID[-4:]}）销售过期食品"
+        assert ADULT_ID not in datastore_text(department["resource"]["id"])
+        # kept in full for the credit push, with the invalid one
+        assert {r.fields["证件号码"] for r in stored(department["resource"]["id"])} == {ADULT_ID}
+        assert len(stored(department["resource"]["id"])) == 2
+
+    def test_masked_in_the_dump_and_for_anonymous_api_users(self, app, department):
+        department["editor"].ok("yantai_disclosure_submit",
+                                resource_id=department["resource"]["id"],
+                                records=[person_penalty()])
+        resource_id = department["resource"]["id"]
+        dump = app.get(f"/datastore/dump/{resource_id}?format=csv").get_data(as_text=True)
+        assert ADULT_ID not in dump and ADULT_ID[-4:] in dump
+        search = department["anonymous"].ok("datastore_search", resource_id=resource_id, q="张某某")
+        assert search["total"] == 1 and ADULT_ID not in json.dumps(search, ensure_ascii=False)
+
+    def test_direct_datastore_writes_are_refused_even_for_sysadmins(self, department,
+                                                                    sysadmin_api):
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        for action, extra in (("datastore_upsert", {"records": [{"证件号码": ADULT_ID}],
+                                                    "method": "insert"}),
+                              ("datastore_create", {"records": [{"证件号码": ADULT_ID}]}),
+                              ("datastore_delete", {}),
+                              ("datastore_records_delete", {"filters": {}})):
+            error = sysadmin_api.errors(action, resource_id=department["resource"]["id"],
+                                        force=True, **extra)
+            assert "yantai_disclosure_submit" in error["resource_id"][0], action
+        assert len(datastore_rows(department["resource"]["id"])) == 1
+
+    def test_only_the_departments_editors_may_submit(self, department):
+        for who in ("anonymous", "public"):
+            body = department[who].call("yantai_disclosure_submit",
+                                        resource_id=department["resource"]["id"],
+                                        records=[penalty()])
+            assert body["error"]["__type"] == "Authorization Error"
+        assert stored(department["resource"]["id"]) == []
+
+    def test_bad_submissions_are_refused_whole(self, department):
+        error = department["editor"].errors("yantai_disclosure_submit",
+                                            resource_id=department["resource"]["id"],
+                                            records={"行政相对人名称": "x"})
+        assert error["records"] == ["请提供记录列表（JSON 对象）"]
+        plain = call_action("resource_create", {"user": department["editor_name"]},
+                            package_id=department["dataset"]["id"], name="普通资源", url="")
+        error = department["editor"].errors("yantai_disclosure_submit", resource_id=plain["id"],
+                                            records=[penalty()])
+        assert error["resource_id"] == ["该资源不是双公示资源：请先设置其记录类型（行政许可或行政处罚）"]
+
+    def test_a_record_sent_again_replaces_itself_and_keeps_its_first_public_time(self,
+                                                                                department):
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        again = submit_at(department, shanghai("2026-10-20T10:00:00"),
+                          [penalty(违法事实="经营超过保质期的食品（更正）")])
+        rows = stored(department["resource"]["id"])
+        assert len(rows) == 1
+        assert rows[0].first_public_at == shanghai("2026-09-21T10:00:00")
+        assert again["records"][0]["timeliness"] == "on_time"
+        assert datastore_rows(department["resource"]["id"])[0]["违法事实"].endswith("（更正）")
+
+    def test_headers_of_the_template_and_of_2016_are_taken(self, department):
+        record = {("行政相对人代码_1（统一社会信用代码）" if k == "行政相对人代码_1" else k): v
+                  for k, v in penalty().items()}
+        record["处罚事由"] = record.pop("违法事实")
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [record])
+        row = datastore_rows(department["resource"]["id"])[0]
+        assert (row["行政相对人代码_1"], row["违法事实"]) == (FIRM, "经营超过保质期的食品")
+
+
+class TestPortalClock:
+    def test_timeliness_is_measured_by_when_the_record_went_online_here(self, department):
+        # Decided 2026-09-18, deadline 2026-09-29; it reaches the portal on 2026-10-09.
+        result = submit_at(department, shanghai("2026-10-09T09:00:00"), [penalty()])
+        assert result["records"][0]["timeliness"] == "late"
+        row = stored(department["resource"]["id"])[0]
+        assert (row.timeliness, row.working_days_late) == ("late", 3)
+        assert datastore_rows(department["resource"]["id"])[0]["首次公开时间"] == \
+            "2026-10-09T09:00:00"
+
+    def test_an_invalid_record_is_pending_then_overdue_then_late_when_corrected(self,
+                                                                               department):
+        broken = penalty(处罚依据=None)
+        assert submit_at(department, shanghai("2026-09-21T10:00:00"),
+                         [broken])["records"][0]["timeliness"] == "pending"
+        counts = compliance.recheck(now=shanghai("2026-09-30T08:00:00"))
+        assert counts["checked"] == 1 and counts["changed"] == 1
+        assert stored(department["resource"]["id"])[0].timeliness == "overdue"
+        submit_at(department, shanghai("2026-10-08T10:00:00"), [penalty()])
+        row = stored(department["resource"]["id"])[0]
+        assert (row.timeliness, row.working_days_late, row.public) == ("late", 2, True)
+
+
+class TestRecheck:
+    def test_an_expired_penalty_leaves_the_public_table(self, department):
+        submit_at(department, shanghai("2025-11-20T10:00:00"), [penalty(处罚决定日期="2025-11-18")])
+        assert len(datastore_rows(department["resource"]["id"])) == 1
+        counts = compliance.recheck(now=shanghai("2026-11-19T00:30:00"))
+        assert counts["withdrawn"] == 1
+        assert datastore_rows(department["resource"]["id"]) == []
+        row = stored(department["resource"]["id"])[0]
+        assert (row.publish, row.public) == ("expired", False)
+        assert row.withdrawn_at == shanghai("2026-11-19T00:30:00")
+
+    def test_a_revoked_decision_is_withdrawn(self, department):
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        submit_at(department, shanghai("2026-10-21T10:00:00"), [penalty(当前状态="撤销")])
+        assert datastore_rows(department["resource"]["id"]) == []
+        assert stored(department["resource"]["id"])[0].publish == "revoked"
+
+    def test_calendar_missing_records_get_their_deadline_when_the_year_is_added(
+            self, department, tmp_path, monkeypatch):
+        moment = shanghai("2026-12-24T10:00:00")
+        submit_at(department, moment, [penalty(处罚决定日期="2026-12-23")])
+        row = stored(department["resource"]["id"])[0]
+        assert (row.timeliness, row.deadline, row.missing_year) == ("calendar_missing", None, 2027)
+        table = tmp_path / "2027.yaml"
+        table.write_text(
+            "years:\n- year: 2027\n  source: {title: 国务院办公厅关于2027年部分节假日安排的通知}\n"
+            "  holidays: [{date: 2027-01-01, name: 元旦}]\n", encoding="utf-8")
+        from ckan.plugins.toolkit import config
+
+        monkeypatch.setitem(config, "ckanext.yantai.calendar.path", str(table))
+        compliance.recheck(now=moment)
+        row = stored(department["resource"]["id"])[0]
+        # 12-24, 25, 28, 29, 30, 31, (01-01 off), 01-04
+        assert (row.timeliness, row.deadline, row.missing_year) == (
+            "on_time", dt.date(2027, 1, 4), None)
+
+
+class TestPush:
+    @pytest.fixture
+    def receiver(self, monkeypatch):
+        from ckan.plugins.toolkit import config
+
+        with Receiver(token="s3cret") as server:
+            monkeypatch.setitem(config, "ckanext.yantai.credit.endpoint", server.url)
+            monkeypatch.setitem(config, "ckanext.yantai.credit.token", "s3cret")
+            yield server
+
+    def test_public_records_are_pushed_in_full_once(self, department, receiver):
+        moment = shanghai("2026-09-21T10:00:00")
+        submit_at(department, moment, [person_penalty(), penalty(处罚依据=None)])
+        assert compliance.send_due(now=moment) == {"sent": 1, "failed": 0, "rejected": 0}
+        [message] = receiver.received()
+        assert (message["kind"], message["record_type"]) == ("publish", "penalty")
+        assert message["record"]["证件号码"] == ADULT_ID  # the credit site gets the real value
+        assert message["source"] == department["org"]["name"]
+        push = model.Session.query(CreditPush).one()
+        assert (push.status, push.receipt_id) == ("sent", message["receipt_id"])
+        # sent again without a change: nothing new
+        submit_at(department, moment, [person_penalty()])
+        assert compliance.send_due(now=moment)["sent"] == 0
+        assert len(receiver.received()) == 1
+        assert {r.push_status for r in stored(department["resource"]["id"])} == {"sent", "none"}
+
+    def test_failures_are_retried_later_with_backoff(self, department, receiver):
+        moment = shanghai("2026-09-21T10:00:00")
+        submit_at(department, moment, [penalty()])
+        receiver.fail_next(10, status=503)
+        sender = compliance.credit.CreditClient(receiver.url, token="s3cret", attempts=2,
+                                                sleep=lambda s: None)
+        assert compliance.send_due(now=moment, sender=sender)["failed"] == 1
+        push = model.Session.query(CreditPush).one()
+        assert push.status == "failed" and push.next_attempt_at == moment + dt.timedelta(
+            seconds=60)
+        assert stored(department["resource"]["id"])[0].push_status == "failed"
+        # not due yet; then due and the site is back
+        assert compliance.send_due(now=moment + dt.timedelta(seconds=30),
+                                   sender=sender)["sent"] == 0
+        receiver.fail_next(0)
+        assert compliance.send_due(now=moment + dt.timedelta(seconds=61),
+                                   sender=sender)["sent"] == 1
+        assert len(receiver.received()) == 1
+
+    def test_withdrawal_after_revocation(self, department, receiver):
+        moment = shanghai("2026-09-21T10:00:00")
+        submit_at(department, moment, [penalty()])
+        compliance.send_due(now=moment)
+        submit_at(department, moment + dt.timedelta(days=30), [penalty(当前状态="撤销")])
+        compliance.send_due(now=moment + dt.timedelta(days=30))
+        kinds = [(m["kind"], m["reason"]) for m in receiver.received()]
+        assert kinds == [("publish", None), ("withdraw", "revoked")]
+
+    def test_without_an_endpoint_pushes_wait(self, department):
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        assert compliance.send_due() == {"sent": 0, "failed": 0, "rejected": 0}
+        assert model.Session.query(CreditPush).one().status == "pending"
