@@ -32,8 +32,9 @@ sys.path.insert(0, str(CKAN_CONFIG))
 import render  # noqa: E402  (config/ckan/render.py, as used by the entrypoint)
 
 SERVICES = {"db", "redis", "solr", "ckan", "worker", "harvest-gather", "harvest-fetch",
-            "harvest-run", "daily", "nginx"}
-CKAN_IMAGE_SERVICES = {"ckan", "worker", "harvest-gather", "harvest-fetch", "harvest-run", "daily"}
+            "harvest-run", "daily", "credit-push", "nginx"}
+CKAN_IMAGE_SERVICES = {"ckan", "worker", "harvest-gather", "harvest-fetch", "harvest-run", "daily",
+                       "credit-push"}
 DATA_SERVICES = {"db", "redis", "solr"}
 
 

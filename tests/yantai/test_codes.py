@@ -31,6 +31,30 @@ class TestUscc:
         assert codes.uscc_error("91350100I000100Y43") == "uscc_characters"
 
 
+    def test_agrees_with_python_stdnum(self):
+        # codes.uscc_error writes stdnum's check out for speed; they must agree wherever stdnum
+        # applies (it wants digits in positions 1-8, GB 32100 also allows letters in 1-2).
+        import random
+
+        from stdnum.cn import uscc
+
+        rng = random.Random(32100)
+        alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+        for _ in range(3000):
+            body = "".join(rng.choice("0123456789") for _ in range(8)) + "".join(
+                rng.choice(alphabet) for _ in range(9))
+            for code in (body + uscc.calc_check_digit(body + "0"), body + rng.choice(alphabet)):
+                assert (codes.uscc_error(code) is None) == uscc.is_valid(code), code
+
+    def test_letters_allowed_for_the_registration_authority_only(self):
+        from stdnum.cn import uscc
+
+        body = "Y1370600MA3C7XLK9"
+        assert codes.uscc_error(body + uscc.calc_check_digit(body + "0")) is None
+        body = "9137A600MA3C7XLK9"
+        assert codes.uscc_error(body + uscc.calc_check_digit(body + "0")) == "uscc_characters"
+
+
 class TestResourceCodes:
     def test_category_parts(self):
         assert codes.parse_category("2-02-003") == ("2", "02", "003", "")

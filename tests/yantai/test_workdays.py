@@ -137,6 +137,25 @@ class TestCounting:
         assert cal.workdays_between(start, cal.add_workdays(start, 7)) == 7
 
 
+    def test_counts_across_years_agree_with_walking_the_days(self, cal):
+        # The counts come from per-year running totals; walking day by day must agree.
+        import random
+
+        rng = random.Random(2026)
+        for _ in range(300):
+            a = D(2004, 1, 1) + dt.timedelta(days=rng.randrange(8000))
+            b = a + dt.timedelta(days=rng.randrange(-30, 900))
+            if b.year > 2026:
+                continue
+            walked = sum(cal.is_workday(a + dt.timedelta(days=n))
+                         for n in range(1, (b - a).days + 1))
+            assert cal.workdays_between(a, b) == walked, (a, b)
+
+    def test_counting_into_a_missing_year_raises(self, cal):
+        with pytest.raises(CalendarMissing):
+            cal.workdays_between(D(2026, 12, 30), D(2027, 1, 4))
+
+
 class TestChineseDates:
     def test_utc_evening_is_the_next_day_in_shanghai(self):
         assert workdays.local_date(dt.datetime(2025, 9, 30, 17, tzinfo=UTC)) == D(2025, 10, 1)

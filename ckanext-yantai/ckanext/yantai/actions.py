@@ -10,8 +10,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from ckanext.yantai import (access_requests, audit, compliance, disclosure, quality_index,
-                            tier_changes, workdays)
+from ckanext.yantai import (access_requests, audit, compliance, compliance_reports, disclosure,
+                            quality_index, tier_changes, workdays)
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
 
@@ -233,7 +233,78 @@ def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> dict[str,
     return compliance.submit(context, data_dict.get("resource_id"), data_dict.get("records"))
 
 
+@tk.side_effect_free
+def yantai_compliance_report(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """双公示 compliance per department for a period of decision months: department staff see
+    their departments, the data authority and sysadmins every department.
+
+    :param organization: one department's id or name (optional)
+    :param start: first month, YYYY-MM (optional; default: eleven months before ``end``)
+    :param end: last month, YYYY-MM (optional; default: the current month)
+    :returns: ``{start, end, departments: [{organization, title, records, on_time, late,
+        late_by_days: {"1", "2-3", "4-7", ">7"}, overdue, pending, calendar_missing, invalid,
+        invalid_by_rule: {code: n}, push_failed, not_for_publication, expired, revoked, public,
+        on_time_rate}], total: {…}}``; ``on_time_rate`` is on time / (on time + late +
+        overdue), null when nothing was due
+    """
+    tk.check_access("yantai_compliance_report", context, data_dict)
+    return compliance_reports.report(context.get("user"), data_dict)
+
+
+@tk.side_effect_free
+def yantai_compliance_ranking(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Every department ranked by 双公示 on-time rate (government users).
+
+    :param start: first month, YYYY-MM (optional)
+    :param end: last month, YYYY-MM (optional)
+    :returns: ``{start, end, departments: [{rank, organization, title, records, on_time, late,
+        overdue, invalid, on_time_rate}]}``
+    """
+    tk.check_access("yantai_compliance_ranking", context, data_dict)
+    return compliance_reports.ranking(context.get("user"), data_dict)
+
+
+@tk.side_effect_free
+def yantai_compliance_trend(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """双公示 figures month by month, for one department or those the caller sees.
+
+    :param organization: a department's id or name (optional)
+    :param start: first month, YYYY-MM (optional)
+    :param end: last month, YYYY-MM (optional)
+    :returns: ``{organization, months: [{month, records, on_time, late, overdue, …,
+        on_time_rate}]}``
+    """
+    tk.check_access("yantai_compliance_trend", context, data_dict)
+    return compliance_reports.trend(context.get("user"), data_dict)
+
+
+@tk.side_effect_free
+def yantai_compliance_records(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A department's 双公示 records with their findings (values masked), to find what fails.
+
+    :param organization: the department's id or name
+    :param timeliness: on_time, late, overdue, pending or calendar_missing (optional)
+    :param late_days: 1, 2-3, 4-7 or >7 working days late (optional)
+    :param error: only records with this error code, e.g. uscc_checksum (optional)
+    :param valid: true or false (optional)
+    :param publish: allowed, not_for_publication, expired or revoked (optional)
+    :param push_status: pending, sent or failed (optional)
+    :param record_type: license or penalty (optional)
+    :param month: decision month, YYYY-MM (optional)
+    :param limit: at most this many (default 50, at most 1000)
+    :param offset: skip this many (default 0)
+    :returns: ``{organization, count, results: [{record_key, record_type, resource_id,
+        package_id, fields, valid, errors, warnings, decision_date, deadline, timeliness,
+        working_days_late, publish, publicity_end, public, first_public_at, received_at,
+        push_status}]}``
+    """
+    tk.check_access("yantai_compliance_records", context, data_dict)
+    return compliance_reports.records(context.get("user"), data_dict)
+
+
 __all__ = ["yantai_quality_summary", "yantai_access_request_create", "yantai_access_request_show",
            "yantai_access_request_list", "yantai_access_request_decide",
            "yantai_access_request_revoke", "yantai_tier_change_list", "yantai_tier_change_decide",
-           "yantai_audit_log_list", "yantai_compliance_check", "yantai_disclosure_submit"]
+           "yantai_audit_log_list", "yantai_compliance_check", "yantai_disclosure_submit",
+           "yantai_compliance_report", "yantai_compliance_ranking", "yantai_compliance_trend",
+           "yantai_compliance_records"]

@@ -63,7 +63,25 @@ def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> AuthResul
     return {"success": True}
 
 
+def _government(context: Context, data_dict: DataDict) -> AuthResult:
+    """Department staff (members of any department), the data authority and sysadmins; which
+    departments' figures they see, the reports decide."""
+    user = context.get("auth_user_obj")
+    if user is None or user.is_anonymous:
+        return {"success": False, "msg": tk._("Log in first")}
+    viewer = access.viewer_for(user)
+    if viewer.sysadmin or viewer.reviewer or viewer.government:
+        return {"success": True}
+    return {"success": False, "msg": tk._("Compliance figures are for department staff")}
+
+
+yantai_compliance_report = yantai_compliance_ranking = yantai_compliance_trend = \
+    yantai_compliance_records = _government
+
+
 __all__ = ["yantai_quality_summary", "yantai_access_request_create", "yantai_access_request_show",
            "yantai_access_request_list", "yantai_access_request_decide",
            "yantai_access_request_revoke", "yantai_tier_change_list", "yantai_tier_change_decide",
-           "yantai_audit_log_list", "yantai_compliance_check", "yantai_disclosure_submit"]
+           "yantai_audit_log_list", "yantai_compliance_check", "yantai_disclosure_submit",
+           "yantai_compliance_report", "yantai_compliance_ranking", "yantai_compliance_trend",
+           "yantai_compliance_records"]

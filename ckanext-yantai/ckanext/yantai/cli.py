@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -105,3 +106,101 @@ def check_resources(datasets: tuple[str, ...]) -> None:
                 broken += 1
                 click.echo(f"unreachable {package_id} {resource_id}: {result.error}")
     click.echo(f"{len(ids)} datasets checked, {broken} resources unreachable")
+
+
+@yantai.group("compliance", short_help="双公示: rechecks, pushes to 信用烟台, reports")
+def compliance_group() -> None:
+    """双公示 (administrative licensing and penalty) disclosure compliance."""
+
+
+@compliance_group.command("recheck")
+@click.option("--organization", help="only this department's records (name or id)")
+@click.option("--workers", type=int, help="processes checking records (default: the CPUs)")
+@click.option("--push/--no-push", default=True, show_default=True,
+              help="send the pushes that are due afterwards")
+def compliance_recheck(organization: str | None, workers: int | None, push: bool) -> None:
+    """Check every stored record again (run daily): overdue records, ended publicity periods,
+    years added to the working-day calendar. Records that reach or leave the public are synced
+    and pushed."""
+    from ckanext.yantai import compliance, compliance_recheck as recheck
+    from ckanext.yantai.model import DisclosureRecord
+
+    org_id = _organization_id(organization)
+    query = model.Session.query(DisclosureRecord)
+    if org_id:
+        query = query.filter(DisclosureRecord.organization_id == org_id)
+    started = time.monotonic()
+    with click.progressbar(length=query.count(), label="checking 双公示 records",
+                           show_pos=True, file=click.get_text_stream("stderr")) as bar:
+        counts = recheck.recheck(organization_id=org_id, workers=workers, progress=bar.update)
+    click.echo(f"{counts['checked']} records checked in {time.monotonic() - started:.1f} s: "
+               f"{counts['changed']} changed, {counts['published']} went online, "
+               f"{counts['withdrawn']} withdrawn")
+    if push:
+        _send_pushes(compliance)
+
+
+@compliance_group.command("push")
+def compliance_push() -> None:
+    """Send the pushes to 信用烟台 that are due (new, changed and withdrawn records; retries)."""
+    from ckanext.yantai import compliance
+
+    _send_pushes(compliance)
+
+
+def _send_pushes(compliance: Any) -> None:
+    from ckanext.yantai import config
+
+    if config.credit_endpoint() is None:
+        click.echo("ckanext.yantai.credit.endpoint is not set: pushes wait")
+        return
+    counts = compliance.send_due()
+    click.echo(f"pushes: {counts['sent']} sent, {counts['failed']} failed (retried later), "
+               f"{counts['rejected']} rejected")
+
+
+@compliance_group.command("report")
+@click.option("--organization", help="one department (name or id)")
+@click.option("--start", help="first decision month, YYYY-MM")
+@click.option("--end", help="last decision month, YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx"]), default="table",
+              show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="file to write (csv, xlsx); default: standard output for csv")
+def compliance_report(organization: str | None, start: str | None, end: str | None, fmt: str,
+                      output: str | None) -> None:
+    """Figures per department: records, on time, late, overdue, invalid, push failures."""
+    from ckanext.yantai import compliance_reports as reports
+
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    try:
+        body = reports.report(site_user, {"organization": organization, "start": start,
+                                          "end": end})
+    except (tk.ValidationError, tk.ObjectNotFound) as error:
+        raise click.ClickException(str(error)) from None
+    rows = reports.report_rows(body)
+    if fmt == "xlsx":
+        if not output:
+            raise click.UsageError("--format xlsx needs --output")
+        with open(output, "wb") as f:
+            f.write(reports.to_xlsx(rows, f"双公示 {body['start']}至{body['end']}"))
+    elif fmt == "csv":
+        data = reports.to_csv(rows)
+        if output:
+            with open(output, "wb") as f:
+                f.write(data)
+        else:
+            click.get_binary_stream("stdout").write(data)
+    else:
+        click.echo(f"{body['start']} – {body['end']}")
+        for row in rows:
+            click.echo("\t".join("" if v is None else str(v) for v in row))
+
+
+def _organization_id(name_or_id: str | None) -> str | None:
+    if not name_or_id:
+        return None
+    org = model.Group.get(name_or_id)
+    if org is None or not org.is_organization:
+        raise click.BadParameter(f"no department {name_or_id!r}", param_hint="--organization")
+    return org.id

@@ -23,7 +23,6 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from sqlalchemy import func
 
 from ckanext.yantai import config, credit, disclosure, messages, workdays
 from ckanext.yantai.model import CreditPush, DisclosureRecord
@@ -61,6 +60,40 @@ def finding_dicts(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
 
 # -- checking a stored record ---------------------------------------------------------------------
 
+RESULT_COLUMNS = ("valid", "errors", "decision_date", "deadline", "timeliness",
+                  "working_days_late", "publish", "publicity_end", "missing_year", "public",
+                  "first_public_at", "withdrawn_at")
+
+
+def outcome(record_type: str, fields: Mapping[str, str], *, first_public_at: dt.datetime | None,
+            was_public: bool, withdrawn_at: dt.datetime | None, warnings: Sequence[str],
+            intake: Sequence[disclosure.Finding], now: dt.datetime,
+            calendar: workdays.Calendar) -> dict[str, Any]:
+    """The stored columns that the rules decide for a record (pure; see ``evaluate``)."""
+    result = disclosure.check_fields(record_type, fields, now=now, calendar=calendar,
+                                     published_at=first_public_at, findings=intake,
+                                     warnings=warnings)
+    if first_public_at is None and result.valid and result.publish == "allowed":
+        first_public_at = now  # it goes online now: the portal's clock starts
+        result = disclosure.check_fields(record_type, fields, now=now, calendar=calendar,
+                                         published_at=now, findings=intake, warnings=warnings)
+    public = result.valid and result.publish == "allowed"
+    if public:
+        withdrawn_at = None
+    elif was_public:
+        withdrawn_at = now
+    return {
+        "valid": result.valid, "errors": [f.as_dict() for f in result.findings],
+        "decision_date": result.decision_date, "deadline": result.deadline,
+        "timeliness": result.timeliness, "working_days_late": result.working_days_late,
+        "publish": result.publish,
+        "publicity_end": None if result.publicity_end == disclosure.LONG_TERM
+        else result.publicity_end,
+        "missing_year": result.missing_year, "public": public,
+        "first_public_at": first_public_at, "withdrawn_at": withdrawn_at,
+    }
+
+
 def evaluate(row: DisclosureRecord, calendar: workdays.Calendar, now: dt.datetime,
              intake: Sequence[disclosure.Finding] = ()) -> bool:
     """Apply the rules to a stored record; start the portal's clock when it goes online.
@@ -75,29 +108,11 @@ def evaluate(row: DisclosureRecord, calendar: workdays.Calendar, now: dt.datetim
         Whether the record's public state changed (it went online or left).
     """
     was_public = bool(row.public)
-    result = disclosure.check_fields(row.record_type, row.fields, now=now, calendar=calendar,
-                                     published_at=row.first_public_at, findings=intake,
-                                     warnings=row.warnings or ())
-    if row.first_public_at is None and result.valid and result.publish == "allowed":
-        row.first_public_at = now  # it goes online now
-        result = disclosure.check_fields(row.record_type, row.fields, now=now,
-                                         calendar=calendar, published_at=now, findings=intake,
-                                         warnings=row.warnings or ())
-    row.public = result.valid and result.publish == "allowed"
-    if was_public and not row.public:
-        row.withdrawn_at = now
-    elif row.public:
-        row.withdrawn_at = None
-    row.valid = result.valid
-    row.errors = [f.as_dict() for f in result.findings]
-    row.decision_date = result.decision_date
-    row.deadline = result.deadline
-    row.timeliness = result.timeliness
-    row.working_days_late = result.working_days_late
-    row.publish = result.publish
-    row.publicity_end = None if result.publicity_end in (None, disclosure.LONG_TERM) \
-        else result.publicity_end
-    row.missing_year = result.missing_year
+    columns = outcome(row.record_type, row.fields, first_public_at=row.first_public_at,
+                      was_public=was_public, withdrawn_at=row.withdrawn_at,
+                      warnings=row.warnings or (), intake=intake, now=now, calendar=calendar)
+    for name, value in columns.items():
+        setattr(row, name, value)
     row.checked_at = now
     return was_public != row.public
 
@@ -343,55 +358,3 @@ def enqueue_push() -> None:
         tk.enqueue_job(jobs.yantai_credit_push, title="双公示 push to 信用烟台")
     except Exception:  # Redis down: the daily run sends them
         log.exception("could not enqueue the credit push; the daily run will send it")
-
-
-# -- rechecking -----------------------------------------------------------------------------------
-
-def recheck(now: dt.datetime | None = None, batch: int = 2000,
-            organization_id: str | None = None,
-            progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Apply the rules again to stored records: time moves (pending becomes overdue, publicity
-    periods end) and the calendar gains years (calendar_missing records get their deadline).
-    Records that leave or reach the public are synced and their pushes filed.
-
-    Returns:
-        Counts: checked, changed (any result), published, withdrawn.
-    """
-    now = now or utcnow()
-    calendar = workdays.default_calendar()
-    counts = {"checked": 0, "changed": 0, "published": 0, "withdrawn": 0}
-    query = model.Session.query(DisclosureRecord.id).order_by(DisclosureRecord.id)
-    if organization_id:
-        query = query.filter(DisclosureRecord.organization_id == organization_id)
-    ids = [i for (i,) in query]
-    for start in range(0, len(ids), batch):
-        rows = (model.Session.query(DisclosureRecord)
-                .filter(DisclosureRecord.id.in_(ids[start:start + batch])).all())
-        moved: dict[str, list[DisclosureRecord]] = {}
-        for row in rows:
-            before = _result_of(row)
-            if evaluate(row, calendar, now, intake_findings(row)):
-                moved.setdefault(row.resource_id, []).append(row)
-                counts["published" if row.public else "withdrawn"] += 1
-            counts["changed"] += before != _result_of(row)
-        counts["checked"] += len(rows)
-        model.Session.commit()
-        for resource_id, changed in moved.items():
-            sync_datastore(resource_id, changed[0].record_type, changed)
-            plan_pushes(changed, now)
-        model.Session.commit()
-        if progress:
-            progress(len(rows))
-    return counts
-
-
-def _result_of(row: DisclosureRecord) -> tuple[Any, ...]:
-    return (row.valid, row.errors, row.deadline, row.timeliness, row.working_days_late,
-            row.publish, row.publicity_end, row.missing_year, row.public)
-
-
-def count_records(organization_id: str | None = None) -> int:
-    query = model.Session.query(func.count(DisclosureRecord.id))
-    if organization_id:
-        query = query.filter(DisclosureRecord.organization_id == organization_id)
-    return query.scalar() or 0

@@ -148,5 +148,62 @@ def yantai_may_see_queue(organization_id: str) -> bool:
     return access_requests.may_review_queue(access.viewer_for(tk.current_user), organization_id)
 
 
+def yantai_may_see_compliance(organization_id: str | None = None) -> bool:
+    """Whether the current user sees 双公示 figures: of this department, or any (no id)."""
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.yantai import access
+
+    if not tk.current_user.is_authenticated:
+        return False
+    viewer = access.viewer_for(tk.current_user)
+    if viewer.sysadmin or viewer.reviewer:
+        return True
+    return organization_id in viewer.orgs if organization_id else viewer.government
+
+
+def yantai_percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate * 100:.1f}%"
+
+
+COMPLIANCE_LABELS = {
+    "timeliness": {"on_time": "On time", "late": "Late", "pending": "Pending",
+                   "overdue": "Overdue", "calendar_missing": "Calendar missing"},
+    "publish": {"allowed": "Published", "not_for_publication": "Not for publication",
+                "expired": "Publicity ended", "revoked": "Revoked"},
+    "push_status": {"none": "Not pushed", "pending": "Waiting", "sent": "Sent",
+                    "failed": "Failed, retrying", "rejected": "Rejected"},
+    "record_type": {"license": "Administrative licensing", "penalty": "Administrative penalty"},
+}
+COMPLIANCE_FILTERS = {"timeliness": "Timeliness", "late_days": "Working days late",
+                      "error": "Rule", "valid": "Valid", "publish": "Publication",
+                      "push_status": "Push", "record_type": "Type", "month": "Decision month"}
+
+
+def yantai_compliance_label(kind: str, value: str | None) -> str:
+    """The display name of a 双公示 state (timeliness, publication, push, record type)."""
+    import ckan.plugins.toolkit as tk
+
+    if value is None:
+        return "–"
+    text = COMPLIANCE_LABELS.get(kind, {}).get(value)
+    return tk._(text) if text else value
+
+
+def yantai_compliance_filter_label(key: str, value: str) -> str:
+    import ckan.plugins.toolkit as tk
+
+    from ckanext.yantai.compliance_views import rule_label
+
+    if key == "error":
+        shown = rule_label(value)
+    elif key == "valid":
+        shown = tk._("yes") if tk.asbool(value) else tk._("no")
+    else:
+        shown = yantai_compliance_label(key, value)
+    return f"{tk._(COMPLIANCE_FILTERS.get(key, key))}: {shown}"
+
+
 __all__ = ["get_featured_organizations", "get_featured_groups", "yantai_tier", "yantai_request_status_label", "yantai_may_see_queue", "yantai_vocabulary_choices", "yantai_vocabulary_label", "yantai_quality",
-           "yantai_department_quality", "yantai_issue_label"]
+           "yantai_department_quality", "yantai_issue_label", "yantai_may_see_compliance",
+           "yantai_percent", "yantai_compliance_label", "yantai_compliance_filter_label"]

@@ -8,8 +8,8 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.yantai import (access, access_views, actions, auth, domains, guards, jobs,
-                            quality_index, search, validators)
+from ckanext.yantai import (access, access_views, actions, auth, compliance_views, domains,
+                            guards, jobs, quality_index, search, validators)
 
 
 def _public(module: Any) -> dict[str, Any]:
@@ -18,7 +18,7 @@ def _public(module: Any) -> dict[str, Any]:
 
 @tk.blanket.actions(lambda: {**_public(actions), **guards.chained_actions()})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **guards.chained_auth_functions()})
-@tk.blanket.blueprints(lambda: access_views.blueprints())
+@tk.blanket.blueprints(lambda: [*access_views.blueprints(), compliance_views.compliance])
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers

@@ -182,12 +182,37 @@ class Calendar:
         """
         _check_date(a)
         _check_date(b)
-        count = 0
-        day = a
-        while day < b:
-            day += dt.timedelta(days=1)
-            count += self.is_workday(day)
-        return count
+        if b <= a:
+            return 0
+        if a.year == b.year:
+            return self._running(b) - self._running(a)
+        count = self._running(dt.date(a.year, 12, 31)) - self._running(a)
+        for year in range(a.year + 1, b.year):
+            count += self._running(dt.date(year, 12, 31))
+        return count + self._running(b)
+
+    def _running(self, day: dt.date) -> int:
+        """Working days from 1 January of ``day``'s year up to and including ``day``.
+
+        Raises:
+            CalendarMissing: The table does not cover the year.
+        """
+        # Counted once per year and kept on the instance (the dataclass is frozen, its __dict__
+        # is not): a million records count late days without walking the calendar each time.
+        running = self.__dict__.setdefault("_running_counts", {})
+        if day.year not in running:
+            schedule = self.schedule(day.year)
+            counts, total = [], 0
+            first = dt.date(day.year, 1, 1)
+            for offset in range((dt.date(day.year + 1, 1, 1) - first).days):
+                current = first + dt.timedelta(days=offset)
+                if current.weekday() >= 5:
+                    total += current in schedule.workdays
+                else:
+                    total += current not in schedule.holidays
+                counts.append(total)
+            running[day.year] = counts
+        return running[day.year][day.timetuple().tm_yday - 1]
 
 
 def local_date(moment: dt.datetime) -> dt.date:
