@@ -12,7 +12,7 @@ SOLR_SRC := config/solr/server/pom.xml $(shell find config/solr/server/src -type
 ASSETS := ckanext-yantai/ckanext/yantai/assets
 ASSETS_STAMP := $(ASSETS)/node_modules/.installed
 
-.PHONY: up down reset test status deps system-packages
+.PHONY: up down reset test bench status deps system-packages
 
 up: deps ## set up everything and serve the portal with demo data (http://127.0.0.1:5000)
 	$(PY) scripts/stack.py up
@@ -20,6 +20,10 @@ up: deps ## set up everything and serve the portal with demo data (http://127.0.
 test: deps ## run the whole test suite against real PostgreSQL, Redis and Solr (own database and core)
 	$(PY) scripts/stack.py test-env
 	$(VENV)/bin/pytest --ckan-ini=$(TEST_INI) $(PYTEST_ARGS)
+
+bench: deps ## run the benchmarks of bench/ against the test profile's services
+	$(PY) scripts/stack.py test-env
+	$(PY) bench/compliance_recheck.py --ini $(TEST_INI) $(BENCH_ARGS)
 
 down: ## stop everything the project started
 	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down; fi

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import re
 import unicodedata
 from typing import NamedTuple
@@ -22,12 +23,16 @@ from stdnum.cn import ric as stdnum_ric
 
 def fold_width(value: str) -> str:
     """Full-width letters, digits and punctuation to their half-width forms (ＡＢ１２－ → AB12-)."""
+    if value.isascii() or unicodedata.is_normalized("NFKC", value):  # nothing to fold
+        return value
     return unicodedata.normalize("NFKC", value)
 
 
 # -- unified social credit codes (GB 32100-2015) --------------------------------------------------
 
 def normalise_uscc(value: str) -> str:
+    if value.isalnum() and value.isascii():
+        return value.upper()
     return re.sub(r"[\s\-]", "", fold_width(value)).upper()
 
 
@@ -54,12 +59,15 @@ def _uscc_error(code: str, embedded: bool) -> str | None:
         return "uscc_length"
     # Positions 1-2 (registration authority, entity type) may be letters (A, N, Y…);
     # 3-8 are a GB/T 2260 region code.
-    if any(c not in _USCC_VALUES for c in code) or not code[2:8].isdigit():
+    if not _USCC_FORM.match(code):
         return "uscc_characters"
-    total = sum(_USCC_VALUES[c] * w for c, w in zip(code, _USCC_WEIGHTS))
+    total = sum(map(operator.mul, map(_USCC_VALUES.__getitem__, code[:17]), _USCC_WEIGHTS))
     if code[17] != _USCC_ALPHABET[(31 - total % 31) % 31]:
         return "uscc_checksum"
     return _org_code_error(code[8:17]) if embedded else None
+
+
+_USCC_FORM = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
 # GB 11714 organisation code embedded at positions 9-17 of a USCC: 8 characters and a mod-11 check.
@@ -68,7 +76,7 @@ _ORG_VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _org_code_error(org: str) -> str | None:
-    total = sum(_ORG_VALUES[c] * w for c, w in zip(org[:8], _ORG_WEIGHTS))
+    total = sum(map(operator.mul, map(_ORG_VALUES.__getitem__, org[:8]), _ORG_WEIGHTS))
     check = 11 - total % 11
     expected = "X" if check == 10 else "0" if check == 11 else str(check)
     return None if org[8] == expected else "uscc_org_code"
@@ -77,9 +85,12 @@ def _org_code_error(org: str) -> str | None:
 # -- resident identity numbers (GB 11643-1999) ---------------------------------------------------
 
 def normalise_ric(value: str) -> str:
+    if value.isalnum() and value.isascii():
+        return value.upper()
     return re.sub(r"[\s\-]", "", fold_width(value)).upper()
 
 
+@functools.lru_cache(maxsize=65536)
 def ric_error(value: str) -> str | None:
     """None for a valid 居民身份证号码, else the reason.
 

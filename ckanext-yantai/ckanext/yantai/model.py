@@ -4,8 +4,9 @@ from __future__ import annotations
 import datetime as dt
 
 import ckan.plugins.toolkit as tk
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, UnicodeText
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer,
+                        UnicodeText)
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 
 
 class ResourceCheck(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -103,7 +104,7 @@ class DisclosureRecord(tk.BaseModel):  # type: ignore[misc, valid-type]
     organization_id = Column(UnicodeText, nullable=False, index=True)
     record_type = Column(UnicodeText, nullable=False)
     record_key = Column(UnicodeText, nullable=False)
-    fields = Column(JSONB, nullable=False)
+    fields = Column(JSON, nullable=False)  # json, not jsonb: read back verbatim by rechecks
     extra = Column(JSONB, nullable=False, default=dict)
     received_at = Column(DateTime(timezone=True), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
@@ -122,6 +123,7 @@ class DisclosureRecord(tk.BaseModel):  # type: ignore[misc, valid-type]
     publicity_end = Column(Date)
     missing_year = Column(Integer)
     push_status = Column(UnicodeText, nullable=False, default="none")
+    result_digest = Column(BigInteger)  # of the result columns (compliance.outcome)
 
 
 class CreditPush(tk.BaseModel):  # type: ignore[misc, valid-type]

@@ -200,7 +200,8 @@ class Calendar:
         # Counted once per year and kept on the instance (the dataclass is frozen, its __dict__
         # is not): a million records count late days without walking the calendar each time.
         running = self.__dict__.setdefault("_running_counts", {})
-        if day.year not in running:
+        year = running.get(day.year)
+        if year is None:
             schedule = self.schedule(day.year)
             counts, total = [], 0
             first = dt.date(day.year, 1, 1)
@@ -211,8 +212,8 @@ class Calendar:
                 else:
                     total += current not in schedule.holidays
                 counts.append(total)
-            running[day.year] = counts
-        return running[day.year][day.timetuple().tm_yday - 1]
+            year = running[day.year] = (first.toordinal(), counts)
+        return year[1][day.toordinal() - year[0]]
 
 
 def local_date(moment: dt.datetime) -> dt.date:
