@@ -93,6 +93,7 @@ class Stack:
         self.redis_port = int(settings["REDIS_PORT"])
         self.solr_port = int(settings["SOLR_PORT"])
         self.ckan_port = int(settings["CKAN_PORT"])
+        self.credit_port = int(settings["CREDIT_RECEIVER_PORT"])
         self.configset_changed = False
 
     # -- profiles, secrets, config -------------------------------------------------------------
@@ -112,7 +113,7 @@ class Stack:
         path = self.run / "secrets.json"
         values = json.loads(path.read_text()) if path.exists() else {}
         wanted = {"SECRET_KEY": 32, "PG_PASSWORD": 18, "ADMIN_PASSWORD": 12, "REDIS_PASSWORD": 24,
-                  "DATASTORE_RO_PASSWORD": 18}
+                  "DATASTORE_RO_PASSWORD": 18, "CREDIT_TOKEN": 24}
         missing = {k: secrets.token_urlsafe(n) for k, n in wanted.items() if k not in values}
         if missing:
             values.update(missing)
@@ -132,6 +133,8 @@ class Stack:
             "REDIS_URL": (f"redis://:{sec['REDIS_PASSWORD']}@127.0.0.1:{self.redis_port}"
                           f"/{profile.redis_db}"),
             "CKAN_STORAGE_PATH": str(self.run / "storage" / profile.name),
+            "CREDIT_ENDPOINT": f"http://127.0.0.1:{self.credit_port}",
+            "CREDIT_TOKEN": sec["CREDIT_TOKEN"],
         }
         (self.run / "storage" / profile.name).mkdir(parents=True, exist_ok=True)
         path = render.render(profile.name, self.ini_path(profile).parent, profile.ini_name, values)
@@ -486,6 +489,20 @@ class Stack:
         "harvest-fetch": ("harvester", "fetch-consumer"),
     }
 
+    def start_credit_receiver(self) -> None:
+        """The loopback stand-in for 信用烟台 that the demo's 双公示 pushes go to; what it
+        received stays in .run/credit-receiver/received.jsonl."""
+        if self.running_pid("credit-receiver"):
+            return
+        ensure_port_free(self.credit_port, "the credit receiver")
+        step(f"starting the 信用烟台 stand-in on http://127.0.0.1:{self.credit_port}")
+        self.spawn("credit-receiver", [
+            str(self.venv_bin / "python"), "-m", "ckanext.yantai.credit_receiver",
+            "--port", str(self.credit_port), "--data-dir", str(self.run / "credit-receiver"),
+            "--token", self.secrets()["CREDIT_TOKEN"]])
+        wait_for(lambda: port_open(self.credit_port), "the credit receiver", 30,
+                 self.logs / "credit-receiver.log")
+
     def start_workers(self, ini: pathlib.Path, restart: bool) -> None:
         for name, args in self.WORKERS.items():
             if self.running_pid(name):
@@ -512,6 +529,7 @@ class Stack:
         self.migrate(ini)
         self.set_datastore_permissions(profile, ini)
         self.ensure_admin(ini)
+        self.start_credit_receiver()
         # Workers load the code at start: restart them so a re-run picks up changes.
         self.start_workers(ini, restart=True)
         self.start_web(ini)
@@ -551,7 +569,7 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
         self.set_datastore_permissions(profile, ini)
 
     def down(self) -> None:
-        for name in ("ckan-web", *self.WORKERS, "solr-console", "redis"):
+        for name in ("ckan-web", *self.WORKERS, "credit-receiver", "solr-console", "redis"):
             self.stop(name)
         self.stop_postgres()
 
@@ -565,7 +583,8 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
 
     def status(self) -> None:
         for name, port in (("postgresql", self.pg_port), ("redis", self.redis_port),
-                           ("solr", self.solr_port), ("ckan-web", self.ckan_port)):
+                           ("solr", self.solr_port), ("ckan-web", self.ckan_port),
+                           ("credit-receiver", self.credit_port)):
             state = "listening" if port_open(port) else "down"
             print(f"{name:15} 127.0.0.1:{port:<6} {state}")
         for name in self.WORKERS:

@@ -12,6 +12,7 @@ import pathlib
 import shutil
 import stat
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 
@@ -25,7 +26,8 @@ from tests.stack.helpers import accepts_connections, free_port, get_json
 def stack_env():
     run_dir = ROOT / ".run" / "test-make-up"
     shutil.rmtree(run_dir, ignore_errors=True)
-    ports = {name: str(free_port()) for name in ("PG_PORT", "REDIS_PORT", "SOLR_PORT", "CKAN_PORT")}
+    ports = {name: str(free_port()) for name in ("PG_PORT", "REDIS_PORT", "SOLR_PORT", "CKAN_PORT",
+                                                 "CREDIT_RECEIVER_PORT")}
     env = {**os.environ, **ports, "RUN_DIR": str(run_dir)}
     for inherited in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
         env.pop(inherited, None)
@@ -71,6 +73,26 @@ def test_make_up_twice(stack_env):
     with urllib.request.urlopen(request) as resp:
         assert json.load(resp)["success"] is True
     datasets = get_json(f"{url}/api/3/action/package_search?rows=0")["result"]["count"]
+
+    # The demo's 双公示 records are published (masked) in the DataStore and pushed to the
+    # loopback stand-in for 信用烟台 by the background worker.
+    penalty = get_json(f"{url}/api/3/action/package_show?id=administrative-penalty-disclosure")
+    resource = penalty["result"]["resources"][0]
+    assert resource["url_type"] == "datastore"
+    rows = get_json(f"{url}/api/3/action/datastore_search?resource_id={resource['id']}")
+    assert rows["result"]["total"] == 7
+    secrets_file = pathlib.Path(stack_env["RUN_DIR"]) / "secrets.json"
+    receiver = urllib.request.Request(
+        f"http://127.0.0.1:{stack_env['CREDIT_RECEIVER_PORT']}/disclosures",
+        headers={"Authorization": "Bearer " + json.loads(secrets_file.read_text())["CREDIT_TOKEN"]})
+    deadline = time.monotonic() + 120
+    while True:
+        with urllib.request.urlopen(receiver) as resp:
+            received = json.load(resp)
+        if len(received) >= 15 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert len(received) == 15, "8 licences and 7 penalties pushed"
 
     second = make_up(stack_env)
     summary = [line.strip() for line in second.splitlines() if "demo catalogue:" in line]

@@ -3,10 +3,16 @@ DataStore with personal data masked, the portal's clock, rechecks, and pushes to
 real HTTP (the project's loopback receiver)."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
+import logging
+import pathlib
 
 import ckan.model as model
+import ckan.plugins.toolkit as tk
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from ckan.tests import factories as ckan_factories
@@ -125,6 +131,40 @@ class TestIntake:
         # kept in full for the credit push, with the invalid one
         assert {r.fields["证件号码"] for r in stored(department["resource"]["id"])} == {ADULT_ID}
         assert len(stored(department["resource"]["id"])) == 2
+
+    def test_logs_and_errors_never_carry_personal_data(self, department):
+        lines: list[str] = []
+        handler = logging.Handler(logging.DEBUG)
+        handler.emit = lambda record: lines.append(f"{record.name}: {record.getMessage()}")
+        # (SQL echo, a debugging aid that is off in every profile, would show our own table)
+        loggers = [logging.getLogger(name) for name in ("", "ckan", "ckanext")]
+        levels = [logger.level for logger in loggers]
+        for logger in loggers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.DEBUG)
+        # The test app's logging config may have disabled loggers created before it.
+        ours = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+                if name.startswith(("ckan.", "ckanext."))]
+        disabled = [logger for logger in ours if logger.disabled]
+        for logger in disabled:
+            logger.disabled = False
+        wrong = ADULT_ID[:-1] + ("0" if ADULT_ID[-1] != "0" else "1")
+        try:
+            body = department["editor"].call(
+                "yantai_disclosure_submit", resource_id=department["resource"]["id"],
+                records=[person_penalty(), person_penalty(证件号码=wrong,
+                                                          行政处罚决定书文号="烟市监罚〔2026〕7号")])
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.removeHandler(handler)
+                logger.setLevel(level)
+            for logger in disabled:
+                logger.disabled = True
+        assert body["success"] and body["result"]["invalid"] == 1
+        text = json.dumps(body, ensure_ascii=False) + "\n".join(lines)
+        assert any("2 双公示 records received" in line for line in lines), lines
+        assert any("fails 证件号码:ric_checksum" in line for line in lines)
+        assert ADULT_ID not in text and wrong not in text
 
     def test_masked_in_the_dump_and_for_anonymous_api_users(self, app, department):
         department["editor"].ok("yantai_disclosure_submit",
@@ -306,3 +346,57 @@ class TestPush:
         submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
         assert compliance.send_due() == {"sent": 0, "failed": 0, "rejected": 0}
         assert model.Session.query(CreditPush).one().status == "pending"
+
+
+class TestFileUpload:
+    """Departments upload their records as CSV or XLSX: read into records, never stored as a file."""
+
+    def upload(self, app, department, filename, data, **extra):
+        headers = {"Authorization": department["editor"].headers["Authorization"]}
+        return app.post("/api/3/action/resource_create", headers=headers, status=None, data={
+            "package_id": department["dataset"]["id"], "name": "2026年行政处罚", "url": "",
+            "record_type": "penalty", "upload": (io.BytesIO(data), filename), **extra}).json
+
+    def test_a_gb18030_csv_with_template_headers(self, app, department):
+        good, bad = person_penalty(), penalty(行政处罚决定书文号="烟市监罚〔2026〕9号", 处罚依据="")
+        header = [("行政相对人代码_1（统一社会信用代码）" if k == "行政相对人代码_1" else k)
+                  for k in dict.fromkeys([*good, *bad])]
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for record in (good, bad):
+            plain = {("行政相对人代码_1（统一社会信用代码）" if k == "行政相对人代码_1" else k): v
+                     for k, v in record.items()}
+            writer.writerow([plain.get(h, "") for h in header])
+        body = self.upload(app, department, "records.csv", out.getvalue().encode("gb18030"))
+        assert body["success"], body
+        resource = body["result"]
+        assert resource["url_type"] == "datastore"
+        rows = datastore_rows(resource["id"])
+        assert len(rows) == 1 and rows[0]["证件号码"].count("*") == 8
+        assert len(stored(resource["id"])) == 2
+        storage = pathlib.Path(tk.config["ckan.storage_path"]) / "resources"
+        assert not (storage / resource["id"][:3] / resource["id"][3:6] / resource["id"][6:]).exists()
+        for path in storage.rglob("*") if storage.exists() else ():
+            assert path.is_dir() or ADULT_ID.encode() not in path.read_bytes()
+
+    def test_an_xlsx_file(self, app, department):
+        book = openpyxl.Workbook()
+        sheet = book.active
+        record = penalty()
+        sheet.append(list(record))
+        sheet.append(list(record.values()))
+        data = io.BytesIO()
+        book.save(data)
+        body = self.upload(app, department, "records.xlsx", data.getvalue())
+        assert body["success"], body
+        assert len(datastore_rows(body["result"]["id"])) == 1
+
+    def test_other_files_are_refused_with_nothing_saved(self, app, department):
+        body = self.upload(app, department, "records.pdf", b"%PDF-1.4 ...")
+        assert body["error"]["upload"] == ["请以 CSV 或 XLSX 文件上传记录"]
+        empty = self.upload(app, department, "records.csv", "行政相对人名称\n".encode())
+        assert empty["error"]["upload"] == ["文件中没有记录：应有表头行和至少一条记录"]
+        names = [r["name"] for r in call_action("package_show",
+                                                id=department["dataset"]["id"])["resources"]]
+        assert "2026年行政处罚" not in names

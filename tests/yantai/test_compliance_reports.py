@@ -16,7 +16,7 @@ from ckanext.yantai import compliance, compliance_recheck
 from ckanext.yantai.workdays import SHANGHAI
 from tests import factories
 from tests.api import Api
-from tests.yantai.disclosure_records import ADULT_ID, FIRM, make_uscc, penalty, person_penalty
+from tests.yantai.disclosure_records import ADULT_ID, FIRM, make_uscc, penalty
 
 pytestmark = pytest.mark.usefixtures("clean_datastore")
 

@@ -64,6 +64,7 @@ class TestHeaders:
         ("罚款金额（万元）", "罚款金额(万元)"), ("罚款金额", "罚款金额(万元)"),
         ("处罚事由", "违法事实"), ("处罚结果", "处罚内容"), ("公示期限", "公示截止期"),
         ("法定代表人姓名", "法定代表人"), ("居民身份证号", "证件号码"),
+        ("没收违法所得金额（万元）", "没收违法所得、没收非法财物的金额(万元)"),
     ])
     def test_penalty_names_old_and_new(self, header, name):
         assert disclosure.canonical_field("penalty", header) == name
@@ -351,6 +352,13 @@ class TestMasking:
         for secret in (ADULT_ID, "13812345678", "幸福路12号", "6222021234567890123"):
             assert secret not in text
         assert "138****5678" in text and "住址：***" in text
+
+    def test_log_lines_lose_identity_numbers_and_mobiles_only(self):
+        line = f"data: {{'证件号码': '{ADULT_ID}', 'tel': '13812345678'}} at 1764230400123"
+        masked = disclosure.mask_identifiers(line)
+        assert ADULT_ID not in masked and "13812345678" not in masked
+        assert "1764230400123" in masked  # a timestamp stays readable
+        assert disclosure.mask_identifiers(AUTHORITY) == AUTHORITY  # credit codes are public
 
     def test_the_public_form_has_only_the_standards_fields(self):
         public = disclosure.mask("penalty", penalty(联系电话="13812345678"))

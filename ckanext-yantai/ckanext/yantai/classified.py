@@ -58,7 +58,9 @@ def dataset_findings(data: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def _decode(head: bytes) -> str:
+def decode_text(head: bytes) -> str:
+    """Text of an uploaded file: UTF-8 (with or without BOM), GB18030, else what
+    charset-normalizer finds."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return head.decode(encoding)
@@ -93,9 +95,9 @@ def upload_rule(stream: BinaryIO, filename: str = "") -> str | None:
             try:
                 lines: Iterable[str] = list(_xlsx_lines(stream))
             except Exception:  # not a workbook after all: read it as bytes
-                lines = _decode(head).splitlines()
+                lines = decode_text(head).splitlines()
         else:
-            text = _decode(head)
+            text = decode_text(head)
             lines = text.splitlines()[:SNIFF_LINES]
             if filename.lower().endswith(".csv"):
                 lines = [" ".join(row) for row in csv.reader(io.StringIO("\n".join(lines)))]

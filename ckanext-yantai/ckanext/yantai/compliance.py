@@ -16,6 +16,7 @@ the DataStore table and a withdrawal is pushed; its row and audit trail stay.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -82,7 +83,7 @@ def outcome(record_type: str, fields: Mapping[str, str], *, first_public_at: dt.
         withdrawn_at = None
     elif was_public:
         withdrawn_at = now
-    return {
+    columns = {
         "valid": result.valid, "errors": [f.as_dict() for f in result.findings],
         "decision_date": result.decision_date, "deadline": result.deadline,
         "timeliness": result.timeliness, "working_days_late": result.working_days_late,
@@ -92,6 +93,27 @@ def outcome(record_type: str, fields: Mapping[str, str], *, first_public_at: dt.
         "missing_year": result.missing_year, "public": public,
         "first_public_at": first_public_at, "withdrawn_at": withdrawn_at,
     }
+    columns["result_digest"] = digest(columns)
+    return columns
+
+
+def digest(columns: Mapping[str, Any]) -> int:
+    """A signed 64-bit digest of the result columns: equal digests, equal results."""
+    c = columns
+    first, withdrawn, errors = c["first_public_at"], c["withdrawn_at"], c["errors"]
+    # dates by ordinal and timestamps by their instant (a value read back may carry another
+    # zone object); written out for speed, the recheck computes a million of these
+    text = (f'{c["valid"]}|{c["public"]}|{c["timeliness"]}|{c["publish"]}|'
+            f'{c["working_days_late"]}|{_ordinal(c["decision_date"])}|'
+            f'{_ordinal(c["deadline"])}|{_ordinal(c["publicity_end"])}|{c["missing_year"]}|'
+            f'{first.timestamp() if first else ""}|'
+            f'{withdrawn.timestamp() if withdrawn else ""}|{errors!r}')
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
+                          signed=True)
+
+
+def _ordinal(day: dt.date | None) -> int | str:
+    return day.toordinal() if day is not None else ""
 
 
 def evaluate(row: DisclosureRecord, calendar: workdays.Calendar, now: dt.datetime,
@@ -152,13 +174,14 @@ def submit(context: Mapping[str, Any], resource_id: str, records: Any,
     now = now or utcnow()
     calendar = workdays.default_calendar()
     package = resource.package
-    existing = {r.record_key: r for r in model.Session.query(DisclosureRecord)
-                .filter(DisclosureRecord.resource_id == resource.id)}
+    normalised_records = [disclosure.normalise(record_type, raw) for raw in records]
+    keys = [disclosure.record_key(record_type, n.fields) for n in normalised_records]
+    # only this submission's records: a resource may hold hundreds of thousands
+    existing = {r.record_key: r for r in model.Session.query(DisclosureRecord).filter(
+        DisclosureRecord.resource_id == resource.id, DisclosureRecord.record_key.in_(keys))}
     changed: dict[str, DisclosureRecord] = {}
-    outcome: list[dict[str, Any]] = []
-    for index, raw in enumerate(records):
-        normalised = disclosure.normalise(record_type, raw)
-        key = disclosure.record_key(record_type, normalised.fields)
+    answers: list[dict[str, Any]] = []
+    for index, (normalised, key) in enumerate(zip(normalised_records, keys)):
         row = existing.get(key)
         if row is None:
             row = DisclosureRecord(id=str(uuid.uuid4()), resource_id=resource.id,
@@ -174,19 +197,26 @@ def submit(context: Mapping[str, Any], resource_id: str, records: Any,
         row.updated_at = now
         evaluate(row, calendar, now, normalised.findings)
         changed[key] = row
-        outcome.append({"index": index, "record_key": key, "valid": row.valid,
+        answers.append({"index": index, "record_key": key, "valid": row.valid,
                         "errors": finding_dicts(row.errors), "warnings": row.warnings,
                         "public": row.public, "publish": row.publish,
                         "timeliness": row.timeliness, "deadline": _iso(row.deadline),
                         "first_public_at": _iso(row.first_public_at)})
     model.Session.commit()
+    for answer in answers:  # keys and rule codes only: values are personal data
+        if answer["errors"]:
+            log.debug("record %s of resource %s fails %s", answer["record_key"], resource.id,
+                      ", ".join(f"{e['field']}:{e['code']}" for e in answer["errors"]))
+    log.info("resource %s: %d 双公示 records received, %d public, %d failing the rules",
+             resource.id, len(records), sum(1 for r in changed.values() if r.public),
+             sum(1 for r in changed.values() if not r.valid))
     sync_datastore(resource.id, record_type, changed.values())
     plan_pushes(changed.values(), now)
     model.Session.commit()
     enqueue_push()
     return {"resource_id": resource.id, "record_type": record_type, "received": len(records),
             "public": sum(1 for r in changed.values() if r.public),
-            "invalid": sum(1 for r in changed.values() if not r.valid), "records": outcome}
+            "invalid": sum(1 for r in changed.values() if not r.valid), "records": answers}
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -253,10 +283,17 @@ def plan_pushes(rows: Iterable[DisclosureRecord], now: dt.datetime) -> int:
     the public after the site got it gets a withdrawal. A publish not yet delivered is superseded
     by the next one, or dropped when the record leaves the public before it was ever delivered.
     """
+    rows = list(rows)
+    history: dict[str, list[CreditPush]] = {row.id: [] for row in rows}
+    ids = list(history)
+    for start in range(0, len(ids), 1000):
+        for push in (model.Session.query(CreditPush)
+                     .filter(CreditPush.record_id.in_(ids[start:start + 1000]))
+                     .order_by(CreditPush.created)):
+            history[push.record_id].append(push)
     planned = 0
     for row in rows:
-        pushes = (model.Session.query(CreditPush).filter(CreditPush.record_id == row.id)
-                  .order_by(CreditPush.created).all())
+        pushes = history[row.id]
         undelivered = [p for p in pushes if p.status in ("pending", "failed")]
         delivered = [p for p in pushes if p.status == "sent"]
         if row.public:
@@ -270,21 +307,20 @@ def plan_pushes(rows: Iterable[DisclosureRecord], now: dt.datetime) -> int:
             if old.idempotency_key != key:
                 old.status = "superseded"
         if push is not None and not any(p.idempotency_key == key for p in pushes):
-            if not (delivered and delivered[-1].idempotency_key == key):
-                model.Session.add(CreditPush(
-                    id=str(uuid.uuid4()), record_id=row.id, kind=push.kind, reason=push.reason,
-                    idempotency_key=key, status="pending", attempts=0, created=now))
-                planned += 1
-        model.Session.flush()
-        row.push_status = _push_status(row.id)
+            filed = CreditPush(id=str(uuid.uuid4()), record_id=row.id, kind=push.kind,
+                               reason=push.reason, idempotency_key=key, status="pending",
+                               attempts=0, created=now)
+            model.Session.add(filed)
+            pushes.append(filed)
+            planned += 1
+        row.push_status = push_status(pushes)
     return planned
 
 
-def _push_status(record_id: str) -> str:
-    latest = (model.Session.query(CreditPush).filter(CreditPush.record_id == record_id,
-                                                     CreditPush.status != "superseded")
-              .order_by(CreditPush.created.desc()).first())
-    return latest.status if latest else "none"
+def push_status(pushes: Sequence[CreditPush]) -> str:
+    """A record's push status: that of its latest push still in force, else none."""
+    live = [p for p in pushes if p.status != "superseded"]
+    return live[-1].status if live else "none"
 
 
 def client() -> credit.CreditClient | None:
@@ -340,8 +376,9 @@ def send_due(now: dt.datetime | None = None, sender: credit.CreditClient | None 
                 push.received_at = receipt.received_at
                 push.error = None
                 counts["sent"] += 1
-        model.Session.flush()
-        row.push_status = _push_status(row.id)
+        row.push_status = push_status(
+            model.Session.query(CreditPush).filter(CreditPush.record_id == row.id)
+            .order_by(CreditPush.created).all())
         model.Session.commit()
         if progress:
             progress(1)

@@ -20,10 +20,10 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
 from ckanext.yantai import access, disclosure, messages
 from ckanext.yantai.model import DisclosureRecord
+from sqlalchemy.dialects.postgresql import JSONB
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 TIMELINESS = ("on_time", "late", "overdue", "pending", "calendar_missing")

@@ -7,10 +7,10 @@ import datetime as dt
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from flask import Blueprint, Response
 
 from ckanext.yantai import compliance_reports as reports
 from ckanext.yantai import messages
+from flask import Blueprint, Response
 
 compliance = Blueprint("yantai_compliance", __name__)
 
@@ -34,7 +34,7 @@ def _call(action: str, data: dict[str, Any]) -> Any:
         return tk.get_action(action)(_context(), data)
     except tk.NotAuthorized:
         if not tk.current_user.is_authenticated:
-            raise _Redirect(tk.redirect_to("user.login", came_from=tk.request.full_path))
+            raise _Redirect(tk.redirect_to("user.login", came_from=tk.request.full_path)) from None
         return tk.abort(403, tk._("Compliance figures are for department staff"))
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Department not found"))
@@ -191,3 +191,15 @@ def _download(rows: list[list[Any]], fmt: str, name: str, title: str) -> Respons
         "Content-Type": FORMATS[fmt],
         "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
         "Cache-Control": "private, no-store"})
+
+
+def report_upload(totals: dict[str, int] | None, resource: dict[str, Any]) -> None:
+    """Tell the department on its next page what became of the records of its file."""
+    import flask
+
+    if totals is None or not flask.has_request_context() or \
+            flask.request.path.startswith("/api/"):
+        return
+    tk.h.flash_notice(tk._(
+        "{received} records received: {public} published, {invalid} failing the rules (see the "
+        "department's disclosure compliance page)").format(**totals))

@@ -21,6 +21,7 @@ working-day calendar.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -93,6 +94,10 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
 }
 
 DECISION_DATE = {"license": LICENSE_DATE, "penalty": PENALTY_DATE}
+AUTHORITY_CODES = {"license": (LICENSE_AUTHORITY_CODE, SOURCE_CODE),
+                   "penalty": (PENALTY_AUTHORITY_CODE, SOURCE_CODE)}
+DATE_FIELDS = {"license": (LICENSE_DATE, VALID_FROM, VALID_TO),
+               "penalty": (PENALTY_DATE, PENALTY_VALID_TO, PUBLICITY_END)}
 DOC_NUMBER = {"license": LICENSE_DOC_NO, "penalty": PENALTY_DOC_NO}
 
 CATEGORY_ORG = "法人及非法人组织"
@@ -131,6 +136,7 @@ LEGACY_NAMES: Mapping[str, str] = {
     "公示期限": PUBLICITY_END,
     "罚款金额": FINE,
     "没收违法所得、没收非法财物的金额": CONFISCATED,
+    "没收违法所得金额": CONFISCATED, "没收金额": CONFISCATED,
 }
 # Older categories in two columns; joined into 处罚类别.
 LEGACY_PENALTY_CATEGORIES = ("处罚类别1", "处罚类别2")
@@ -277,6 +283,11 @@ def parse_date(value: str, long_term: bool = False) -> dt.date:
     Raises:
         BadValue: Not a date.
     """
+    if len(value) == 10:  # the usual 2026-03-01, parsed in C
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
     text = codes.fold_width(value).strip()
     if long_term and text in _LONG_TERM_WORDS:
         return LONG_TERM
@@ -391,7 +402,7 @@ def publicity_rule(decision: dt.date, level: str) -> PublicityRule:
 
 # -- the check ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a recheck builds a million, and frozen ones cost more
 class Result:
     """What the rules say about one record.
 
@@ -465,38 +476,38 @@ def check_fields(record_type: str, fields: Mapping[str, str], *, now: dt.datetim
                  calendar: Calendar, published_at: dt.datetime | None = None,
                  findings: Iterable[Finding] = (), warnings: Iterable[str] = ()) -> Result:
     """``check`` for a record already under the standard's names (the stored records)."""
-    for moment in (now, published_at):
-        if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
-            raise ValueError("now and published_at need a time zone")
+    if now.tzinfo is None or (published_at is not None and published_at.tzinfo is None):
+        raise ValueError("now and published_at need a time zone")
     found: list[Finding] = list(findings)
-    today = now.astimezone(SHANGHAI).date()
+    today = _today(now)
     published = published_at.astimezone(SHANGHAI).date() if published_at else None
 
+    get = fields.get
+
     def value(name: str) -> str:
-        return fields.get(name) or ""
+        return get(name) or ""
 
     for name in REQUIRED[record_type]:
-        if not value(name):
+        if not get(name):
             found.append(Finding(name, "required"))
     if record_type == "license" and not (value(LICENSE_DOC_NO) or value(LICENSE_NO)):
         found.append(Finding(LICENSE_DOC_NO, "license_number_required"))
 
     found += _party_findings(fields)
-    for name in (LICENSE_AUTHORITY_CODE, PENALTY_AUTHORITY_CODE, SOURCE_CODE):
-        if value(name) and name in FIELDS[record_type]:
-            if error := codes.uscc_error(value(name), embedded=True):
-                found.append(Finding(name, error))
+    for name in AUTHORITY_CODES[record_type]:
+        code = get(name)
+        if code and (error := codes.uscc_error(code, embedded=True)):
+            found.append(Finding(name, error))
 
-    if value(STATUS) and codes.fold_width(value(STATUS)).strip() not in STATUSES:
+    if get(STATUS) and codes.fold_width(get(STATUS)).strip() not in STATUSES:
         found.append(Finding(STATUS, "not_in_vocabulary", {"choices": "正常、撤销、异议、其他"}))
 
     dates: dict[str, dt.date] = {}
-    for name in (LICENSE_DATE, VALID_FROM, VALID_TO, PENALTY_DATE, PENALTY_VALID_TO,
-                 PUBLICITY_END):
-        if value(name) and name in FIELDS[record_type]:
+    for name in DATE_FIELDS[record_type]:
+        text = get(name)
+        if text:
             try:
-                dates[name] = parse_date(value(name), long_term=name in (VALID_TO,
-                                                                         PENALTY_VALID_TO))
+                dates[name] = parse_date(text, long_term=name in (VALID_TO, PENALTY_VALID_TO))
             except BadValue:
                 found.append(Finding(name, "date_format"))
     decision = dates.get(DECISION_DATE[record_type])
@@ -507,6 +518,7 @@ def check_fields(record_type: str, fields: Mapping[str, str], *, now: dt.datetim
             found.append(Finding(DECISION_DATE[record_type], "published_before_decision"))
 
     rule: PublicityRule | None = None
+    categories: list[str] = []
     if record_type == "license":
         found += _license_findings(fields, dates)
     else:
@@ -538,7 +550,8 @@ def check_fields(record_type: str, fields: Mapping[str, str], *, now: dt.datetim
         except CalendarMissing as missing:
             deadline, late, timeliness, missing_year = None, 0, "calendar_missing", missing.year
 
-    publish, publicity_end = _publication(record_type, fields, dates, decision, rule, today)
+    publish, publicity_end = _publication(record_type, fields, dates, decision, rule, today,
+                                          categories)
     return Result(
         valid=not found,
         findings=tuple(found),
@@ -551,6 +564,12 @@ def check_fields(record_type: str, fields: Mapping[str, str], *, now: dt.datetim
         publicity_end=publicity_end,
         missing_year=missing_year,
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _today(now: dt.datetime) -> dt.date:
+    # A recheck passes the same moment for every record.
+    return now.astimezone(SHANGHAI).date()
 
 
 _deadlines: dict[tuple[int, dt.date], dt.date] = {}
@@ -658,14 +677,14 @@ _MARKET_REGULATOR = re.compile(r"市场监督管理|市场监管")
 
 
 def _publication(record_type: str, fields: Mapping[str, str], dates: Mapping[str, dt.date],
-                 decision: dt.date | None, rule: PublicityRule | None,
-                 today: dt.date) -> tuple[str, dt.date | None]:
+                 decision: dt.date | None, rule: PublicityRule | None, today: dt.date,
+                 categories: list[str]) -> tuple[str, dt.date | None]:
     if STATUSES.get(codes.fold_width(fields.get(STATUS) or "").strip()) == "撤销":
         return "revoked", None
     if _is_minor_case(fields, decision):
         return "not_for_publication", None
     if record_type == "penalty":
-        kinds = set(split_categories(fields.get(PENALTY_CATEGORY) or ""))
+        kinds = set(categories)
         if kinds == {"警告"} and _MARKET_REGULATOR.search(fields.get(PENALTY_AUTHORITY) or ""):
             return "not_for_publication", None  # 总局令第45号: 仅受到警告的不予公示
         if rule is not None and not rule.published:
@@ -725,6 +744,13 @@ def mask_text(text: str) -> str:
     text = _LANDLINE_IN_TEXT.sub(lambda m: m[1] + "-********", text)
     text = _CARD_IN_TEXT.sub(lambda m: "*" * (len(m[0]) - 4) + m[1], text)
     return _ADDRESS_IN_TEXT.sub(lambda m: m[1] + "***", text)
+
+
+def mask_identifiers(text: str) -> str:
+    """Identity numbers and mobile phones hidden (for log lines: narrower than ``mask_text``,
+    so that timestamps and other long numbers of a log stay readable)."""
+    text = _ID_IN_TEXT.sub(lambda m: m[1] + "*" * 8 + m[0][-4:], text)
+    return _MOBILE_IN_TEXT.sub(r"\1****\2", text)
 
 
 def mask(record_type: str, fields: Mapping[str, str]) -> dict[str, str]:

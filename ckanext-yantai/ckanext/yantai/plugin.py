@@ -8,8 +8,9 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.yantai import (access, access_views, actions, auth, compliance_views, domains,
-                            guards, jobs, quality_index, search, validators)
+from ckanext.yantai import (access, access_views, actions, auth, compliance_views,
+                            disclosure_files, domains, guards, jobs, log_privacy, quality_index,
+                            search, validators)
 
 
 def _public(module: Any) -> dict[str, Any]:
@@ -35,6 +36,7 @@ class YantaiPlugin(p.SingletonPlugin):
     # IConfigurer
 
     def update_config(self, config: "tk.CKANConfig") -> None:
+        log_privacy.install()
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "yantai")
@@ -116,11 +118,23 @@ class YantaiPlugin(p.SingletonPlugin):
 
     # IResourceController: the classified firewall on uploads
 
+    # and the files of 双公示 records, read into records instead of stored
+
     def before_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
         pkg = model.Package.get(resource.get("package_id") or "")
         guards.refuse_classified_upload(context, resource, pkg)
+        disclosure_files.take_upload(context, resource)
 
     def before_resource_update(self, context: Any, current: dict[str, Any],
                                resource: dict[str, Any]) -> None:
         pkg = model.Package.get(current.get("package_id") or "")
         guards.refuse_classified_upload(context, resource, pkg)
+        disclosure_files.take_upload(context, resource)
+
+    def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
+        compliance_views.report_upload(disclosure_files.submit_upload(context, resource),
+                                       resource)
+
+    def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
+        compliance_views.report_upload(disclosure_files.submit_upload(context, resource),
+                                       resource)
