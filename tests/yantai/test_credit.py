@@ -268,13 +268,15 @@ def test_errors_and_logs_carry_no_record_values(receiver):
     handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
     logger = logging.getLogger("ckanext.yantai.credit_receiver")
     logger.addHandler(handler)
-    level = logger.level
+    level, disabled = logger.level, logger.disabled
     logger.setLevel(logging.DEBUG)
+    logger.disabled = False  # a logging config loaded earlier in the run may have disabled it
     try:
         _push_failures_and_success(receiver)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.disabled = disabled
     text = "\n".join(lines)
     assert "POST /disclosures 201" in text
     assert ID_NUMBER not in text and "张三" not in text
