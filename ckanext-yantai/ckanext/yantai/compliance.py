@@ -139,10 +139,11 @@ def evaluate(row: DisclosureRecord, calendar: workdays.Calendar, now: dt.datetim
     return was_public != row.public
 
 
-def intake_findings(row: DisclosureRecord) -> list[disclosure.Finding]:
-    """Findings about the columns a record arrived with, which a recheck cannot see again."""
+def intake_findings(errors: Iterable[Mapping[str, Any]]) -> list[disclosure.Finding]:
+    """Of a record's stored errors, those about the columns it arrived with, which a recheck
+    cannot see again (the columns are gone once the fields are under the standard's names)."""
     return [disclosure.Finding(e["field"], e["code"], e.get("params") or {})
-            for e in row.errors or () if e["code"] == "duplicate_field"]
+            for e in errors if e["code"] == "duplicate_field"]
 
 
 # -- intake ---------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import orjson
 import psycopg2
 import psycopg2.extras
 
-from ckanext.yantai import compliance, disclosure, workdays
+from ckanext.yantai import compliance, workdays
 from ckanext.yantai.model import DisclosureRecord
 from sqlalchemy.engine import make_url
 
@@ -98,16 +98,14 @@ def check_range(connection_string: str, low: str | None, high: str | None,
     moved: list[str] = []
     staged = io.StringIO()
     connection = psycopg2.connect(connection_string)
-    loads, outcome, Finding = orjson.loads, compliance.outcome, disclosure.Finding
+    loads, outcome = orjson.loads, compliance.outcome
     try:
         with connection, connection.cursor(name="yantai_recheck") as cur:
             cur.itersize = 5000
             cur.execute(f"SELECT {SELECT} FROM {TABLE}{where}", (*org_params, *params))
             for (record_id, record_type, fields, first_public_at, withdrawn_at, public,
                  stored_digest, errors) in cur:
-                intake = [Finding(e["field"], e["code"], e.get("params") or {})
-                          for e in loads(errors) if e["code"] == "duplicate_field"] \
-                    if errors else ()
+                intake = compliance.intake_findings(loads(errors)) if errors else ()
                 new = outcome(record_type, loads(fields), first_public_at=first_public_at,
                               was_public=public, withdrawn_at=withdrawn_at, warnings=(),
                               intake=intake, now=now, calendar=calendar)

@@ -243,8 +243,8 @@ def trend(user: Any, data: Mapping[str, Any]) -> dict[str, Any]:
 
 # -- the records behind the figures -------------------------------------------------------------
 
-RECORD_FILTERS = ("timeliness", "error", "publish", "valid", "push_status", "month",
-                  "record_type")
+RECORD_FILTERS = ("timeliness", "late_days", "error", "valid", "publish", "push_status",
+                  "record_type", "month")
 
 
 def records(user: Any, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -262,13 +262,13 @@ def records(user: Any, data: Mapping[str, Any]) -> dict[str, Any]:
         if data["timeliness"] not in TIMELINESS:
             errors["timeliness"] = [_choices(TIMELINESS)]
         query = query.filter(DisclosureRecord.timeliness == data["timeliness"],
-                             sa.and_(_DUE))
+                             _DUE)
     if data.get("late_days"):
         bucket = next((b for b in LATE_BUCKETS if b[0] == data["late_days"]), None)
         if bucket is None:
             errors["late_days"] = [_choices([b[0] for b in LATE_BUCKETS])]
         else:
-            query = query.filter(DisclosureRecord.timeliness == "late", sa.and_(_DUE),
+            query = query.filter(DisclosureRecord.timeliness == "late", _DUE,
                                  DisclosureRecord.working_days_late >= bucket[1])
             if bucket[2] is not None:
                 query = query.filter(DisclosureRecord.working_days_late <= bucket[2])

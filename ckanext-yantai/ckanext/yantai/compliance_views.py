@@ -131,8 +131,7 @@ def department(id: str) -> Any:
         "rule_label": rule_label})
 
 
-RECORD_FILTERS = ("timeliness", "late_days", "error", "valid", "publish", "push_status",
-                  "record_type", "month")
+RECORD_FILTERS = reports.RECORD_FILTERS
 
 
 @compliance.route("/organization/compliance/<id>/records")
