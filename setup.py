@@ -25,7 +25,12 @@ setup(
                                      "migration/yantai/*.ini",
                                      "migration/yantai/*.mako", "migration/yantai/README"]},
     entry_points={
-        "ckan.plugins": ["yantai = ckanext.yantai.plugin:YantaiPlugin"],
+        "ckan.plugins": [
+            "yantai = ckanext.yantai.plugin:YantaiPlugin",
+            "yantai_release_harvester = ckanext.yantai.harvest.release:ReleaseHarvester",
+            "yantai_disclosure_harvester = "
+            "ckanext.yantai.harvest.disclosure_feed:DisclosureHarvester",
+        ],
         "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
     },
 )

@@ -94,6 +94,7 @@ class Stack:
         self.solr_port = int(settings["SOLR_PORT"])
         self.ckan_port = int(settings["CKAN_PORT"])
         self.credit_port = int(settings["CREDIT_RECEIVER_PORT"])
+        self.feeds_port = int(settings["DEMO_FEEDS_PORT"])
         self.configset_changed = False
 
     # -- profiles, secrets, config -------------------------------------------------------------
@@ -503,6 +504,33 @@ class Stack:
         wait_for(lambda: port_open(self.credit_port), "the credit receiver", 30,
                  self.logs / "credit-receiver.log")
 
+    def start_demo_feeds(self) -> None:
+        """The demo's harvest feeds (harvesters/demo/feeds/) over HTTP on loopback, as a
+        department's server would publish them."""
+        if self.running_pid("demo-feeds"):
+            return
+        ensure_port_free(self.feeds_port, "the demo feeds")
+        step(f"serving the demo harvest feeds on http://127.0.0.1:{self.feeds_port}")
+        self.spawn("demo-feeds", [
+            str(self.venv_bin / "python"), "-m", "http.server", str(self.feeds_port),
+            "--bind", "127.0.0.1", "--directory", str(ROOT / "harvesters" / "demo" / "feeds")])
+        wait_for(lambda: port_open(self.feeds_port), "the demo feeds", 30,
+                 self.logs / "demo-feeds.log")
+
+    def harvest_demo(self, ini: pathlib.Path) -> None:
+        step("registering the demo harvest sources and harvesting each once")
+        os.environ["DEMO_FEEDS_PORT"] = str(self.feeds_port)
+        registry = ROOT / "harvesters" / "demo" / "registry.yaml"
+        self.ckan(ini, "yantai", "harvest", "load", str(registry))
+        for source in self.demo_sources(registry):
+            self.ckan(ini, "yantai", "harvest", "run", source)
+
+    @staticmethod
+    def demo_sources(registry: pathlib.Path) -> list[str]:
+        import yaml
+
+        return [s["name"] for s in yaml.safe_load(registry.read_text("utf-8"))["sources"]]
+
     def start_workers(self, ini: pathlib.Path, restart: bool) -> None:
         for name, args in self.WORKERS.items():
             if self.running_pid(name):
@@ -530,6 +558,8 @@ class Stack:
         self.set_datastore_permissions(profile, ini)
         self.ensure_admin(ini)
         self.start_credit_receiver()
+        if demo:
+            self.start_demo_feeds()
         # Workers load the code at start: restart them so a re-run picks up changes.
         self.start_workers(ini, restart=True)
         self.start_web(ini)
@@ -550,6 +580,7 @@ class Stack:
                  f"http://127.0.0.1:{self.ckan_port}", "--token-file", str(self.run / "admin.json")],
                 check=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
+            self.harvest_demo(ini)
         step("refreshing metadata-quality scores in the search index")
         self.ckan(ini, "yantai", "refresh-quality")
         url = f"http://127.0.0.1:{self.ckan_port}"
@@ -569,7 +600,8 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
         self.set_datastore_permissions(profile, ini)
 
     def down(self) -> None:
-        for name in ("ckan-web", *self.WORKERS, "credit-receiver", "solr-console", "redis"):
+        for name in ("ckan-web", *self.WORKERS, "credit-receiver", "demo-feeds", "solr-console",
+                     "redis"):
             self.stop(name)
         self.stop_postgres()
 
@@ -584,7 +616,8 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
     def status(self) -> None:
         for name, port in (("postgresql", self.pg_port), ("redis", self.redis_port),
                            ("solr", self.solr_port), ("ckan-web", self.ckan_port),
-                           ("credit-receiver", self.credit_port)):
+                           ("credit-receiver", self.credit_port),
+                           ("demo-feeds", self.feeds_port)):
             state = "listening" if port_open(port) else "down"
             print(f"{name:15} 127.0.0.1:{port:<6} {state}")
         for name in self.WORKERS:

@@ -3,7 +3,8 @@
 #  1. render /etc/ckan/ckan.ini (+ common.ini) from the production profile and the environment;
 #     render.py stops on any placeholder without a value, so a missing secret never reaches CKAN;
 #  2. with CKAN_MIGRATE=1 (web service only): wait for PostgreSQL and Solr, run `ckan db upgrade`,
-#     `ckan yantai init-domains` and apply `ckan datastore set-permissions`;
+#     `ckan yantai init-domains`, apply `ckan datastore set-permissions` and load the harvest
+#     sources of harvesters/registry.yaml (`ckan yantai harvest load`);
 #  3. exec the command (default: gunicorn, see the Dockerfile's CMD).
 set -euo pipefail
 
@@ -79,6 +80,10 @@ with conn.cursor() as cur:
     if code == 0:
         print("entrypoint: applying DataStore permissions", file=sys.stderr, flush=True)
         code = datastore_permissions(conn.info.dbname)
+    if code == 0:
+        # The harvest sources the registry declares (idempotent).
+        code = subprocess.call(["ckan", "yantai", "harvest", "load",
+                                "/srv/app/harvesters/registry.yaml"])
     cur.execute("SELECT pg_advisory_unlock(hashtext('ckan db upgrade'))")
 conn.close()
 sys.exit(code)

@@ -27,7 +27,7 @@ def stack_env():
     run_dir = ROOT / ".run" / "test-make-up"
     shutil.rmtree(run_dir, ignore_errors=True)
     ports = {name: str(free_port()) for name in ("PG_PORT", "REDIS_PORT", "SOLR_PORT", "CKAN_PORT",
-                                                 "CREDIT_RECEIVER_PORT")}
+                                                 "CREDIT_RECEIVER_PORT", "DEMO_FEEDS_PORT")}
     env = {**os.environ, **ports, "RUN_DIR": str(run_dir)}
     for inherited in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS"):
         env.pop(inherited, None)
@@ -49,7 +49,7 @@ def test_make_up_twice(stack_env):
     url = f"http://127.0.0.1:{stack_env['CKAN_PORT']}"
 
     first = make_up(stack_env)
-    assert f"The portal is up" in first and url in first
+    assert "The portal is up" in first and url in first
 
     status = get_json(f"{url}/api/3/action/status_show")["result"]
     assert {"yantai", "datastore", "scheming_datasets", "dcat", "harvest"} <= set(
@@ -63,6 +63,15 @@ def test_make_up_twice(stack_env):
     assert "烟台市公交线路站点信息" in [d["title"] for d in found["result"]["results"]]
     with urllib.request.urlopen(url + "/") as resp:
         assert '<html lang="zh-Hans-CN"' in resp.read().decode("utf-8")
+    # The demo's release feed is harvested over loopback HTTP into the department's datasets.
+    assert "jtj-release: 2 added, 0 updated, 0 not modified, 0 withdrawn, 0 errors" in first
+    taxi = get_json(f"{url}/api/3/action/package_search?q=" + urllib.parse.quote("出租汽车企业"))
+    harvested = [d for d in taxi["result"]["results"] if d["resource_code"] == "2-02-003/0101"]
+    assert harvested and harvested[0]["organization"]["name"] == "ytjtysj"
+    assert harvested[0]["resources"][0]["url_type"] == "upload"
+    # The demo's 双公示 feed (GB18030, 2016 headers): three records published, one reported.
+    assert "credit-penalties: 1 added, 0 updated, 0 not modified, 0 withdrawn, 1 errors" in first
+    assert "第 5 行：" in first
 
     admin_file = pathlib.Path(stack_env["RUN_DIR"]) / "admin.json"
     assert stat.S_IMODE(admin_file.stat().st_mode) == 0o600
@@ -80,7 +89,7 @@ def test_make_up_twice(stack_env):
     resource = penalty["result"]["resources"][0]
     assert resource["url_type"] == "datastore"
     rows = get_json(f"{url}/api/3/action/datastore_search?resource_id={resource['id']}")
-    assert rows["result"]["total"] == 7
+    assert rows["result"]["total"] == 10  # 7 loaded by the demo, 3 harvested
     secrets_file = pathlib.Path(stack_env["RUN_DIR"]) / "secrets.json"
     receiver = urllib.request.Request(
         f"http://127.0.0.1:{stack_env['CREDIT_RECEIVER_PORT']}/disclosures",
@@ -89,14 +98,16 @@ def test_make_up_twice(stack_env):
     while True:
         with urllib.request.urlopen(receiver) as resp:
             received = json.load(resp)
-        if len(received) >= 15 or time.monotonic() > deadline:
+        if len(received) >= 18 or time.monotonic() > deadline:
             break
         time.sleep(1)
-    assert len(received) == 15, "8 licences and 7 penalties pushed"
+    assert len(received) == 18, "8 licences and 10 penalties pushed"
 
     second = make_up(stack_env)
     summary = [line.strip() for line in second.splitlines() if "demo catalogue:" in line]
     assert len(summary) == 1 and summary[0].startswith("demo catalogue: unchanged "), summary
     assert "," not in summary[0], summary  # nothing created, updated or deleted
+    assert "jtj-release: 0 added, 0 updated, 2 not modified, 0 withdrawn, 0 errors" in second
+    assert "credit-penalties: 0 added, 0 updated, 1 not modified, 0 withdrawn, 0 errors" in second
     assert get_json(f"{url}/api/3/action/package_search?rows=0")["result"]["count"] == datasets
     assert json.loads(admin_file.read_text())["api_token"] == admin["api_token"]

@@ -134,7 +134,7 @@ def world(reset_db, migrate_db_for, reset_index) -> World:
 
     source_pkg = call_action("harvest_source_create", context={"user": sysadmin["name"]},
                              name="matrix-source", title="Matrix source",
-                             url="http://example.com/feed", source_type="ckan",
+                             url="http://1.2.3.4/feed", source_type="ckan",
                              owner_org=owner["id"])
     creator = sysadmin["name"]
     datasets = []

@@ -204,3 +204,64 @@ def _organization_id(name_or_id: str | None) -> str | None:
     if org is None or not org.is_organization:
         raise click.BadParameter(f"no department {name_or_id!r}", param_hint="--organization")
     return org.id
+
+
+@yantai.group("harvest", short_help="harvest sources: load the registry, run a source now")
+def harvest_group() -> None:
+    """Harvest sources of departments and district portals (ckanext-harvest)."""
+
+
+@harvest_group.command("load")
+@click.argument("registry", type=click.Path(exists=True, dir_okay=False),
+                default="harvesters/registry.yaml")
+def harvest_load(registry: str) -> None:
+    """Create or update the harvest sources a registry declares (idempotent)."""
+    from ckanext.yantai.harvest import registry as sources
+
+    try:
+        outcome = sources.load(registry)
+    except sources.RegistryError as error:
+        raise click.ClickException(str(error)) from None
+    for name, what in outcome:
+        click.echo(f"{what:9} {name}")
+    if any(what.startswith("error") for _, what in outcome):
+        raise click.ClickException("some sources could not be loaded")
+
+
+@harvest_group.command("run")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--strict", is_flag=True, help="exit with an error when a record failed too")
+def harvest_run(sources: tuple[str, ...], strict: bool) -> None:
+    """Harvest SOURCES (names or ids) now, in this process, one after the other; a source that
+    fails does not stop the others. Exits with an error when a source could not be harvested."""
+    from ckanext.yantai.harvest import runner
+
+    failed = False
+    for source in sources:
+        started = time.monotonic()
+        with click.progressbar(length=0, label=f"harvesting {source}", show_pos=True,
+                               file=click.get_text_stream("stderr")) as bar:
+            def progress(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(1)
+
+            try:
+                job = runner.run(source, progress)
+            except runner.HarvestFailed as error:
+                click.echo(f"{source}: {error}", err=True)
+                failed = True
+                continue
+        stats = job["stats"]
+        elapsed = time.monotonic() - started
+        click.echo(f"{source}: {stats.get('added', 0)} added, {stats.get('updated', 0)} updated, "
+                   f"{stats.get('not modified', 0)} not modified, {stats.get('deleted', 0)} "
+                   f"withdrawn, {stats.get('errored', 0)} errors in {elapsed:.1f} s")
+        report = runner.report(job["id"])
+        for error in report["gather_errors"]:
+            click.echo(f"  {error['message']}")
+        for obj in report["object_errors"].values():
+            for error in obj["errors"]:
+                click.echo(f"  {obj['guid']}: {error['message']}")
+        failed = failed or (strict and bool(stats.get("errored")))
+    if failed:
+        raise click.ClickException("some sources failed or reported errors")

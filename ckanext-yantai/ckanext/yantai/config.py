@@ -48,3 +48,19 @@ def credit_timeout() -> int:
 
 def credit_attempts() -> int:
     return tk.config.get("ckanext.yantai.credit.attempts")
+
+
+def harvest_allowed_hosts() -> frozenset[str]:
+    return frozenset(tk.config.get("ckanext.yantai.harvest.allowed_hosts") or [])
+
+
+def harvest_limits() -> dict[str, float]:
+    """The bounds of every download a harvester makes (``netguard.fetch``'s arguments)."""
+    return {"max_bytes": tk.config.get("ckanext.yantai.harvest.max_bytes"),
+            "connect_timeout": tk.config.get("ckanext.yantai.harvest.connect_timeout"),
+            "read_timeout": tk.config.get("ckanext.yantai.harvest.read_timeout"),
+            "deadline": tk.config.get("ckanext.yantai.harvest.deadline")}
+
+
+def harvest_drop_folder() -> str | None:
+    return tk.config.get("ckanext.yantai.harvest.drop_folder") or None

@@ -17,6 +17,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Action, AuthFunction, AuthResult, Context, DataDict
 
 from ckanext.yantai import access, audit, classified, tier_changes, tiers
+from ckanext.yantai.harvest import sources as harvest_sources
 from ckanext.yantai.messages import message
 
 log = logging.getLogger(__name__)
@@ -239,6 +240,8 @@ def refuse_classified(context: Context, data_dict: dict[str, Any],
 
 @tk.chained_action
 def package_create(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    if data_dict.get("type") == "harvest":
+        harvest_sources.check(data_dict)
     refuse_classified(context, data_dict, None)
     return next_action(context, data_dict)
 
@@ -246,6 +249,8 @@ def package_create(next_action: Action, context: Context, data_dict: DataDict) -
 @tk.chained_action
 def package_update(next_action: Action, context: Context, data_dict: DataDict) -> Any:
     pkg = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+    if (pkg is not None and pkg.type == "harvest") or data_dict.get("type") == "harvest":
+        harvest_sources.check(data_dict)
     refuse_classified(context, data_dict, pkg)
     if pkg is None or pkg.type != "dataset":
         return next_action(context, data_dict)

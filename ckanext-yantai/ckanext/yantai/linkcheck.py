@@ -9,17 +9,16 @@ redirect it), and redirects are followed by hand so that each hop is checked the
 """
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
-import urllib.parse
-from typing import Callable, Iterable, NamedTuple
+from typing import NamedTuple
 
-import certifi
-import urllib3
+from ckanext.yantai import netguard
+from ckanext.yantai.netguard import Resolver, resolve
 
-MAX_REDIRECTS = 3
-Resolver = Callable[[str], Iterable[str]]
+# The reasons of a refusal as the quality score stores them.
+_REASONS = {"url_scheme": "not an http(s) URL", "host_not_found": "host not found",
+            "address_not_public": "not a public address",
+            "too_many_redirects": "too many redirects"}
 
 
 class Result(NamedTuple):
@@ -28,74 +27,24 @@ class Result(NamedTuple):
     error: str | None
 
 
-def resolve(host: str) -> list[str]:
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
-
-
-def public_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return ip.is_global and not ip.is_multicast
-
-
-def _address(url: str, allowed_hosts: frozenset[str],
-             resolver: Resolver) -> tuple[str | None, str | None]:
-    """(address to connect to, None) or (None, why the URL is refused)."""
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        return None, "not an http(s) URL"
-    try:
-        addresses = list(resolver(parsed.hostname))
-    except (OSError, UnicodeError):
-        return None, "host not found"
-    if not addresses:
-        return None, "host not found"
-    if parsed.hostname not in allowed_hosts and not all(public_address(a) for a in addresses):
-        return None, "not a public address"
-    return addresses[0], None
-
-
-def _request(method: str, url: str, address: str, timeout: float) -> urllib3.BaseHTTPResponse:
-    parsed = urllib.parse.urlsplit(url)
-    https = parsed.scheme == "https"
-    port = parsed.port or (443 if https else 80)
-    limits = urllib3.Timeout(connect=min(timeout, 5), read=timeout)
-    if https:
-        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
-            address, port, timeout=limits, retries=False, cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(), server_hostname=parsed.hostname,
-            assert_hostname=parsed.hostname)
-    else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=limits, retries=False)
-    target = urllib.parse.urlunsplit(("", "", parsed.path or "/", parsed.query, ""))
-    try:
-        response = pool.urlopen(method, target, redirect=False, preload_content=False,
-                                headers={"Host": parsed.netloc.rsplit("@", 1)[-1],
-                                         "User-Agent": "yantai-portal-linkcheck/1"})
-        response.drain_conn()
-        return response
-    finally:
-        pool.close()
-
-
 def check_url(url: str, *, allowed_hosts: frozenset[str] = frozenset(), timeout: float = 10,
               resolver: Resolver = resolve) -> Result:
-    for _ in range(MAX_REDIRECTS + 1):
-        address, refusal = _address(url, allowed_hosts, resolver)
-        if refusal or address is None:
-            return Result(False, None, refusal)
-        try:
-            resp = _request("HEAD", url, address, timeout)
-            if resp.status in (403, 405, 501):  # servers that refuse HEAD
-                resp = _request("GET", url, address, timeout)
-        except urllib3.exceptions.HTTPError as exc:
-            return Result(False, None, type(exc).__name__)
-        location = resp.headers.get("location")
-        if resp.status in (301, 302, 303, 307, 308) and location:
-            url = urllib.parse.urljoin(url, location)
-            continue
-        return Result(resp.status < 400, resp.status,
-                      None if resp.status < 400 else f"HTTP {resp.status}")
-    return Result(False, None, "too many redirects")
+    limits = {"allow_list": allowed_hosts, "connect_timeout": min(timeout, 5),
+              "read_timeout": timeout, "resolver": resolver}
+    try:
+        final, response = netguard.open_url("HEAD", url, **limits)
+        if response.status in (403, 405, 501):  # servers that refuse HEAD
+            netguard.close(response)
+            final, response = netguard.open_url("GET", final, **limits)
+    except netguard.Refused as refused:
+        return Result(False, None, _REASONS.get(refused.code) or refused.params.get("error")
+                      or refused.code)
+    try:
+        response.drain_conn()
+    finally:
+        netguard.close(response)
+    return Result(response.status < 400, response.status,
+                  None if response.status < 400 else f"HTTP {response.status}")
 
 
 def check_upload(path: str) -> Result:

@@ -1,0 +1,123 @@
+"""What a harvested feed may contain before the portal opens it: archives, XML, drop folders.
+
+- Archives (ZIP, and XLSX, which is a ZIP of XML parts) are refused when they would expand past a
+  size limit or by more than a ratio, or hold too many members; the declared sizes are checked
+  first and the real ones while reading, since a crafted archive can lie about them.
+- XML with a document type declaration (entity expansion, external entities) is refused before
+  any parser that honours one sees it.
+- A drop folder is a directory under the folder an admin configured; a source may not name a
+  path outside it, through ``..`` or a symbolic link.
+
+Refusals raise ``Unsafe`` with a code that ``messages.py`` turns into a sentence.
+"""
+from __future__ import annotations
+
+import io
+import os
+import pathlib
+import re
+import zipfile
+
+MAX_RATIO = 100  # expanded size / compressed size, per member and in total
+MAX_MEMBERS = 10_000
+
+
+class Unsafe(Exception):
+    def __init__(self, code: str, **params: str) -> None:
+        super().__init__(code, params)
+        self.code = code
+        self.params = params
+
+
+def check_archive(data: bytes, max_bytes: int, max_ratio: int = MAX_RATIO,
+                  max_members: int = MAX_MEMBERS) -> None:
+    """Refuse a ZIP archive that is a decompression bomb (or not a readable archive at all).
+
+    Every member is read through (nothing is written anywhere), so that sizes the archive
+    declares falsely are caught too.
+
+    Raises:
+        Unsafe: ``archive_bad``, ``archive_members``, ``archive_too_large`` or
+            ``archive_ratio``.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise Unsafe("archive_bad") from None
+    if len(members) > max_members:
+        raise Unsafe("archive_members", limit=str(max_members))
+    declared = sum(m.file_size for m in members)
+    if declared > max_bytes:
+        raise Unsafe("archive_too_large", limit=_megabytes(max_bytes))
+    compressed = max(sum(m.compress_size for m in members), 1)
+    if declared > max_ratio * compressed and declared > 1024 * 1024:
+        raise Unsafe("archive_ratio", ratio=str(max_ratio))
+    total = 0
+    for member in members:
+        try:
+            with archive.open(member) as stream:
+                while chunk := stream.read(256 * 1024):
+                    total += len(chunk)
+                    if total > max_bytes:
+                        raise Unsafe("archive_too_large", limit=_megabytes(max_bytes))
+                    if total > max_ratio * compressed and total > 1024 * 1024:
+                        raise Unsafe("archive_ratio", ratio=str(max_ratio))
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+            raise Unsafe("archive_bad") from None
+
+
+# A document type declaration is where entities are declared; well-formed feeds need none.
+_DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def check_xml(data: bytes) -> None:
+    """Refuse XML that declares a document type or entities (billion laughs, external
+    entities reading local files or URLs). Also in UTF-16, by decoding first when it has a BOM.
+
+    Raises:
+        Unsafe: ``xml_entities``.
+    """
+    head = data
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        head = data.decode("utf-16", errors="replace").encode("utf-8")
+    if _DOCTYPE.search(head):
+        raise Unsafe("xml_entities")
+
+
+def drop_folder(root: str | None, relative: str) -> pathlib.Path:
+    """The folder ``relative`` under the configured drop root, resolved.
+
+    Raises:
+        Unsafe: ``drop_disabled`` when no root is configured; ``drop_outside`` when the path
+            leaves it (``..``, absolute paths, symbolic links out); ``drop_missing``.
+    """
+    if not root:
+        raise Unsafe("drop_disabled")
+    base = pathlib.Path(root).resolve()
+    candidate = (base / relative.lstrip("/")).resolve()
+    if candidate != base and base not in candidate.parents:
+        raise Unsafe("drop_outside", path=relative)
+    if not candidate.is_dir():
+        raise Unsafe("drop_missing", path=relative)
+    return candidate
+
+
+def read_dropped(folder: pathlib.Path, name: str, max_bytes: int) -> bytes:
+    """A file of a drop folder, by its name in the manifest (which may not leave the folder).
+
+    Raises:
+        Unsafe: ``drop_outside``, ``drop_missing`` or ``too_large``.
+    """
+    path = (folder / name).resolve()
+    if folder not in path.parents:
+        raise Unsafe("drop_outside", path=name)
+    if not path.is_file():
+        raise Unsafe("drop_missing", path=name)
+    if os.path.getsize(path) > max_bytes:
+        raise Unsafe("too_large", limit=_megabytes(max_bytes))
+    return path.read_bytes()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MB"

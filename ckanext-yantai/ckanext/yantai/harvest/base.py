@@ -1,0 +1,262 @@
+"""What the portal's own harvesters share: reading a source safely, its config, its errors.
+
+A source is an http(s) URL (fetched through ``netguard``: public addresses unless allow-listed,
+timeouts, a size limit) or ``drop:<folder>``, a folder under the drop folder an admin configured
+(``feedsafety.drop_folder``). Files a feed names are read relative to it, under the same rules.
+
+Errors are stored as ckanext-harvest stores them (gather errors for the source as a whole, object
+errors per record), in the portal's default language, Chinese: the harvest consumers run outside
+any request, where CKAN would answer in English, so every stage runs in a request context of the
+portal's own (``portal_language``).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+import click
+import flask
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckanext.harvest.harvesters.base import HarvesterBase
+from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra
+
+from ckanext.yantai import config, feedsafety, netguard
+from ckanext.yantai.messages import message
+
+log = logging.getLogger(__name__)
+
+DROP_SCHEME = "drop:"
+
+
+class SourceError(Exception):
+    """A source or file that cannot be read: its message is for users (Chinese)."""
+
+
+def refusal_message(error: netguard.Refused | feedsafety.Unsafe) -> str:
+    return message(f"harvest_{error.code}", **error.params)
+
+
+def check_source_url(url: str) -> None:
+    """A harvest source's URL as saved: http(s) to an allowed address, or a drop folder.
+
+    Raises:
+        SourceError: Why it is refused.
+    """
+    try:
+        if url.startswith(DROP_SCHEME):
+            feedsafety.drop_folder(config.harvest_drop_folder(), url[len(DROP_SCHEME):])
+        else:
+            netguard.target_address(url, config.harvest_allowed_hosts())
+    except (netguard.Refused, feedsafety.Unsafe) as error:
+        raise SourceError(refusal_message(error)) from None
+
+
+def read(url: str, name: str | None = None) -> tuple[bytes, str]:
+    """A source's document (``name`` None) or a file it names (relative to it): (bytes, where).
+
+    Raises:
+        SourceError: Refused, unreachable, too large, or missing.
+    """
+    limits = config.harvest_limits()
+    try:
+        if url.startswith(DROP_SCHEME):
+            folder = feedsafety.drop_folder(config.harvest_drop_folder(), url[len(DROP_SCHEME):])
+            target = name or "manifest.json"
+            return feedsafety.read_dropped(folder, target, int(limits["max_bytes"])), target
+        target = urllib.parse.urljoin(url, name) if name else url
+        download = netguard.fetch(target, allow_list=config.harvest_allowed_hosts(),
+                                  max_bytes=int(limits["max_bytes"]),
+                                  connect_timeout=limits["connect_timeout"],
+                                  read_timeout=limits["read_timeout"],
+                                  deadline=limits["deadline"])
+        return download.content, download.url
+    except (netguard.Refused, feedsafety.Unsafe) as error:
+        raise SourceError(refusal_message(error)) from None
+
+
+def drop_file_name(url: str, manifest_name: str) -> str:
+    """Where a file named in a drop folder's manifest sits (for messages)."""
+    return f"{url.rstrip('/')}/{manifest_name}"
+
+
+@contextlib.contextmanager
+def portal_language() -> Iterator[None]:
+    """A request context of the running portal when there is none (harvest consumers, commands),
+    so that messages and validation errors come in the portal's default language."""
+    if flask.has_request_context():
+        yield
+        return
+    click_context = click.get_current_context(silent=True)
+    app = click_context.find_root().meta.get("flask_app") if click_context else None
+    if app is None:
+        yield
+        return
+    with app.test_request_context():
+        yield
+
+
+class FeedHarvester(HarvesterBase):
+    """Base of the yantai_* harvesters; subclasses set the class attributes and the stages."""
+
+    SOURCE_TYPE = ""
+    TITLE = ""
+    DESCRIPTION = ""
+    # config key: (type, description); anything else in a source's config is refused
+    CONFIG: dict[str, tuple[type, str]] = {}
+
+    def info(self) -> dict[str, str]:
+        return {"name": self.SOURCE_TYPE, "title": self.TITLE, "description": self.DESCRIPTION,
+                "form_config_interface": "Text"}
+
+    def validate_config(self, source_config: str | None) -> str | None:
+        if not source_config or not source_config.strip():
+            return source_config
+        try:
+            data = json.loads(source_config)
+        except ValueError:
+            raise ValueError(message("harvest_config_json")) from None
+        if not isinstance(data, dict):
+            raise ValueError(message("harvest_config_json"))
+        for key, value in data.items():
+            if key not in self.CONFIG:
+                raise ValueError(message("harvest_config_unknown", key=key,
+                                         keys="、".join(self.CONFIG) or "-"))
+            kind = self.CONFIG[key][0]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise ValueError(message("harvest_config_type", key=key,
+                                         type=kind.__name__))
+        self.check_config(data)
+        return source_config
+
+    def check_config(self, data: dict[str, Any]) -> None:
+        """Further checks of a subclass (raise ValueError with a message)."""
+
+    # -- the stages: subclasses implement gather, fetch and import_ ---------------------------
+
+    def gather_stage(self, harvest_job: HarvestJob) -> list[str] | None:
+        with portal_language():
+            try:
+                return self.gather(harvest_job)
+            except Exception as error:  # raised, it would stop the gather consumer for all
+                log.exception("gather of source %s failed", harvest_job.source.id)
+                model.Session.rollback()
+                self._save_gather_error(message("harvest_internal",
+                                                error=type(error).__name__), harvest_job)
+                return None
+
+    def fetch_stage(self, harvest_object: HarvestObject) -> bool | str:
+        with portal_language():
+            return self.fetch(harvest_object)
+
+    def import_stage(self, harvest_object: HarvestObject) -> bool | str:
+        with portal_language():
+            try:
+                return self.import_(harvest_object)
+            except (tk.ValidationError, SourceError):
+                raise
+            except Exception as error:  # one record's failure stops neither the consumer nor
+                log.exception("import of %s failed", harvest_object.guid)  # the others
+                model.Session.rollback()
+                self._save_object_error(message("harvest_internal", error=type(error).__name__),
+                                        harvest_object, "Import")
+                return False
+
+    def gather(self, harvest_job: HarvestJob) -> list[str] | None:
+        raise NotImplementedError
+
+    def fetch(self, harvest_object: HarvestObject) -> bool | str:
+        return True
+
+    def import_(self, harvest_object: HarvestObject) -> bool | str:
+        raise NotImplementedError
+
+    # -- helpers for the stages ----------------------------------------------------------------
+
+    @staticmethod
+    def source_config(source: Any) -> dict[str, Any]:
+        try:
+            data = json.loads(source.config or "{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    @staticmethod
+    def source_organization(job: HarvestJob) -> model.Group | None:
+        package = model.Package.get(job.source.id)
+        return model.Group.get(package.owner_org) if package and package.owner_org else None
+
+    def context(self) -> dict[str, Any]:
+        return {"model": model, "session": model.Session, "user": self._get_user_name(),
+                "ignore_auth": True}
+
+    @staticmethod
+    def current_objects(source_id: str) -> dict[str, HarvestObject]:
+        """The source's current objects by guid (what its last harvests left in the portal)."""
+        rows = (model.Session.query(HarvestObject)
+                .filter(HarvestObject.harvest_source_id == source_id)
+                .filter(HarvestObject.current == True)  # noqa: E712 (SQL)
+                .all())
+        return {row.guid: row for row in rows}
+
+    @staticmethod
+    def new_object(job: HarvestJob, guid: str, status: str, content: str | None = None,
+                   package_id: str | None = None) -> str:
+        obj = HarvestObject(guid=guid, job=job, content=content, package_id=package_id,
+                            extras=[HarvestObjectExtra(key="status", value=status)])
+        obj.save()
+        return obj.id
+
+    @staticmethod
+    def status(obj: HarvestObject) -> str | None:
+        for extra in obj.extras:
+            if extra.key == "status":
+                return extra.value
+        return None
+
+    @staticmethod
+    def previous_current(obj: HarvestObject) -> HarvestObject | None:
+        """What the last harvest of the same guid left current (not this object)."""
+        return (model.Session.query(HarvestObject)
+                .filter(HarvestObject.guid == obj.guid)
+                .filter(HarvestObject.harvest_source_id == obj.harvest_source_id)
+                .filter(HarvestObject.current == True)  # noqa: E712 (SQL)
+                .filter(HarvestObject.id != obj.id)
+                .first())
+
+    @staticmethod
+    def make_current(obj: HarvestObject, package_id: str | None, current: bool = True) -> None:
+        """This object is now what the portal holds for its guid: the earlier ones are not."""
+        (model.Session.query(HarvestObject)
+         .filter(HarvestObject.guid == obj.guid)
+         .filter(HarvestObject.harvest_source_id == obj.harvest_source_id)
+         .filter(HarvestObject.id != obj.id)
+         .filter(HarvestObject.current == True)  # noqa: E712 (SQL)
+         .update({"current": False}, synchronize_session=False))
+        obj.current = current
+        obj.package_id = package_id
+        obj.save()
+
+
+def validation_message(error: tk.ValidationError) -> str:
+    """A dataset's validation errors as one line: 字段: 原因；…"""
+    parts = []
+    for field, problems in (error.error_dict or {}).items():
+        if isinstance(problems, list) and problems and isinstance(problems[0], dict):
+            for index, nested in enumerate(problems):
+                for key, texts in (nested or {}).items():
+                    parts.append(f"{field}[{index + 1}].{key}: {_join(texts)}")
+        else:
+            parts.append(f"{field}: {_join(problems)}")
+    return "；".join(parts) or str(error)
+
+
+def _join(texts: Any) -> str:
+    if isinstance(texts, list):
+        return "、".join(str(t) for t in texts)
+    return str(texts)
