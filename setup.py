@@ -30,6 +30,7 @@ setup(
             "yantai_release_harvester = ckanext.yantai.harvest.release:ReleaseHarvester",
             "yantai_disclosure_harvester = "
             "ckanext.yantai.harvest.disclosure_feed:DisclosureHarvester",
+            "yantai_catalogue_harvester = ckanext.yantai.harvest.catalogue:CatalogueHarvester",
         ],
         "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
     },

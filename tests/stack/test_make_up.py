@@ -72,6 +72,8 @@ def test_make_up_twice(stack_env):
     # The demo's 双公示 feed (GB18030, 2016 headers): three records published, one reported.
     assert "credit-penalties: 1 added, 0 updated, 0 not modified, 0 withdrawn, 1 errors" in first
     assert "第 5 行：" in first
+    # The demo's catalogue spreadsheet: two rows become datasets, one is reported by row.
+    assert "wsjkw-catalogue: 2 added, 0 updated, 0 not modified, 0 withdrawn, 1 errors" in first
 
     admin_file = pathlib.Path(stack_env["RUN_DIR"]) / "admin.json"
     assert stat.S_IMODE(admin_file.stat().st_mode) == 0o600
@@ -109,5 +111,6 @@ def test_make_up_twice(stack_env):
     assert "," not in summary[0], summary  # nothing created, updated or deleted
     assert "jtj-release: 0 added, 0 updated, 2 not modified, 0 withdrawn, 0 errors" in second
     assert "credit-penalties: 0 added, 0 updated, 1 not modified, 0 withdrawn, 0 errors" in second
+    assert "wsjkw-catalogue: 0 added, 0 updated, 2 not modified, 0 withdrawn, 1 errors" in second
     assert get_json(f"{url}/api/3/action/package_search?rows=0")["result"]["count"] == datasets
     assert json.loads(admin_file.read_text())["api_token"] == admin["api_token"]

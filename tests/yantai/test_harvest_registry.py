@@ -97,7 +97,8 @@ def test_the_shipped_registries_are_valid(monkeypatch):
     monkeypatch.setenv("DEMO_FEEDS_PORT", "8903")
     assert registry.read(str(ROOT / "harvesters" / "registry.yaml")) == []
     demo = registry.read(str(ROOT / "harvesters" / "demo" / "registry.yaml"))
-    assert [s["type"] for s in demo] == ["yantai_release", "yantai_disclosure"]
+    assert [s["type"] for s in demo] == ["yantai_release", "yantai_disclosure",
+                                         "yantai_catalogue"]
 
 
 def test_the_run_command_shows_counts_and_errors(cli, feed_server, tmp_path):

@@ -90,8 +90,14 @@ MESSAGES = {
     "harvest_feed_json": "The feed is not valid JSON: {error}",
     "harvest_feed_json_shape": 'A JSON feed is a list of records (objects) or {"records": [...]}',
     "harvest_feed_empty": "The feed has no records",
+    "harvest_row_classified": "Row {row}: refused, it carries a classification marking (this portal is a non-classified system); nothing of it was stored",
+    "harvest_row_provider_unknown": "Row {row}: no department has the provider code {code}",
+    "harvest_row_provider_other": "Row {row}: the provider code {code} is another department's; only the data authority's catalogue may list other departments' resources",
+    "harvest_row_item": 'Row {row}: the information item "{item}" needs its data type, e.g. 线路名称（字符型）',
+    "harvest_catalogue_workbook": "The catalogue cannot be read as an XLSX workbook",
+    "harvest_catalogue_columns": "No sheet of the workbook has the guide's columns (信息资源代码, 信息资源名称, …)",
 }
 
 
-def message(code: str, **params: str) -> str:
+def message(code: str, /, **params: str) -> str:
     return tk._(MESSAGES[code]).format(**params)

@@ -11,6 +11,7 @@ from ckan.views.dataset import CreateView
 from ckanext.scheming.views import SchemingCreateView
 
 from ckanext.yantai import access, audit
+from ckanext.yantai.harvest import views as harvest_views
 
 # /dataset/<name>/resource/new or /dataset/<id>, with or without a locale prefix.
 SAVED = re.compile(r"/dataset/(?P<id>[^/?#]+)")
@@ -89,4 +90,5 @@ def install(app: Any) -> Any:
     if "activity.resource_history" in app.view_functions:
         app.view_functions["activity.resource_history"] = guarded_resource_history(
             app.view_functions["activity.resource_history"])
+    harvest_views.install(app)
     return app

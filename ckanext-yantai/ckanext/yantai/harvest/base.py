@@ -110,6 +110,13 @@ class FeedHarvester(HarvesterBase):
     # config key: (type, description); anything else in a source's config is refused
     CONFIG: dict[str, tuple[type, str]] = {}
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> FeedHarvester:
+        # One instance per class: SingletonPlugin looks for ``_instance`` with hasattr, which
+        # finds a parent's, so a harvester derived from a loaded one would be that one.
+        if "_instance" not in cls.__dict__:
+            cls._instance = object.__new__(cls)
+        return cls._instance
+
     def info(self) -> dict[str, str]:
         return {"name": self.SOURCE_TYPE, "title": self.TITLE, "description": self.DESCRIPTION,
                 "form_config_interface": "Text"}

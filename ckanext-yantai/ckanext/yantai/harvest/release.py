@@ -120,7 +120,7 @@ class ReleaseHarvester(base.FeedHarvester):
             return self._withdraw(harvest_object)
         entry = json.loads(harvest_object.content)
         source_url = harvest_object.source.url
-        organization = model.Package.get(harvest_object.source.id).owner_org
+        organization = self.target_organization(harvest_object)
         existing = self._existing(harvest_object, entry["resource_code"], organization)
         if existing is False:
             return False
@@ -154,10 +154,19 @@ class ReleaseHarvester(base.FeedHarvester):
             self._sync_resources(context, package, entry, files)
         except tk.ValidationError as error:
             model.Session.rollback()
-            self._save_object_error(base.validation_message(error), harvest_object, "Import")
+            self._save_object_error(self.error_prefix(harvest_object)
+                                    + base.validation_message(error), harvest_object, "Import")
             return False
         self.make_current(harvest_object, package["id"])
         return True
+
+    def target_organization(self, obj: HarvestObject) -> str:
+        """The department the dataset belongs to: the source's."""
+        return model.Package.get(obj.source.id).owner_org
+
+    def error_prefix(self, obj: HarvestObject) -> str:
+        """What a dataset's errors start with (the report lists them under its code already)."""
+        return ""
 
     def _existing(self, obj: HarvestObject, code: str,
                   organization: str) -> model.Package | None | bool:
