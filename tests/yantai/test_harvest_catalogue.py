@@ -120,3 +120,37 @@ def test_a_workbook_without_the_guides_columns(world):
     assert any("编制指南列名" in m for m in errors_of(runner.run(world["source"]["id"])))
     world["server"].files["/catalogue.xlsx"] = b"not a workbook"
     assert any("压缩包无法读取" in m for m in errors_of(runner.run(world["source"]["id"])))
+
+
+def test_a_row_updates_only_its_fields_and_keeps_the_departments_files(world):
+    org = world["org"]
+    sysadmin = world["sysadmin"]
+    dataset = factories.Dataset(owner_org=org["id"], resource_code="2-02-003/0001",
+                                title="公交线路站点", tags=[{"name": "公交"}],
+                                contact_email="sjk@jtj.yantai.gov.cn")
+    resource = call_action("resource_create", context={"user": sysadmin["name"]},
+                           package_id=dataset["id"], name="站点表",
+                           url="https://data.example.cn/stops.csv")
+    world["server"].files["/catalogue.xlsx"] = workbook(row(org, "0001", "公交线路站点（目录）"))
+    job = runner.run(world["source"]["id"])
+    assert job["stats"]["errored"] == 0, errors_of(job)
+    shown = call_action("package_show", context={"ignore_auth": True}, id=dataset["id"])
+    assert shown["title"] == "公交线路站点（目录）"
+    assert [r["id"] for r in shown["resources"]] == [resource["id"]]
+    assert [t["name"] for t in shown["tags"]] == ["公交"]
+    assert shown["contact_email"] == "sjk@jtj.yantai.gov.cn"
+    # A dataset the department took offline stays offline.
+    call_action("package_delete", context={"user": sysadmin["name"]}, id=dataset["id"])
+    world["server"].files["/catalogue.xlsx"] = workbook(row(org, "0001", "再次修订"))
+    runner.run(world["source"]["id"])
+    model.Session.expire_all()
+    assert model.Package.get(dataset["id"]).state == "deleted"
+
+
+def test_a_marking_anywhere_in_a_row_is_refused_before_it_is_quoted(world):
+    world["server"].files["/catalogue.xlsx"] = workbook(
+        row(world["org"], "0001", "公交线路", 信息项="机密★名单"))
+    job = runner.run(world["source"]["id"])
+    assert any(m.startswith("第 3 行：含密级标识") for m in errors_of(job)), errors_of(job)
+    model.Session.commit()
+    assert "机密★名单" not in _everything_stored()

@@ -304,17 +304,25 @@ def test_a_harvest_killed_mid_import_resumes_without_duplicates(world, monkeypat
     assert current == 2
 
 
-def test_a_drop_folder_source(world, tmp_path):
-    folder = tmp_path / "jtj"
+def test_a_drop_folder_source_is_the_departments_own(world, tmp_path):
+    other = factories.Organization()
+    (tmp_path / other["name"]).mkdir()
+    folder = tmp_path / world["org"]["name"]
     folder.mkdir()
     (folder / "manifest.json").write_bytes(manifest(world["org"], entry(
         "00001", "公交线路", resources=[{"name": "线路表", "file": "a.csv"}])))
     (folder / "a.csv").write_bytes(CSV_A)
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(tk.config, "ckanext.yantai.harvest.drop_folder", str(tmp_path))
+        for url in (f"drop:{other['name']}", "drop:", "drop:."):  # not this department's
+            with pytest.raises(tk.ValidationError) as error:
+                call_action("harvest_source_create", context={"user": world["sysadmin"]["name"]},
+                            name="jtj-drop", url=url, source_type="yantai_release",
+                            owner_org=world["org"]["id"])
+            assert f"drop:{world['org']['name']}" in str(error.value.error_dict["url"])
         source = call_action("harvest_source_create",
                              context={"user": world["sysadmin"]["name"]}, name="jtj-drop",
-                             url="drop:jtj", source_type="yantai_release",
+                             url=f"drop:{world['org']['name']}", source_type="yantai_release",
                              owner_org=world["org"]["id"])
         job = runner.run(source["id"])
     assert job["stats"]["added"] == 1, errors_of(job)
@@ -347,3 +355,43 @@ def test_source_config_is_checked():
                     source_type="yantai_release", owner_org=org["id"],
                     config='{"allow_empty": "yes"}')
     assert "allow_empty" in str(error.value.error_dict)
+
+
+def test_a_marking_in_any_field_is_refused_before_other_problems_quote_it(world):
+    marking = "秘密★5年名单"
+    publish(world, entry("00001", "公交线路", resources=[
+        {"name": marking, "url": "https://a.example.cn/1"},
+        {"name": marking, "url": "https://a.example.cn/2"}]))  # a name used twice, too
+    job = harvest(world)
+    assert any("第 1 条：含密级标识" in m for m in errors_of(job)), errors_of(job)
+    model.Session.commit()
+    assert marking not in _everything_stored()
+
+
+def test_objects_not_imported_are_seen_only_by_who_may_edit_the_source(world, app):
+    publish(world, entry("00001", "不予开放的资源", contact_phone="13912345678"))  # fails
+    job = harvest(world)
+    obj = model.Session.query(HarvestObject).filter_by(harvest_job_id=job["id"]).one()
+    assert obj.package_id is None
+    stranger = ckan_factories.UserWithToken()
+    body = app.post("/api/3/action/harvest_object_show", json={"id": obj.id},
+                    headers={"Authorization": stranger["token"]}, status=None).json
+    assert body["success"] is False
+    assert call_action("harvest_object_show", context={"user": world["sysadmin"]["name"]},
+                       id=obj.id)["id"] == obj.id
+
+
+def test_clearing_is_for_sysadmins_and_never_for_a_disclosure_source(world, app):
+    editor = ckan_factories.UserWithToken()
+    call_action("organization_member_create", context={"ignore_auth": True},
+                id=world["org"]["id"], username=editor["name"], role="admin")
+    body = app.post("/api/3/action/harvest_source_clear", json={"id": world["source"]["id"]},
+                    headers={"Authorization": editor["token"]}, status=None).json
+    assert body["success"] is False
+    feed = call_action("harvest_source_create", context={"user": world["sysadmin"]["name"]},
+                       name="records", url=world["server"].url("/records.csv"),
+                       source_type="yantai_disclosure", owner_org=world["org"]["id"])
+    with pytest.raises(tk.ValidationError) as error:
+        call_action("harvest_source_clear", context={"user": world["sysadmin"]["name"]},
+                    id=feed["id"])
+    assert "双公示采集源不能清空" in str(error.value.error_dict)

@@ -320,6 +320,7 @@ def chained_actions() -> dict[str, Action]:
     actions.update({name: _datastore_chain(name) for name in ("datastore_search",
                                                              "datastore_info")})
     actions.update({name: _disclosure_write_chain(name) for name in DATASTORE_WRITES})
+    actions["harvest_source_clear"] = harvest_sources.source_clear
     return actions
 
 
@@ -351,7 +352,10 @@ def _disclosure_write_chain(name: str) -> Action:
 def chained_auth_functions() -> dict[str, AuthFunction]:
     return {"package_show": package_show_auth,
             "datastore_search_sql": datastore_search_sql_auth,
-            "resource_search": sysadmin_only, "harvest_source_list": sysadmin_only}
+            "resource_search": sysadmin_only, "harvest_source_list": sysadmin_only,
+            # clearing hard-deletes (raw SQL, no activity) every dataset a source touched,
+            # datasets it adopted by resource code included
+            "harvest_source_clear": sysadmin_only}
 
 
 # -- reading: lists, tags, formats, counts ---------------------------------------------------------
@@ -523,8 +527,16 @@ def _harvest_object_after(context: Context, data_dict: DataDict, obj: Any) -> An
     """A harvest object's raw content is the dataset's data."""
     pkg = model.Package.get(obj.get("package_id") or "") if obj.get("package_id") else None
     viewer = access.context_viewer(context)
-    if pkg is not None and not (access.may_see_pkg(viewer, pkg)
-                                and access.may_have_data(viewer, pkg)):
+    if pkg is None:
+        # Not imported (yet, or refused): only who may edit the source sees what it brought.
+        source = obj.get("harvest_source_id") or obj.get("source")
+        try:
+            tk.check_access("package_update", {"user": context.get("user")},
+                            {"id": source or ""})
+        except (tk.NotAuthorized, tk.ObjectNotFound):
+            raise tk.ObjectNotFound("Harvest object not found") from None
+        return obj
+    if not (access.may_see_pkg(viewer, pkg) and access.may_have_data(viewer, pkg)):
         if data_dict.get("dataset_id") and not data_dict.get("id"):
             raise tk.ObjectNotFound("Dataset not found")
         raise tk.ObjectNotFound("Harvest object not found")

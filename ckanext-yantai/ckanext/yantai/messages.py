@@ -96,6 +96,7 @@ MESSAGES = {
     "harvest_row_item": 'Row {row}: the information item "{item}" needs its data type, e.g. 线路名称（字符型）',
     "harvest_catalogue_workbook": "The catalogue cannot be read as an XLSX workbook",
     "harvest_catalogue_columns": "No sheet of the workbook has the guide's columns (信息资源代码, 信息资源名称, …)",
+    "harvest_drop_department": "A department's drop folder is drop:{folder} (or a folder inside it): its URL name",
 }
 
 

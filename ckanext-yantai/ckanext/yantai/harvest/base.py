@@ -57,6 +57,19 @@ def check_source_url(url: str) -> None:
         raise SourceError(refusal_message(error)) from None
 
 
+def drop_owner_problem(url: str, organization_id: str | None) -> str | None:
+    """A drop folder belongs to one department: ``drop:<its URL name>[/<sub-folder>]``; None
+    when ``url`` is no drop folder or is the department's own (else the message)."""
+    if not url.startswith(DROP_SCHEME):
+        return None
+    organization = model.Group.get(organization_id) if organization_id else None
+    first = url[len(DROP_SCHEME):].strip("/").split("/", 1)[0]
+    if organization is None or first != organization.name:
+        return message("harvest_drop_department",
+                       folder=organization.name if organization else "-")
+    return None
+
+
 def read(url: str, name: str | None = None) -> tuple[bytes, str]:
     """A source's document (``name`` None) or a file it names (relative to it): (bytes, where).
 
@@ -148,6 +161,11 @@ class FeedHarvester(HarvesterBase):
 
     def gather_stage(self, harvest_job: HarvestJob) -> list[str] | None:
         with portal_language():
+            owner = model.Package.get(harvest_job.source.id)
+            problem = drop_owner_problem(harvest_job.source.url, owner.owner_org if owner else None)
+            if problem:
+                self._save_gather_error(problem, harvest_job)
+                return None
             try:
                 return self.gather(harvest_job)
             except Exception as error:  # raised, it would stop the gather consumer for all
@@ -165,8 +183,6 @@ class FeedHarvester(HarvesterBase):
         with portal_language():
             try:
                 return self.import_(harvest_object)
-            except (tk.ValidationError, SourceError):
-                raise
             except Exception as error:  # one record's failure stops neither the consumer nor
                 log.exception("import of %s failed", harvest_object.guid)  # the others
                 model.Session.rollback()

@@ -6,7 +6,8 @@ the data authority's sources may list every department's entries). Rows are read
 writes them: Chinese labels for the vocabularies (无条件共享, 每月, 字符型…), 信息项 as
 ``名称（字符型）；名称（数值型）``. A row that cannot be read is reported with its row number and
 the others are imported; rows are then validated and imported as ``yantai_release`` entries are
-(same idempotence, tier and classified rules), their errors carrying the row number too.
+(same idempotence, tier and classified rules), their errors carrying the row number too, except
+that a row updates only the fields it has: the dataset's resources, other fields and state stay.
 
 The catalogue describes resources; it has no files. Rows missing from a later spreadsheet are not
 withdrawn (a spreadsheet may cover part of the catalogue).
@@ -22,7 +23,7 @@ from typing import Any
 import ckan.model as model
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra
 
-from ckanext.yantai import audit, classified, config, feedsafety, vocabularies
+from ckanext.yantai import audit, config, feedsafety, vocabularies
 from ckanext.yantai.harvest import base, release
 from ckanext.yantai.messages import message
 
@@ -62,6 +63,7 @@ class CatalogueHarvester(release.ReleaseHarvester):
     DESCRIPTION = ("按《政务信息资源目录编制指南》列名编制的目录表（XLSX），"
                    "按信息资源代码新建或更新数据集。")
     CONFIG: dict[str, tuple[type, str]] = {}
+    OWNS_DATASET = False  # a row gives some of a dataset's fields; its files are the department's
 
     def gather(self, harvest_job: HarvestJob) -> list[str] | None:
         source = harvest_job.source
@@ -88,15 +90,20 @@ class CatalogueHarvester(release.ReleaseHarvester):
         ids: list[str] = []
         seen: set[str] = set()
         for number, fields in rows:
+            # First the markings: the other problems' messages quote the row's words.
+            hit = release.classified_findings({
+                **fields, "security_class": _code("security_class",
+                                                  str(fields.get("security_class") or ""))})
+            if hit:
+                audit.record("classified_refused", self._get_user_name(), None,
+                             own.id if own else None, channel=f"harvest:{source.id}",
+                             rule=sorted(hit.values())[0], row=number)
+                self._save_gather_error(message("harvest_row_classified", row=str(number)),
+                                        harvest_job)
+                continue
             entry, problem = to_entry(fields, number)
             if problem is None:
                 problem = release.entry_problem(entry, number, seen)
-            if problem is None and classified.dataset_findings(entry):
-                audit.record("classified_refused", self._get_user_name(), None,
-                             own.id if own else None, channel=f"harvest:{source.id}",
-                             rule=sorted(classified.dataset_findings(entry).values())[0],
-                             row=number)
-                problem = message("harvest_row_classified", row=str(number))
             department = own.id if own else None
             code = str(entry.get("provider_code") or "").strip().upper()
             if problem is None and code:
@@ -214,7 +221,6 @@ def to_entry(fields: dict[str, Any], number: int) -> tuple[dict[str, Any], str |
     if entry.get("open_type") == "否":
         entry["open_type"] = "closed"
     entry.pop("provider", None)
-    entry["resources"] = []
     return entry, None
 
 

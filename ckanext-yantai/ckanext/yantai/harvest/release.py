@@ -50,6 +50,9 @@ class ReleaseHarvester(base.FeedHarvester):
     CONFIG = {
         "allow_empty": (bool, "an empty manifest withdraws every dataset of the source"),
     }
+    # The feed describes the whole dataset (fields, resources, being online); a harvester whose
+    # feed gives some fields only (the catalogue) sets False: it updates those and nothing else.
+    OWNS_DATASET = True
 
     # -- gather --------------------------------------------------------------------------------
 
@@ -73,14 +76,8 @@ class ReleaseHarvester(base.FeedHarvester):
         seen: set[str] = set()
         refused = 0
         for index, entry in enumerate(manifest["datasets"], start=1):
-            problem = entry_problem(entry, index, seen)
-            if problem:
-                self._save_gather_error(problem, harvest_job)
-                refused += 1
-                continue
-            code = entry["resource_code"]
-            seen.add(code)
-            hit = classified.dataset_findings(entry)
+            # First the markings: the other problems' messages quote the entry's words.
+            hit = classified_findings(entry)
             if hit:
                 # Nothing of the entry is kept: not its content, not its words in the message.
                 refused += 1
@@ -91,6 +88,13 @@ class ReleaseHarvester(base.FeedHarvester):
                 self._save_gather_error(message("harvest_entry_classified", index=str(index)),
                                         harvest_job)
                 continue
+            problem = entry_problem(entry, index, seen)
+            if problem:
+                self._save_gather_error(problem, harvest_job)
+                refused += 1
+                continue
+            code = entry["resource_code"]
+            seen.add(code)
             previous = current.get(code)
             ids.append(self.new_object(
                 harvest_job, code, "change" if previous else "new",
@@ -139,19 +143,25 @@ class ReleaseHarvester(base.FeedHarvester):
 
         context = self.context()
         fields = {k: v for k, v in entry.items() if k not in NOT_FROM_FEED}
-        fields["tags"] = [{"name": t} for t in entry.get("tags") or []]
         fields.pop("tag_string", None)
+        if self.OWNS_DATASET or "tags" in entry:
+            fields["tags"] = [{"name": t} for t in entry.get("tags") or []]
         try:
             if existing is None:
                 package = tk.get_action("package_create")(
                     dict(context), {**fields, "owner_org": organization, "resources": []})
             else:
                 current = tk.get_action("package_show")(dict(context), {"id": existing.id})
-                keep = {k: v for k, v in current.items() if k in NOT_FROM_FEED}
+                if self.OWNS_DATASET:  # the entry is the whole dataset; it is back online
+                    base_fields = {k: v for k, v in current.items() if k in NOT_FROM_FEED}
+                    base_fields["state"] = "active"
+                else:  # only the fields the feed has; resources and state as they are
+                    base_fields = current
                 package = tk.get_action("package_update")(dict(context), {
-                    **keep, **fields, "id": existing.id, "name": current["name"],
-                    "owner_org": organization, "state": "active"})
-            self._sync_resources(context, package, entry, files)
+                    **base_fields, **fields, "id": existing.id, "name": current["name"],
+                    "owner_org": organization})
+            if self.OWNS_DATASET:
+                self._sync_resources(context, package, entry, files)
         except tk.ValidationError as error:
             model.Session.rollback()
             self._save_object_error(self.error_prefix(harvest_object)
@@ -228,11 +238,13 @@ class ReleaseHarvester(base.FeedHarvester):
 
     def _unchanged(self, obj: HarvestObject, package: model.Package, entry: dict[str, Any],
                    files: dict[str, tuple[bytes, str]]) -> bool:
-        if package.state != "active":
+        if self.OWNS_DATASET and package.state != "active":
             return False
         previous = self.previous_current(obj)
         if previous is None or previous.content != obj.content:
             return False
+        if not self.OWNS_DATASET:
+            return True
         resources = {r.name: r for r in package.resources}
         wanted = [r["name"] for r in entry.get("resources") or []]
         if sorted(resources) != sorted(wanted):
@@ -303,6 +315,22 @@ def parse_manifest(raw: bytes, organization: model.Group | None) -> dict[str, An
         raise ManifestError(message("harvest_manifest_publisher", given=given or "-",
                                     expected=expected or "-"))
     return manifest
+
+
+def classified_findings(entry: Any) -> dict[str, str]:
+    """The marking rules an entry breaks, whatever its shape (checked before anything else)."""
+    if not isinstance(entry, dict):
+        return {}
+    resources = entry.get("resources")
+    texts = {k: v for k, v in entry.items() if k != "resources"}
+    found = classified.dataset_findings({**texts, "resources": [
+        r for r in resources if isinstance(r, dict)] if isinstance(resources, list) else []})
+    for key, value in texts.items():  # any other text of the entry (codes, items, tags…)
+        hit = classified.rule(value if isinstance(value, str) else json.dumps(
+            value, ensure_ascii=False, default=str))
+        if hit:
+            found[key] = hit
+    return found
 
 
 def entry_problem(entry: Any, index: int, seen: set[str]) -> str | None:

@@ -7,8 +7,11 @@ own feed types. The check runs again at every download (a name may resolve elsew
 """
 from __future__ import annotations
 
+from typing import Any
+
+import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import DataDict
+from ckan.types import Action, Context, DataDict
 
 from ckanext.yantai.harvest import base
 
@@ -24,7 +27,28 @@ def check(data_dict: DataDict) -> None:
         raise tk.ValidationError({"url": [tk._(
             "Only the portal's own feed types (yantai_release, yantai_disclosure, "
             "yantai_catalogue) can read a drop folder")]})
+    owner = data_dict.get("owner_org")
+    organization = model.Group.get(owner) if owner else None
+    problem = base.drop_owner_problem(url, organization.id if organization else None)
+    if problem:
+        raise tk.ValidationError({"url": [problem]})
     try:
         base.check_source_url(url)
     except base.SourceError as error:
         raise tk.ValidationError({"url": [str(error)]}) from None
+
+
+@tk.chained_action
+def source_clear(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    """A 双公示 source is never cleared: clearing deletes the datasets its objects point to, here
+    the department's 双公示 dataset with every record it holds (and its pushes to 信用烟台)."""
+    from ckanext.harvest.model import HarvestSource
+
+    package = model.Package.get(str(data_dict.get("id") or ""))
+    source = model.Session.get(HarvestSource, package.id) if package is not None else None
+    if source is not None and source.type == "yantai_disclosure":
+        raise tk.ValidationError({"id": [tk._(
+            "A 双公示 source cannot be cleared: its records belong to the department's 双公示 "
+            "resource. Deactivate or delete the source instead")]})
+    return next_action(context, data_dict)
+
