@@ -501,7 +501,7 @@ class Stack:
             str(self.venv_bin / "python"), "-m", "ckanext.yantai.credit_receiver",
             "--port", str(self.credit_port), "--data-dir", str(self.run / "credit-receiver"),
             "--token", self.secrets()["CREDIT_TOKEN"]])
-        wait_for(lambda: port_open(self.credit_port), "the credit receiver", 30,
+        wait_for(lambda: port_open(self.credit_port), "the credit receiver", 120,
                  self.logs / "credit-receiver.log")
 
     def start_demo_feeds(self) -> None:
@@ -514,7 +514,7 @@ class Stack:
         self.spawn("demo-feeds", [
             str(self.venv_bin / "python"), "-m", "http.server", str(self.feeds_port),
             "--bind", "127.0.0.1", "--directory", str(ROOT / "harvesters" / "demo" / "feeds")])
-        wait_for(lambda: port_open(self.feeds_port), "the demo feeds", 30,
+        wait_for(lambda: port_open(self.feeds_port), "the demo feeds", 120,
                  self.logs / "demo-feeds.log")
 
     def harvest_demo(self, ini: pathlib.Path) -> None:

@@ -28,6 +28,7 @@ import json
 import logging
 import os
 import socket
+import socketserver
 import threading
 import urllib.parse
 import uuid
@@ -211,6 +212,12 @@ class _Server(http.server.ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.receiver = receiver
         super().__init__(address, handler)
+
+    def server_bind(self) -> None:
+        # http.server's own looks the address up in DNS (getfqdn) just to name the server,
+        # which can stall for the resolver's timeouts where DNS is slow or absent.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = str(self.server_address[0]), self.server_address[1]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
