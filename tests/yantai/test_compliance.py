@@ -314,6 +314,26 @@ class TestPush:
         assert len(receiver.received()) == 1
         assert {r.push_status for r in stored(department["resource"]["id"])} == {"sent", "none"}
 
+    def test_the_same_decision_in_an_aggregating_department_is_taken_too(self, department,
+                                                                         receiver):
+        # 发改委 gathers every department's penalties: the same decision, with the same content,
+        # arrives in its resource as well.
+        aggregator = factories.Organization(title="烟台市发展和改革委员会")
+        dataset = factories.Dataset(owner_org=aggregator["id"], title="行政处罚信息汇集")
+        sysadmin = ckan_factories.Sysadmin()
+        resource = call_action("resource_create", {"user": sysadmin["name"]},
+                               package_id=dataset["id"], name="行政处罚决定",
+                               record_type="penalty", url="")
+        moment = shanghai("2026-09-21T10:00:00")
+        submit_at(department, moment, [penalty()])
+        result = compliance.submit({"user": sysadmin["name"]}, resource["id"], [penalty()],
+                                   now=moment)
+        assert result["public"] == 1, result
+        assert compliance.send_due(now=moment)["sent"] == 2
+        assert len(receiver.received()) == 1  # one message: the site had it already
+        for resource_id in (department["resource"]["id"], resource["id"]):
+            assert [r.push_status for r in stored(resource_id)] == ["sent"]
+
     def test_failures_are_retried_later_with_backoff(self, department, receiver):
         moment = shanghai("2026-09-21T10:00:00")
         submit_at(department, moment, [penalty()])

@@ -5,7 +5,7 @@ import datetime as dt
 
 import ckan.plugins.toolkit as tk
 from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer,
-                        UnicodeText)
+                        UnicodeText, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSON, JSONB
 
 
@@ -130,13 +130,17 @@ class CreditPush(tk.BaseModel):  # type: ignore[misc, valid-type]
     """One message to 信用烟台 (publish or withdraw) and its receipt; retried until received."""
 
     __tablename__ = "yantai_credit_push"
+    __table_args__ = (UniqueConstraint("record_id", "idempotency_key",
+                                       name="yantai_credit_push_record_key"),)
 
     id = Column(UnicodeText, primary_key=True)
     record_id = Column(UnicodeText, ForeignKey("yantai_disclosure_record.id", ondelete="CASCADE"),
                        nullable=False, index=True)
     kind = Column(UnicodeText, nullable=False)
     reason = Column(UnicodeText)
-    idempotency_key = Column(UnicodeText, nullable=False, unique=True)
+    # A digest of the message's content: records with the same content share it (the receiver
+    # takes the second as a duplicate), so it is unique per record only.
+    idempotency_key = Column(UnicodeText, nullable=False, index=True)
     status = Column(UnicodeText, nullable=False, default="pending")
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = Column(DateTime(timezone=True))
