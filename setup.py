@@ -31,6 +31,9 @@ setup(
             "yantai_disclosure_harvester = "
             "ckanext.yantai.harvest.disclosure_feed:DisclosureHarvester",
             "yantai_catalogue_harvester = ckanext.yantai.harvest.catalogue:CatalogueHarvester",
+            # source types ckan and dcat_rdf, in place of ckan_harvester and dcat_rdf_harvester
+            "yantai_ckan_harvester = ckanext.yantai.harvest.remote_ckan:CkanHarvester",
+            "yantai_dcat_rdf_harvester = ckanext.yantai.harvest.remote_dcat:DcatRdfHarvester",
         ],
         "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
     },

@@ -511,9 +511,9 @@ class Stack:
             return
         ensure_port_free(self.feeds_port, "the demo feeds")
         step(f"serving the demo harvest feeds on http://127.0.0.1:{self.feeds_port}")
-        self.spawn("demo-feeds", [
-            str(self.venv_bin / "python"), "-m", "http.server", str(self.feeds_port),
-            "--bind", "127.0.0.1", "--directory", str(ROOT / "harvesters" / "demo" / "feeds")])
+        self.spawn("demo-feeds", [str(self.venv_bin / "python"),
+                                   str(ROOT / "harvesters" / "demo" / "serve.py"),
+                                   str(self.feeds_port)])
         wait_for(lambda: port_open(self.feeds_port), "the demo feeds", 120,
                  self.logs / "demo-feeds.log")
 

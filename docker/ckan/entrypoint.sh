@@ -81,9 +81,13 @@ with conn.cursor() as cur:
         print("entrypoint: applying DataStore permissions", file=sys.stderr, flush=True)
         code = datastore_permissions(conn.info.dbname)
     if code == 0:
-        # The harvest sources the registry declares (idempotent).
-        code = subprocess.call(["ckan", "yantai", "harvest", "load",
-                                "/srv/app/harvesters/registry.yaml"])
+        # The harvest sources the registry declares (idempotent). A source that cannot be loaded
+        # (a department not created yet, a URL refused) is named in the log and the portal starts
+        # anyway: the other sources and the site do not wait for it.
+        if subprocess.call(["ckan", "yantai", "harvest", "load",
+                            "/srv/app/harvesters/registry.yaml"]) != 0:
+            print("entrypoint: WARNING: some harvest sources of harvesters/registry.yaml were not "
+                  "loaded (see above); fix the registry and restart", file=sys.stderr, flush=True)
     cur.execute("SELECT pg_advisory_unlock(hashtext('ckan db upgrade'))")
 conn.close()
 sys.exit(code)

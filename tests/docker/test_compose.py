@@ -378,7 +378,7 @@ def test_production_ini_renders_and_loads_in_ckan(production_ini):
     plugins = config["ckan.plugins"].split()
     assert plugins == common.get("app:main", "ckan.plugins").split()
     # The harvest services of compose need the harvest plugins; the portal's own plugin is loaded.
-    assert {"yantai", "harvest", "ckan_harvester"} <= set(plugins)
+    assert {"yantai", "harvest", "yantai_ckan_harvester", "yantai_dcat_rdf_harvester"} <= set(plugins)
     assert plugins[:3] == ["yantai", "activity", "datastore"]
     assert config["ckan.datastore.write_url"] == (
         "postgresql://{CKAN_DB_USER}:{CKAN_DB_PASSWORD}@db:5432/{DATASTORE_DB_NAME}".format(**env))

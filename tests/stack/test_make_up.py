@@ -74,6 +74,11 @@ def test_make_up_twice(stack_env):
     assert "第 5 行：" in first
     # The demo's catalogue spreadsheet: two rows become datasets, one is reported by row.
     assert "wsjkw-catalogue: 2 added, 0 updated, 0 not modified, 0 withdrawn, 1 errors" in first
+    # A district's CKAN portal and the province's DCAT catalogue, mapped into the schema.
+    assert "laishan-ckan: 3 added, 0 updated, 0 not modified, 0 withdrawn, 0 errors" in first
+    assert "sd-dcat: 3 added, 0 updated, 0 not modified, 0 withdrawn, 0 errors" in first
+    air = get_json(f"{url}/api/3/action/package_search?q=" + urllib.parse.quote("空气质量日报"))
+    assert [d["resource_code"] for d in air["result"]["results"]] == ["2-05-001/0001"]
 
     admin_file = pathlib.Path(stack_env["RUN_DIR"]) / "admin.json"
     assert stat.S_IMODE(admin_file.stat().st_mode) == 0o600
@@ -112,5 +117,7 @@ def test_make_up_twice(stack_env):
     assert "jtj-release: 0 added, 0 updated, 2 not modified, 0 withdrawn, 0 errors" in second
     assert "credit-penalties: 0 added, 0 updated, 1 not modified, 0 withdrawn, 0 errors" in second
     assert "wsjkw-catalogue: 0 added, 0 updated, 2 not modified, 0 withdrawn, 1 errors" in second
+    assert "laishan-ckan: 0 added, 0 updated, 3 not modified, 0 withdrawn, 0 errors" in second
+    assert "sd-dcat: 0 added, 0 updated, 3 not modified, 0 withdrawn, 0 errors" in second
     assert get_json(f"{url}/api/3/action/package_search?rows=0")["result"]["count"] == datasets
     assert json.loads(admin_file.read_text())["api_token"] == admin["api_token"]

@@ -64,3 +64,26 @@ class FeedServer:
 def feed_server() -> Iterator[FeedServer]:
     with FeedServer() as server:
         yield server
+
+
+def ckan_api(server: FeedServer, packages: list[dict[str, Any]], prefix: str = "") -> None:
+    """A CKAN portal's ``package_search`` at ``prefix``/api/3/action/ on ``server``: the datasets
+    of ``packages`` (the list may change between requests), paged by ``start`` and ``rows`` in id
+    order as CKAN pages them, ``fq`` not applied."""
+    import json
+    import urllib.parse
+
+    def search(handler: http.server.BaseHTTPRequestHandler) -> None:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(handler.path).query)
+        start, rows = int(query.get("start", ["0"])[0]), int(query.get("rows", ["10"])[0])
+        ordered = sorted(packages, key=lambda p: p["id"])
+        body = json.dumps({"success": True, "result": {
+            "count": len(ordered), "results": ordered[start:start + rows]}},
+            ensure_ascii=False).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server.routes[f"{prefix}/api/3/action/package_search"] = search

@@ -135,7 +135,8 @@ def world(reset_db, migrate_db_for, reset_index) -> World:
     source_pkg = call_action("harvest_source_create", context={"user": sysadmin["name"]},
                              name="matrix-source", title="Matrix source",
                              url="http://1.2.3.4/feed", source_type="ckan",
-                             owner_org=owner["id"])
+                             owner_org=owner["id"], config=json.dumps({"yantai": {
+                                 "open_type": "open", "share_type": "unconditional"}}))
     creator = sysadmin["name"]
     datasets = []
     for index, (open_type, share_type) in enumerate(itertools.product(OPEN_TYPES, SHARE_TYPES)):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 
@@ -78,6 +79,27 @@ def test_plain_xml_passes():
                          .encode())
 
 
+@pytest.mark.parametrize("document", [
+    {"@context": "http://10.0.0.8/context.jsonld", "@id": "x"},
+    {"@context": ["https://example.org/c.jsonld", {"t": "http://purl.org/dc/terms/title"}]},
+    {"@context": {"@import": "http://169.254.169.254/latest"}},
+    {"@graph": [{"@id": "x", "p": {"@context": "http://10.0.0.8/nested.jsonld"}}]},
+])
+def test_jsonld_naming_a_remote_context_is_refused(document):
+    with pytest.raises(feedsafety.Unsafe) as unsafe:
+        feedsafety.check_jsonld(json.dumps(document).encode())
+    assert unsafe.value.code == "jsonld_remote_context"
+
+
+def test_jsonld_with_inline_contexts_passes_and_broken_json_is_named():
+    feedsafety.check_jsonld(json.dumps({"@context": {"t": "http://purl.org/dc/terms/title",
+                                                     "@vocab": "http://www.w3.org/ns/dcat#"},
+                                        "@id": "x", "t": "烟台"}, ensure_ascii=False).encode())
+    with pytest.raises(feedsafety.Unsafe) as unsafe:
+        feedsafety.check_jsonld(b"{not json")
+    assert unsafe.value.code == "jsonld_bad"
+
+
 def test_drop_folders_stay_under_their_root(tmp_path):
     root = tmp_path / "drop"
     (root / "jtj").mkdir(parents=True)
@@ -105,3 +127,17 @@ def test_drop_folders_stay_under_their_root(tmp_path):
     with pytest.raises(feedsafety.Unsafe) as unsafe:
         feedsafety.read_dropped(folder, "manifest.json", 1)
     assert unsafe.value.code == "too_large"
+
+
+def test_a_drop_folder_fifo_or_device_is_not_read(tmp_path):
+    folder = tmp_path / "jtj"
+    folder.mkdir()
+    os.mkfifo(folder / "manifest.json")  # would block a plain read for ever
+    with pytest.raises(feedsafety.Unsafe) as unsafe:
+        feedsafety.read_dropped(folder.resolve(), "manifest.json", 1024)
+    assert unsafe.value.code == "drop_missing"
+    (folder / "big.csv").write_bytes(b"x" * 2048)
+    with pytest.raises(feedsafety.Unsafe) as unsafe:
+        feedsafety.read_dropped(folder.resolve(), "big.csv", 1024)
+    assert unsafe.value.code == "too_large"
+    assert feedsafety.read_dropped(folder.resolve(), "big.csv", 4096) == b"x" * 2048

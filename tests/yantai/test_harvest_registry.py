@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import pathlib
+import socket
+import subprocess
+import sys
+import time
 
+import ckan.model as model
 import pytest
 from ckan.cli.cli import ckan
 from ckan.tests.helpers import call_action
@@ -98,7 +103,62 @@ def test_the_shipped_registries_are_valid(monkeypatch):
     assert registry.read(str(ROOT / "harvesters" / "registry.yaml")) == []
     demo = registry.read(str(ROOT / "harvesters" / "demo" / "registry.yaml"))
     assert [s["type"] for s in demo] == ["yantai_release", "yantai_disclosure",
-                                         "yantai_catalogue"]
+                                         "yantai_catalogue", "ckan", "dcat_rdf"]
+
+
+@pytest.fixture
+def demo_feeds(monkeypatch):
+    """harvesters/demo/serve.py as make up runs it (the CKAN stand-in and the DCAT pages)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, str(ROOT / "harvesters" / "demo" / "serve.py"),
+                               str(port)], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline and server.poll() is None, "serve.py did not start"
+            time.sleep(0.1)
+    monkeypatch.setenv("DEMO_FEEDS_PORT", str(port))
+    yield port
+    server.terminate()
+    server.wait(10)
+
+
+def test_the_demos_ckan_and_dcat_sources_harvest_their_feeds(demo_feeds, tmp_path):
+    import yaml
+
+    from ckanext.yantai.harvest import runner
+
+    demo = yaml.safe_load((ROOT / "harvesters" / "demo" / "registry.yaml").read_text("utf-8"))
+    remote = [s for s in demo["sources"] if s["type"] in ("ckan", "dcat_rdf")]
+    for entry_ in remote:
+        factories.Organization(name=entry_["department"])
+    path = write(tmp_path / "registry.yaml", yaml.safe_dump({"sources": remote},
+                                                            allow_unicode=True))
+    assert registry.load(path) == [("laishan-ckan", "created"), ("sd-dcat", "created")]
+
+    laishan = runner.run("laishan-ckan")
+    assert (laishan["stats"]["added"], laishan["stats"]["errored"]) == (3, 0), \
+        runner.report(laishan["id"])
+    assert runner.report(laishan["id"])["gather_errors"] == []
+    sd = runner.run("sd-dcat")
+    assert (sd["stats"]["added"], sd["stats"]["errored"]) == (3, 0), runner.report(sd["id"])
+    shown = call_action("package_search", context={"ignore_auth": True},
+                        fq="organization:lsqrmzf OR organization:ytdsjj", rows=10,
+                        include_private=True)["results"]
+    codes = sorted(d["resource_code"] for d in shown)
+    assert codes == ["2-05-001/0001", "2-05-001/0002", "2-05-001/0003", "3-13-001/0001",
+                     "3-13-001/0002", "3-13-002/0001"]
+    firms = [d for d in shown if d["title"] == "烟台市新设立市场主体名录"][0]
+    assert (firms["open_type"], firms["domain"]) == ("conditional", ["enterprise"])
+    assert model.Package.get(firms["id"]).resources[0].url == \
+        f"http://127.0.0.1:{demo_feeds}/sd-dcat/files/new-firms.csv"  # (hidden to anonymous)
+    assert runner.run("laishan-ckan")["stats"]["not modified"] == 3
+    assert runner.run("sd-dcat")["stats"]["not modified"] == 3
 
 
 def test_the_run_command_shows_counts_and_errors(cli, feed_server, tmp_path):

@@ -395,3 +395,16 @@ def test_clearing_is_for_sysadmins_and_never_for_a_disclosure_source(world, app)
         call_action("harvest_source_clear", context={"user": world["sysadmin"]["name"]},
                     id=feed["id"])
     assert "双公示采集源不能清空" in str(error.value.error_dict)
+
+
+def test_aborting_jobs_in_bulk_is_for_sysadmins(world, app):
+    editor = ckan_factories.UserWithToken()
+    call_action("organization_member_create", context={"ignore_auth": True},
+                id=world["org"]["id"], username=editor["name"], role="admin")
+    job = call_action("harvest_job_create", context={"user": world["sysadmin"]["name"]},
+                      source_id=world["source"]["id"], run=False)
+    for headers in ({}, {"Authorization": editor["token"]}):
+        response = app.post("/api/3/action/harvest_abort_failed_jobs",
+                            json={"life_span": 0}, headers=headers, status=None)
+        assert response.status_code == 403, response.body
+    assert call_action("harvest_job_show", id=job["id"])["status"] == "New"

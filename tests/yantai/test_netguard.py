@@ -96,6 +96,18 @@ def test_each_redirect_hop_is_checked(feed_server):
     assert feed_server.hits == ["/to-metadata"]
 
 
+def test_a_public_server_cannot_redirect_into_an_allow_listed_host(feed_server, monkeypatch):
+    # Pretend the feed server's address is a public one; internal.example is allow-listed.
+    monkeypatch.setattr(netguard, "public_address", lambda address: address == "127.0.0.1")
+    addresses = {"public.example": ["127.0.0.1"], "internal.example": ["127.0.0.3"]}
+    feed_server.routes["/bounce"] = _redirect("http://internal.example/secret")
+    with pytest.raises(netguard.Refused) as refused:
+        netguard.fetch(f"http://public.example:{feed_server.port}/bounce", max_bytes=100,
+                       allow_list=["internal.example"], resolver=addresses.__getitem__)
+    assert refused.value.code == "address_not_public"
+    assert feed_server.hits == ["/bounce"]
+
+
 def test_redirects_are_followed_within_the_rules_and_not_for_ever(feed_server):
     feed_server.files["/final"] = b"data"
     feed_server.routes["/moved"] = _redirect("/final")

@@ -4,7 +4,8 @@
   size limit or by more than a ratio, or hold too many members; the declared sizes are checked
   first and the real ones while reading, since a crafted archive can lie about them.
 - XML with a document type declaration (entity expansion, external entities) is refused before
-  any parser that honours one sees it.
+  any parser that honours one sees it; so is JSON-LD that names a remote ``@context`` (the parser
+  would fetch it).
 - A drop folder is a directory under the folder an admin configured; a source may not name a
   path outside it, through ``..`` or a symbolic link.
 
@@ -13,9 +14,11 @@ Refusals raise ``Unsafe`` with a code that ``messages.py`` turns into a sentence
 from __future__ import annotations
 
 import io
+import json
 import os
 import pathlib
 import re
+import stat
 import zipfile
 
 MAX_RATIO = 100  # expanded size / compressed size, per member and in total
@@ -85,6 +88,37 @@ def check_xml(data: bytes) -> None:
         raise Unsafe("xml_entities")
 
 
+def check_jsonld(data: bytes) -> None:
+    """Refuse JSON-LD whose ``@context`` is fetched from elsewhere (a URL, or an ``@import``):
+    rdflib would download it, from any address. Inline contexts are fine.
+
+    Raises:
+        Unsafe: ``jsonld_remote_context``; ``jsonld_bad`` when it is not JSON.
+    """
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise Unsafe("jsonld_bad") from None
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("@context", "@import") and _names_remote(value):
+                    raise Unsafe("jsonld_remote_context")
+                stack.append(value)
+
+
+def _names_remote(context: object) -> bool:
+    if isinstance(context, str):
+        return True
+    if isinstance(context, list):
+        return any(isinstance(item, str) for item in context)
+    return False
+
+
 def drop_folder(root: str | None, relative: str) -> pathlib.Path:
     """The folder ``relative`` under the configured drop root, resolved.
 
@@ -106,18 +140,30 @@ def drop_folder(root: str | None, relative: str) -> pathlib.Path:
 def read_dropped(folder: pathlib.Path, name: str, max_bytes: int) -> bytes:
     """A file of a drop folder, by its name in the manifest (which may not leave the folder).
 
+    The file is opened without following a symbolic link at its last step, checked to be a
+    regular file on the open descriptor (not a FIFO or device that would block or never end),
+    and read up to the limit: a file swapped between the check of its path and the read cannot
+    lead elsewhere or past the limit.
+
     Raises:
         Unsafe: ``drop_outside``, ``drop_missing`` or ``too_large``.
     """
     path = (folder / name).resolve()
     if folder not in path.parents:
         raise Unsafe("drop_outside", path=name)
-    if not path.is_file():
-        raise Unsafe("drop_missing", path=name)
-    if os.path.getsize(path) > max_bytes:
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise Unsafe("drop_missing", path=name) from None
+    except OSError:  # a symbolic link put there after the check (ELOOP), or unreadable
+        raise Unsafe("drop_outside", path=name) from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise Unsafe("drop_missing", path=name)
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
         raise Unsafe("too_large", limit=_megabytes(max_bytes))
-    return path.read_bytes()
-
+    return data
 
 def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:g} MB"

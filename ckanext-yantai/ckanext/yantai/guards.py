@@ -321,6 +321,7 @@ def chained_actions() -> dict[str, Action]:
                                                              "datastore_info")})
     actions.update({name: _disclosure_write_chain(name) for name in DATASTORE_WRITES})
     actions["harvest_source_clear"] = harvest_sources.source_clear
+    actions["harvest_abort_failed_jobs"] = harvest_sources.abort_failed_jobs
     return actions
 
 

@@ -133,8 +133,13 @@ def open_url(method: str, url: str, *, allow_list: Iterable[str] = (),
         Refused: See ``target_address``; ``too_many_redirects``; ``timeout`` and ``network``
             when the server cannot be reached.
     """
-    for _ in range(MAX_REDIRECTS + 1):
+    allow_list = tuple(allow_list)
+    for hop in range(MAX_REDIRECTS + 1):
+        # The allow-list opens the named hosts to their own sources: a redirect from a public
+        # server does not lead into them (any public URL could otherwise reach them).
         address = target_address(url, allow_list, resolver)
+        if hop == 0 and public_address(address):
+            allow_list = ()
         try:
             response = request(method, url, address, connect_timeout=connect_timeout,
                                read_timeout=read_timeout, headers=headers)
@@ -162,7 +167,7 @@ class Download(NamedTuple):
 
 def fetch(url: str, *, max_bytes: int, allow_list: Iterable[str] = (),
           connect_timeout: float = 10, read_timeout: float = 30, deadline: float = 300,
-          resolver: Resolver = resolve) -> Download:
+          resolver: Resolver = resolve, headers: dict[str, str] | None = None) -> Download:
     """GET ``url`` whole, within the limits.
 
     Args:
@@ -177,7 +182,7 @@ def fetch(url: str, *, max_bytes: int, allow_list: Iterable[str] = (),
     started = time.monotonic()
     final, response = open_url("GET", url, allow_list=allow_list,
                                connect_timeout=connect_timeout, read_timeout=read_timeout,
-                               resolver=resolver)
+                               resolver=resolver, headers=headers)
     try:
         if response.status >= 400:
             raise Refused("http_status", url=final, status=str(response.status))

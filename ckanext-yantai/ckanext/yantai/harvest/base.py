@@ -76,26 +76,33 @@ def read(url: str, name: str | None = None) -> tuple[bytes, str]:
     Raises:
         SourceError: Refused, unreachable, too large, or missing.
     """
-    limits = config.harvest_limits()
-    try:
-        if url.startswith(DROP_SCHEME):
+    if url.startswith(DROP_SCHEME):
+        limits = config.harvest_limits()
+        try:
             folder = feedsafety.drop_folder(config.harvest_drop_folder(), url[len(DROP_SCHEME):])
             target = name or "manifest.json"
             return feedsafety.read_dropped(folder, target, int(limits["max_bytes"])), target
-        target = urllib.parse.urljoin(url, name) if name else url
-        download = netguard.fetch(target, allow_list=config.harvest_allowed_hosts(),
-                                  max_bytes=int(limits["max_bytes"]),
-                                  connect_timeout=limits["connect_timeout"],
-                                  read_timeout=limits["read_timeout"],
-                                  deadline=limits["deadline"])
-        return download.content, download.url
-    except (netguard.Refused, feedsafety.Unsafe) as error:
+        except feedsafety.Unsafe as error:
+            raise SourceError(refusal_message(error)) from None
+    download = fetch(urllib.parse.urljoin(url, name) if name else url)
+    return download.content, download.url
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> netguard.Download:
+    """An http(s) document, within the portal's limits (``ckanext.yantai.harvest.*``).
+
+    Raises:
+        SourceError: Refused, unreachable, too large, or an HTTP error.
+    """
+    limits = config.harvest_limits()
+    try:
+        return netguard.fetch(url, allow_list=config.harvest_allowed_hosts(),
+                              max_bytes=int(limits["max_bytes"]),
+                              connect_timeout=limits["connect_timeout"],
+                              read_timeout=limits["read_timeout"],
+                              deadline=limits["deadline"], headers=headers)
+    except netguard.Refused as error:
         raise SourceError(refusal_message(error)) from None
-
-
-def drop_file_name(url: str, manifest_name: str) -> str:
-    """Where a file named in a drop folder's manifest sits (for messages)."""
-    return f"{url.rstrip('/')}/{manifest_name}"
 
 
 @contextlib.contextmanager
@@ -122,6 +129,7 @@ class FeedHarvester(HarvesterBase):
     DESCRIPTION = ""
     # config key: (type, description); anything else in a source's config is refused
     CONFIG: dict[str, tuple[type, str]] = {}
+    force_import = False  # set by harvest_objects_import
 
     def __new__(cls, *args: Any, **kwargs: Any) -> FeedHarvester:
         # One instance per class: SingletonPlugin looks for ``_instance`` with hasattr, which
@@ -171,6 +179,12 @@ class FeedHarvester(HarvesterBase):
             except Exception as error:  # raised, it would stop the gather consumer for all
                 log.exception("gather of source %s failed", harvest_job.source.id)
                 model.Session.rollback()
+                # The objects saved before it failed are not the whole source: none is imported
+                # (``harvester run`` would send them to the fetch queue) and none withdraws.
+                for obj in model.Session.query(HarvestObject).filter_by(
+                        harvest_job_id=harvest_job.id):
+                    model.Session.delete(obj)
+                model.Session.commit()
                 self._save_gather_error(message("harvest_internal",
                                                 error=type(error).__name__), harvest_job)
                 return None
@@ -180,6 +194,15 @@ class FeedHarvester(HarvesterBase):
             return self.fetch(harvest_object)
 
     def import_stage(self, harvest_object: HarvestObject) -> bool | str:
+        # An object the queue hands over again (``harvester run`` resubmits one whose import
+        # took over three minutes) that was imported already: its result stands, and the
+        # import is not repeated (it would be an update with nothing to change). ``ckan
+        # harvester import`` (harvest_objects_import) sets ``force_import`` to import again.
+        if not self.force_import:
+            if harvest_object.report_status in ("added", "updated", "deleted"):
+                return True
+            if harvest_object.report_status == "not modified":
+                return "unchanged"
         with portal_language():
             try:
                 return self.import_(harvest_object)

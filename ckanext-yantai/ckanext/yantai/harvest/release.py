@@ -21,10 +21,12 @@ import json
 import logging
 import os
 import urllib.parse
+import uuid
 from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from werkzeug.datastructures import FileStorage
 
@@ -79,14 +81,8 @@ class ReleaseHarvester(base.FeedHarvester):
             # First the markings: the other problems' messages quote the entry's words.
             hit = classified_findings(entry)
             if hit:
-                # Nothing of the entry is kept: not its content, not its words in the message.
                 refused += 1
-                audit.record("classified_refused", self._get_user_name(), None,
-                             organization.id if organization else None,
-                             rule=sorted(hit.values())[0], channel=f"harvest:{source.id}",
-                             entry=index)
-                self._save_gather_error(message("harvest_entry_classified", index=str(index)),
-                                        harvest_job)
+                self.refuse_classified(harvest_job, organization, hit, index)
                 continue
             problem = entry_problem(entry, index, seen)
             if problem:
@@ -114,6 +110,16 @@ class ReleaseHarvester(base.FeedHarvester):
                                        package_id=obj.package_id))
         return ids
 
+    def refuse_classified(self, harvest_job: HarvestJob, organization: model.Group | None,
+                          hit: dict[str, str], index: int) -> None:
+        """An entry with a classification marking: audited and reported by its number only;
+        nothing of it is kept, not its content, not its words in the message."""
+        audit.record("classified_refused", self._get_user_name(), None,
+                     organization.id if organization else None, rule=sorted(hit.values())[0],
+                     channel=f"harvest:{harvest_job.source.id}", entry=index)
+        self._save_gather_error(message("harvest_entry_classified", index=str(index)),
+                                harvest_job)
+
     # fetch: nothing (the base's); files are read at import
 
     # -- import --------------------------------------------------------------------------------
@@ -125,8 +131,11 @@ class ReleaseHarvester(base.FeedHarvester):
         entry = json.loads(harvest_object.content)
         source_url = harvest_object.source.url
         organization = self.target_organization(harvest_object)
-        existing = self._existing(harvest_object, entry["resource_code"], organization)
+        existing = self._existing(harvest_object, entry, organization)
         if existing is False:
+            return False
+        entry = self.complete_entry(harvest_object, entry, existing)
+        if entry is None:
             return False
 
         try:
@@ -148,8 +157,12 @@ class ReleaseHarvester(base.FeedHarvester):
             fields["tags"] = [{"name": t} for t in entry.get("tags") or []]
         try:
             if existing is None:
-                package = tk.get_action("package_create")(
-                    dict(context), {**fields, "owner_org": organization, "resources": []})
+                package_id = self.link_new_package(harvest_object)
+                package = tk.get_action("package_create")(dict(context), {
+                    **fields, "id": package_id, "owner_org": organization, "resources": []})
+                # Tracked from now on, also if adding its resources fails: the next harvest
+                # sees them missing and completes it, and a later withdrawal finds it.
+                self.make_current(harvest_object, package["id"])
             else:
                 current = tk.get_action("package_show")(dict(context), {"id": existing.id})
                 if self.OWNS_DATASET:  # the entry is the whole dataset; it is back online
@@ -178,13 +191,37 @@ class ReleaseHarvester(base.FeedHarvester):
         """What a dataset's errors start with (the report lists them under its code already)."""
         return ""
 
-    def _existing(self, obj: HarvestObject, code: str,
+    def complete_entry(self, obj: HarvestObject, entry: dict[str, Any],
+                       existing: model.Package | None) -> dict[str, Any] | None:
+        """What the import saves of an entry, once it is known whether the dataset exists (None:
+        the entry cannot be saved, error saved)."""
+        return entry
+
+    @staticmethod
+    def link_new_package(obj: HarvestObject) -> str:
+        """The id of the dataset about to be created, saved on the object in the same
+        transaction (the constraint checked at commit): a harvest killed right after the
+        dataset was created finds it through the object."""
+        package_id = str(uuid.uuid4())
+        obj.package_id = package_id
+        obj.add()
+        model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
+        model.Session.flush()
+        return package_id
+
+    def _existing(self, obj: HarvestObject, entry: dict[str, Any],
                   organization: str) -> model.Package | None | bool:
         """The dataset this entry is (None: none yet); False (error saved) when the code is
         another department's."""
         package = model.Package.get(obj.package_id) if obj.package_id else None
         if package is not None and package.type == "dataset":
             return package
+        return self.dataset_by_code(obj, entry["resource_code"], organization)
+
+    def dataset_by_code(self, obj: HarvestObject, code: str,
+                        organization: str) -> model.Package | None | bool:
+        """The department's dataset with this resource code; False (error saved) when the code
+        is another department's."""
         rows = (model.Session.query(model.Package)
                 .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
                 .filter(model.PackageExtra.key == "resource_code")
@@ -269,6 +306,8 @@ class ReleaseHarvester(base.FeedHarvester):
                 data["hash"] = digest
             else:
                 data["url"] = resource["url"]
+                if old is not None and old.get("url_type"):  # was a file: a link now
+                    data["url_type"] = ""
             if old is None:
                 tk.get_action("resource_create")(dict(context), {**data,
                                                                  "package_id": package["id"]})

@@ -8,6 +8,7 @@ on their schedule.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,11 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.harvest import queue
 from ckanext.harvest.model import HarvestJob, HarvestObject
+
+from ckanext.yantai.harvest.base import portal_language
+from ckanext.yantai.messages import message
+
+log = logging.getLogger(__name__)
 
 
 class HarvestFailed(Exception):
@@ -55,16 +61,22 @@ def run(source: str, progress: Callable[[int, int], None] | None = None) -> dict
     try:
         ids = queue.gather_stage(harvester, job) or []
     except Exception as error:  # the consumer would die here: the job gets the error instead
-        harvester._save_gather_error(f"{type(error).__name__}: {error}", job)
+        log.exception("gather of %s failed", source_dict["name"])
+        with portal_language():
+            text = message("harvest_internal", error=type(error).__name__)
+        harvester._save_gather_error(text, job)
         ids = []
     for done, object_id in enumerate(ids, start=1):
         obj = model.Session.get(HarvestObject, object_id)
         try:
             queue.fetch_and_import_stages(harvester, obj)
         except Exception as error:
+            log.exception("harvest object %s failed", object_id)
             model.Session.rollback()
             obj = model.Session.get(HarvestObject, object_id)
-            harvester._save_object_error(f"{type(error).__name__}: {error}", obj, "Import")
+            with portal_language():
+                text = message("harvest_internal", error=type(error).__name__)
+            harvester._save_object_error(text, obj, "Import")
             obj.state, obj.report_status = "ERROR", "errored"
             obj.save()
         if progress:

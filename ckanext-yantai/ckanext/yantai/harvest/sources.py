@@ -9,20 +9,32 @@ from __future__ import annotations
 
 from typing import Any
 
+import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
 
 from ckanext.yantai.harvest import base
+from ckanext.yantai.messages import message
 
 FEED_TYPES = ("yantai_release", "yantai_disclosure", "yantai_catalogue")
+REMOTE_TYPES = ("ckan", "dcat_rdf")  # other portals: mapped into a department by their config
 
 
 def check(data_dict: DataDict) -> None:
-    """Raises tk.ValidationError (on ``url``) for a URL the portal would not fetch."""
+    """Raises tk.ValidationError (on ``url``) for a URL the portal would not fetch; on
+    ``config`` or ``owner_org`` for another portal's source without its mapping or department."""
     url = str(data_dict.get("url") or "").strip()
-    if not url:
-        return  # ckanext-harvest's own validation asks for it
+    if url:  # (if not, ckanext-harvest's own validation asks for it)
+        _check_url(url, data_dict)
+    if data_dict.get("source_type") in REMOTE_TYPES:
+        if not str(data_dict.get("config") or "").strip():
+            raise tk.ValidationError({"config": [message("harvest_mapping_missing")]})
+        if not data_dict.get("owner_org"):
+            raise tk.ValidationError({"owner_org": [message("harvest_remote_department")]})
+
+
+def _check_url(url: str, data_dict: DataDict) -> None:
     if url.startswith(base.DROP_SCHEME) and data_dict.get("source_type") not in FEED_TYPES:
         raise tk.ValidationError({"url": [tk._(
             "Only the portal's own feed types (yantai_release, yantai_disclosure, "
@@ -52,3 +64,12 @@ def source_clear(next_action: Action, context: Context, data_dict: DataDict) -> 
             "resource. Deactivate or delete the source instead")]})
     return next_action(context, data_dict)
 
+
+
+@tk.chained_action
+def abort_failed_jobs(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    """ckanext-harvest's harvest_abort_failed_jobs checks no permission at all (anyone could
+    stop every running harvest through the API): system administrators only."""
+    if not context.get("ignore_auth") and not authz.is_sysadmin(context.get("user")):
+        raise tk.NotAuthorized(tk._("Only system administrators may abort harvest jobs"))
+    return next_action(context, data_dict)
