@@ -77,8 +77,10 @@ def test_make_up_twice(stack_env):
     # A district's CKAN portal and the province's DCAT catalogue, mapped into the schema.
     assert "laishan-ckan: 3 added, 0 updated, 0 not modified, 0 withdrawn, 0 errors" in first
     assert "sd-dcat: 3 added, 0 updated, 0 not modified, 0 withdrawn, 0 errors" in first
-    air = get_json(f"{url}/api/3/action/package_search?q=" + urllib.parse.quote("空气质量日报"))
-    assert [d["resource_code"] for d in air["result"]["results"]] == ["2-05-001/0001"]
+    air = get_json(f"{url}/api/3/action/package_search?q="
+                   + urllib.parse.quote("国控站点空气质量日均值"))
+    assert {d["resource_code"]: d["organization"]["name"] for d in air["result"]["results"]
+            if d["title"] == "烟台市国控站点空气质量日均值"} == {"2-12-001/0001": "ytdsjj"}
 
     admin_file = pathlib.Path(stack_env["RUN_DIR"]) / "admin.json"
     assert stat.S_IMODE(admin_file.stat().st_mode) == 0o600

@@ -151,7 +151,7 @@ def test_the_demos_ckan_and_dcat_sources_harvest_their_feeds(demo_feeds, tmp_pat
                         fq="organization:lsqrmzf OR organization:ytdsjj", rows=10,
                         include_private=True)["results"]
     codes = sorted(d["resource_code"] for d in shown)
-    assert codes == ["2-05-001/0001", "2-05-001/0002", "2-05-001/0003", "3-13-001/0001",
+    assert codes == ["2-12-001/0001", "2-12-001/0002", "2-12-001/0003", "3-13-001/0001",
                      "3-13-001/0002", "3-13-002/0001"]
     firms = [d for d in shown if d["title"] == "烟台市新设立市场主体名录"][0]
     assert (firms["open_type"], firms["domain"]) == ("conditional", ["enterprise"])

@@ -217,7 +217,8 @@ def test_the_tier_of_a_harvested_dataset_never_widens(ckan_world):
 
 
 @pytest.mark.parametrize("route, expected", [
-    ("not json", "无法检索远程 CKAN 门户"),
+    ("not json", "不是 CKAN Action API 的 JSON"),
+    ("wrong json", "不是 CKAN Action API 的 JSON"),
     ("404", "HTTP 404"),
 ])
 def test_a_broken_remote_portal_gives_one_clear_error(ckan_world, route, expected):
@@ -227,7 +228,8 @@ def test_a_broken_remote_portal_gives_one_clear_error(ckan_world, route, expecte
             return
         handler.send_response(200)
         handler.end_headers()
-        handler.wfile.write(b"<html>maintenance</html>")
+        handler.wfile.write(b"<html>maintenance</html>" if route == "not json"
+                            else b'{"result": []}')  # (the stock search: AttributeError)
 
     ckan_world["server"].routes["/laishan/api/3/action/package_search"] = broken
     job = harvest(ckan_world)
@@ -384,3 +386,76 @@ def test_dcat_deletions_are_withdrawn(dcat_world):
     job = harvest(dcat_world)
     assert job["stats"]["deleted"] == 1, errors_of(job)
     assert {d["title"] for d in datasets(dcat_world["org"]["id"]).values()} == {"烟台市公交线路"}
+
+
+# -- review: listings that change, two sources, objects handed over twice ----------------------
+
+def test_a_dataset_missing_from_a_listing_is_asked_for_before_it_is_withdrawn(ckan_world):
+    a, b = remote_package("a1", "公交线路"), remote_package("b2", "停车场")
+    ckan_world["packages"].extend([a, b])
+    harvest(ckan_world)
+    ckan_world["packages"][:] = [a]  # b skipped by offset paging: package_show still has it
+
+    def show(handler):
+        body = json.dumps({"success": True, "result": b}, ensure_ascii=False).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    ckan_world["server"].routes["/laishan/api/3/action/package_show"] = show
+    job = harvest(ckan_world)
+    assert job["stats"]["deleted"] == 0, job["stats"]
+    del ckan_world["server"].routes["/laishan/api/3/action/package_show"]  # now 404: gone
+    job = harvest(ckan_world)
+    assert job["stats"]["deleted"] == 1, job["stats"]
+    assert "/laishan/api/3/action/package_show" in ckan_world["server"].hits
+
+
+def test_two_sources_never_keep_the_same_dataset(ckan_world):
+    shared = remote_package("a1", "公交线路", resource_code="2-02-003/0007",
+                            resource_category="2-02-003")
+    twice = remote_package("c3", "重复代码", resource_code="2-02-003/0007",
+                           resource_category="2-02-003")
+    ckan_world["packages"].extend([shared, twice])
+    job = harvest(ckan_world)
+    assert any("重复代码" in m and "另一个数据集使用" in m for m in errors_of(job)), errors_of(job)
+    other_packages = [remote_package("x9", "另一门户的同一数据集", resource_code="2-02-003/0007",
+                                     resource_category="2-02-003")]
+    ckan_api(ckan_world["server"], other_packages, prefix="/other")
+    other = call_action("harvest_source_create", context={"user": ckan_world["sysadmin"]["name"]},
+                        name="other-ckan", url=ckan_world["server"].url("/other"),
+                        source_type="ckan", owner_org=ckan_world["org"]["id"],
+                        config=json.dumps({"yantai": MAPPING}))
+    job = runner.run(other["id"])
+    assert any("由另一个采集源维护" in m for m in errors_of(job)), errors_of(job)
+    [dataset] = datasets(ckan_world["org"]["id"]).values()
+    assert dataset["title"] == "公交线路"
+
+
+def test_an_object_imported_already_is_not_imported_again(ckan_world):
+    from ckanext.harvest.model import HarvestObject
+    from ckanext.harvest import queue
+
+    ckan_world["packages"].append(remote_package("a1", "公交线路"))
+    harvest(ckan_world)
+    [dataset] = datasets(ckan_world["org"]["id"]).values()
+    before = activity_count(dataset["id"])
+    obj = model.Session.query(HarvestObject).filter_by(package_id=dataset["id"]).one()
+    obj.report_status = None  # handed over again before the first consumer had finished
+    obj.save()
+    harvester = queue.get_harvester("ckan")
+    assert harvester.import_stage(obj) is True
+    assert activity_count(dataset["id"]) == before
+
+
+def test_a_next_page_on_another_host_gets_no_allow_listed_address(dcat_world):
+    server = dcat_world["server"]
+    serve(server, "/sd/catalog.ttl", TURTLE_PAGE_1.format(
+        base=server.url("/sd"), next=f"http://localhost:{server.port}/sd/page2.rdf"),
+        "text/turtle")
+    serve(server, "/sd/page2.rdf", RDFXML_PAGE_2, "application/rdf+xml")
+    job = harvest(dcat_world)
+    assert any("内网" in m for m in errors_of(job)), errors_of(job)
+    assert "/sd/page2.rdf" not in server.hits
+    assert job["stats"]["added"] == 0

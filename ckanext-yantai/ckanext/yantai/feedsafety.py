@@ -140,10 +140,10 @@ def drop_folder(root: str | None, relative: str) -> pathlib.Path:
 def read_dropped(folder: pathlib.Path, name: str, max_bytes: int) -> bytes:
     """A file of a drop folder, by its name in the manifest (which may not leave the folder).
 
-    The file is opened without following a symbolic link at its last step, checked to be a
-    regular file on the open descriptor (not a FIFO or device that would block or never end),
-    and read up to the limit: a file swapped between the check of its path and the read cannot
-    lead elsewhere or past the limit.
+    The file is opened without following a symbolic link at its last step; the open descriptor
+    is then checked to be a regular file (not a FIFO or device that would block or never end)
+    inside the folder (its path as the kernel resolved it: a folder on the way swapped for a
+    link since the check is caught), and read up to the limit.
 
     Raises:
         Unsafe: ``drop_outside``, ``drop_missing`` or ``too_large``.
@@ -158,6 +158,10 @@ def read_dropped(folder: pathlib.Path, name: str, max_bytes: int) -> bytes:
     except OSError:  # a symbolic link put there after the check (ELOOP), or unreadable
         raise Unsafe("drop_outside", path=name) from None
     with os.fdopen(descriptor, "rb") as handle:
+        # What was opened, whatever a folder on the way was swapped for since the check.
+        opened = pathlib.Path(os.readlink(f"/proc/self/fd/{handle.fileno()}"))
+        if folder not in opened.parents:
+            raise Unsafe("drop_outside", path=name)
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise Unsafe("drop_missing", path=name)
         data = handle.read(max_bytes + 1)

@@ -120,6 +120,12 @@ MESSAGES = {
     "harvest_rdf_format": "rdf_format {value} is not a format the RDF parser reads",
     "harvest_rdf_parse": "The catalogue cannot be read as RDF: {error}",
     "harvest_remote_department": "Another portal's datasets go to a department: choose the source's organization",
+    "harvest_remote_code_twice": "resource code {code} is listed for another dataset of the source already",
+    "harvest_remote_moved": "The dataset {name} harvested before belongs to another department (the source's department changed): move or withdraw it first",
+    "harvest_remote_code_harvested": "Resource code {resource_code} belongs to a dataset another harvest source keeps",
+    "harvest_ckan_response": "The remote portal's package_search answer is not the CKAN Action API's JSON",
+    "harvest_ckan_user_agent": "user_agent may not contain control characters",
+    "harvest_rdf_dataset": "A dataset of the catalogue cannot be read ({error}); nothing was withdrawn",
 }
 
 

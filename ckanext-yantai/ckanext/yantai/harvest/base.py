@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 import flask
+import sqlalchemy as sa
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -35,7 +36,10 @@ DROP_SCHEME = "drop:"
 
 
 class SourceError(Exception):
-    """A source or file that cannot be read: its message is for users (Chinese)."""
+    """A source or file that cannot be read: its message is for users (Chinese); ``status``
+    the HTTP status when the server answered with an error."""
+
+    status: int | None = None
 
 
 def refusal_message(error: netguard.Refused | feedsafety.Unsafe) -> str:
@@ -88,21 +92,27 @@ def read(url: str, name: str | None = None) -> tuple[bytes, str]:
     return download.content, download.url
 
 
-def fetch(url: str, headers: dict[str, str] | None = None) -> netguard.Download:
-    """An http(s) document, within the portal's limits (``ckanext.yantai.harvest.*``).
+def fetch(url: str, headers: dict[str, str] | None = None,
+          allow_list: tuple[str, ...] | None = None) -> netguard.Download:
+    """An http(s) document, within the portal's limits (``ckanext.yantai.harvest.*``);
+    ``allow_list`` in place of the configured one (``()``: public addresses only).
 
     Raises:
         SourceError: Refused, unreachable, too large, or an HTTP error.
     """
     limits = config.harvest_limits()
     try:
-        return netguard.fetch(url, allow_list=config.harvest_allowed_hosts(),
+        return netguard.fetch(url, allow_list=config.harvest_allowed_hosts()
+                              if allow_list is None else allow_list,
                               max_bytes=int(limits["max_bytes"]),
                               connect_timeout=limits["connect_timeout"],
                               read_timeout=limits["read_timeout"],
                               deadline=limits["deadline"], headers=headers)
     except netguard.Refused as error:
-        raise SourceError(refusal_message(error)) from None
+        problem = SourceError(refusal_message(error))
+        if error.code == "http_status":
+            problem.status = int(error.params["status"])
+        raise problem from None
 
 
 @contextlib.contextmanager
@@ -129,7 +139,7 @@ class FeedHarvester(HarvesterBase):
     DESCRIPTION = ""
     # config key: (type, description); anything else in a source's config is refused
     CONFIG: dict[str, tuple[type, str]] = {}
-    force_import = False  # set by harvest_objects_import
+    force_import = False  # set by harvest_objects_import before each object
 
     def __new__(cls, *args: Any, **kwargs: Any) -> FeedHarvester:
         # One instance per class: SingletonPlugin looks for ``_instance`` with hasattr, which
@@ -194,24 +204,40 @@ class FeedHarvester(HarvesterBase):
             return self.fetch(harvest_object)
 
     def import_stage(self, harvest_object: HarvestObject) -> bool | str:
-        # An object the queue hands over again (``harvester run`` resubmits one whose import
-        # took over three minutes) that was imported already: its result stands, and the
-        # import is not repeated (it would be an update with nothing to change). ``ckan
-        # harvester import`` (harvest_objects_import) sets ``force_import`` to import again.
-        if not self.force_import:
-            if harvest_object.report_status in ("added", "updated", "deleted"):
-                return True
-            if harvest_object.report_status == "not modified":
-                return "unchanged"
-        with portal_language():
-            try:
-                return self.import_(harvest_object)
-            except Exception as error:  # one record's failure stops neither the consumer nor
-                log.exception("import of %s failed", harvest_object.guid)  # the others
-                model.Session.rollback()
-                self._save_object_error(message("harvest_internal", error=type(error).__name__),
-                                        harvest_object, "Import")
-                return False
+        # The queue may hand an object over twice: ``harvester run`` resubmits one whose import
+        # took over three minutes, while the first consumer may still be at it. The second
+        # waits for the first (a lock on the object, on a connection of its own: the session's
+        # may change at each commit), then finds it imported and leaves the result as it is.
+        # ``ckan harvester import`` (harvest_objects_import) sets ``force_import`` to import
+        # current objects again.
+        force, self.force_import = self.force_import, False
+        lock = model.meta.engine.connect()
+        try:
+            lock.execute(sa.text("SELECT pg_advisory_lock(hashtext(:key))"),
+                         {"key": f"yantai.harvest_object:{harvest_object.id}"})
+            model.Session.refresh(harvest_object)  # as the other consumer may have left it
+            if not force:
+                if harvest_object.report_status in ("added", "updated", "deleted") \
+                        or harvest_object.current:
+                    return True
+                if harvest_object.report_status == "not modified":
+                    return "unchanged"
+            with portal_language():
+                return self._import_safely(harvest_object)
+        finally:
+            lock.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:key))"),
+                         {"key": f"yantai.harvest_object:{harvest_object.id}"})
+            lock.close()
+
+    def _import_safely(self, harvest_object: HarvestObject) -> bool | str:
+        try:
+            return self.import_(harvest_object)
+        except Exception as error:  # one record's failure stops neither the consumer nor
+            log.exception("import of %s failed", harvest_object.guid)  # the others
+            model.Session.rollback()
+            self._save_object_error(message("harvest_internal", error=type(error).__name__),
+                                    harvest_object, "Import")
+            return False
 
     def gather(self, harvest_job: HarvestJob) -> list[str] | None:
         raise NotImplementedError

@@ -287,6 +287,7 @@ class RemoteHarvester(release.ReleaseHarvester):
         current = self.current_objects(source.id)
         ids: list[str] = []
         seen: set[str] = set()
+        codes_seen: set[str] = {""}  # (no code: numbered at import)
         refused = 0
         for index, record in enumerate(records, start=1):
             hit = release.classified_findings(record.fields) or release.classified_findings(
@@ -309,6 +310,15 @@ class RemoteHarvester(release.ReleaseHarvester):
                                                 label=record.label, reasons=problem),
                                         harvest_job)
                 continue
+            code = codes.normalise_code(str(entry.get("resource_code") or ""))
+            if code in codes_seen and code:
+                refused += 1
+                self._save_gather_error(message("harvest_remote_entry", index=str(index),
+                                                label=record.label, reasons=message(
+                                                    "harvest_remote_code_twice", code=code)),
+                                        harvest_job)
+                continue
+            codes_seen.add(code)
             seen.add(record.guid)
             previous = current.get(record.guid)
             ids.append(self.new_object(
@@ -323,10 +333,18 @@ class RemoteHarvester(release.ReleaseHarvester):
             return ids
         if refused:
             gone = []  # a dataset that could not be read has not left the source
+        listed = self.still_listed(harvest_job, [obj.guid for obj in gone])
         for obj in gone:
+            if obj.guid in listed:  # missed by a listing that changed while it was read
+                continue
             ids.append(self.new_object(harvest_job, obj.guid, "delete",
                                        package_id=obj.package_id))
         return ids
+
+    def still_listed(self, harvest_job: HarvestJob, guids: list[str]) -> set[str]:
+        """Of the datasets the listing no longer has, those the source still publishes (asked
+        one by one before they are withdrawn; by default none)."""
+        return set()
 
     # -- import (the release's, with the identity and codes of remote datasets) ---------------
 
@@ -341,12 +359,28 @@ class RemoteHarvester(release.ReleaseHarvester):
             .order_by(HarvestObject.gathered.desc()))]
         for package_id in linked:  # this source's own, also one a killed harvest created
             package = model.Package.get(package_id)
-            if package is not None and package.type == "dataset" \
-                    and package.owner_org == organization:
-                return package
-        if entry.get("resource_code"):
-            return self.dataset_by_code(obj, entry["resource_code"], organization)
-        return None
+            if package is None or package.type != "dataset":
+                continue
+            if package.owner_org != organization:  # the source moved to another department
+                self._save_object_error(message("harvest_remote_moved", name=package.name),
+                                        obj, "Import")
+                return False
+            return package
+        if not entry.get("resource_code"):
+            return None
+        package = self.dataset_by_code(obj, entry["resource_code"], organization)
+        if isinstance(package, model.Package):
+            other = (model.Session.query(HarvestObject.harvest_source_id)
+                     .filter(HarvestObject.package_id == package.id)
+                     .filter(HarvestObject.current == True)  # noqa: E712 (SQL)
+                     .filter(HarvestObject.harvest_source_id != obj.harvest_source_id)
+                     .first())
+            if other is not None:  # another source keeps it: the two would undo each other
+                self._save_object_error(message("harvest_remote_code_harvested",
+                                                resource_code=entry["resource_code"]),
+                                        obj, "Import")
+                return False
+        return package
 
     def complete_entry(self, obj: HarvestObject, entry: dict[str, Any],
                        existing: model.Package | None) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ organization and group filters of its configuration). What it changes:
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 from ckanext.harvest.harvesters.ckanharvester import (CKANHarvester, ContentFetchError,
@@ -42,6 +43,7 @@ class CkanHarvester(remote.RemoteHarvester, CKANHarvester):
     }
 
     _problem: str | None = None
+    _status: int | None = None
     _pages = 0
 
     def check_config(self, data: dict[str, Any]) -> None:
@@ -49,6 +51,9 @@ class CkanHarvester(remote.RemoteHarvester, CKANHarvester):
         for kind in ("organizations", "groups"):
             if f"{kind}_filter_include" in data and f"{kind}_filter_exclude" in data:
                 raise ValueError(message("harvest_ckan_filters", kind=kind))
+            user_agent = data.get("user_agent", "")
+            if any(ord(c) < 32 or ord(c) == 127 for c in user_agent):
+                raise ValueError(message("harvest_ckan_user_agent"))
             for key in (f"{kind}_filter_include", f"{kind}_filter_exclude"):
                 if not all(isinstance(v, str) and v.strip() and " " not in v
                            for v in data.get(key, [])):
@@ -70,9 +75,9 @@ class CkanHarvester(remote.RemoteHarvester, CKANHarvester):
         fq_terms.extend(f"-groups:{name}" for name in exclude)
         try:
             packages = self._search_for_datasets(harvest_job.source.url.rstrip("/"), fq_terms)
-        except SearchError as error:
-            raise base.SourceError(self._problem or message(
-                "harvest_ckan_search", error=_first_line(str(error)))) from None
+        except (SearchError, KeyError, AttributeError, TypeError, ValueError):
+            # (the stock search's own errors quote the remote answer, in English)
+            raise base.SourceError(self._problem or message("harvest_ckan_response")) from None
         records = []
         for package in packages:
             if not isinstance(package, dict) or package.get("private") \
@@ -84,9 +89,34 @@ class CkanHarvester(remote.RemoteHarvester, CKANHarvester):
                 fields=_fields(package), raw=package))
         return records
 
+    def still_listed(self, harvest_job: HarvestJob, guids: list[str]) -> set[str]:
+        """A dataset missing from a listing paged by offset may have been skipped (another one
+        deleted meanwhile): package_show says whether the portal still publishes it."""
+        self.config = self.source_config(harvest_job.source)
+        self._problem, self._pages = None, 0
+        base_url = harvest_job.source.url.rstrip("/") + self._get_action_api_offset()
+        listed = set()
+        for guid in guids:
+            url = f"{base_url}/package_show?{urllib.parse.urlencode({'id': guid})}"
+            try:
+                answer = json.loads(self._get_content(url))
+            except ContentFetchError:
+                if self._status not in (403, 404):  # not gone (deleted, or private now)
+                    listed.add(guid)  # or cannot tell: kept until a run can
+                continue
+            except ValueError:
+                listed.add(guid)
+                continue
+            result = answer.get("result") if isinstance(answer, dict) else None
+            if isinstance(result, dict) and result.get("state", "active") == "active" \
+                    and not result.get("private"):
+                listed.add(guid)
+        return listed
+
     def _get_content(self, url: str) -> str:
         """A page of the remote API through netguard (the stock one uses requests, no timeout)."""
         self._pages += 1
+        self._status = None
         if self._pages > self.MAX_PAGES:
             self._problem = message("harvest_remote_pages", limit=str(self.MAX_PAGES))
             raise ContentFetchError(self._problem)
@@ -94,7 +124,7 @@ class CkanHarvester(remote.RemoteHarvester, CKANHarvester):
         try:
             download = base.fetch(url, headers={"User-Agent": user_agent} if user_agent else None)
         except base.SourceError as error:
-            self._problem = str(error)
+            self._problem, self._status = str(error), error.status
             raise ContentFetchError(self._problem) from None
         try:
             return download.content.decode("utf-8")
@@ -125,7 +155,3 @@ def _json_or_text(value: Any) -> Any:
         except ValueError:
             pass
     return value
-
-
-def _first_line(text: str) -> str:
-    return text.splitlines()[0][:300] if text else "-"

@@ -21,6 +21,8 @@ where a dataset's fields are decided.
 """
 from __future__ import annotations
 
+import logging
+import urllib.parse
 from typing import Any
 
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
@@ -40,6 +42,7 @@ CONTENT_TYPES = {
 }
 NOT_XML = frozenset({"turtle", "ttl", "n3", "nt", "nt11", "ntriples", "trig", "nquads",
                      "json-ld", "jsonld", "text/turtle", "application/ld+json"})
+log = logging.getLogger(__name__)
 JSON_LD = frozenset({"json-ld", "jsonld", "application/ld+json"})
 
 
@@ -70,16 +73,25 @@ class DcatRdfHarvester(remote.RemoteHarvester, DCATRDFHarvester):
                 raise base.SourceError(message("harvest_remote_pages",
                                                limit=str(self.MAX_PAGES)))
             read.add(url)
-            download = base.fetch(url)
+            # A next page the catalogue names elsewhere gets no allow-listed address: a public
+            # catalogue must not lead the portal into a network an admin opened for another.
+            same_host = urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(
+                source.url).netloc
+            download = base.fetch(url, allow_list=None if same_host else ())
             kind = configured or CONTENT_TYPES.get(
                 download.content_type.split(";", 1)[0].strip().lower())
             parser = _parse(download.content, kind)
-            for dataset in parser.datasets():
-                records.append(remote.Record(
-                    guid=self._get_guid(dataset, source_url=source.url),
-                    label=str(dataset.get("title") or "-")[:100],
-                    fields=_fields(self, dataset), raw=dataset))
-            url = parser.next_page()
+            try:
+                for dataset in parser.datasets():
+                    records.append(remote.Record(
+                        guid=self._get_guid(dataset, source_url=source.url),
+                        label=str(dataset.get("title") or "-")[:100],
+                        fields=_fields(self, dataset), raw=dataset))
+                url = parser.next_page()
+            except Exception as error:  # a profile that cannot read a dataset of the page
+                log.exception("DCAT page %s of source %s", url, source.id)
+                raise base.SourceError(message("harvest_rdf_dataset",
+                                               error=type(error).__name__)) from None
         return records
 
 
