@@ -1,10 +1,13 @@
 """Background jobs run on a real RQ worker (`ckan jobs worker`) over the real Redis."""
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
 import uuid
+
+import pytest
 
 import ckan.plugins.toolkit as tk
 from ckan.lib.redis import connect_to_redis
@@ -57,3 +60,35 @@ def test_check_worker_command_fails_without_a_worker():
     assert check.returncode == 1
     assert "no worker ran a job" in check.stderr
     assert tk.get_action("job_list")({"ignore_auth": True}, {"queues": [queue]}) == []
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+@pytest.mark.ckan_config("ckanext.yantai.linkcheck.on_update", "true")
+def test_a_saved_change_stays_a_success_when_the_queue_is_down(app, monkeypatch, caplog):
+    """Redis unreachable: the dataset is saved (the commit happened), so the API says so; the
+    resource check waits for the daily check-resources run instead of failing the request."""
+    import ckan.lib.jobs as ckan_jobs
+    import ckan.lib.redis as ckan_redis
+    from ckan.tests import factories as ckan_factories
+
+    from tests import factories
+    from tests.api import Api
+    from tests.stack.helpers import free_port
+
+    editor = ckan_factories.UserWithToken()
+    org = factories.Organization(users=[{"name": editor["name"], "capacity": "editor"}])
+    dataset = factories.Dataset(owner_org=org["id"], user=editor,
+                                resources=[{"name": "线路表", "url": "http://example.invalid/a.csv"}])
+    monkeypatch.setitem(tk.config, "ckan.redis.url", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setattr(ckan_redis, "_connection_pool", None)
+    monkeypatch.setattr(ckan_jobs, "_queues", {})  # queues keep the connection they were made with
+    logger = logging.getLogger("ckanext.yantai.jobs")
+    # A logging config loaded earlier in the run (CKAN's ini) may have disabled it.
+    monkeypatch.setattr(logger, "disabled", False)
+    monkeypatch.setattr(logger, "level", logging.WARNING)
+    monkeypatch.setattr(logger, "handlers", [caplog.handler])  # ckanext loggers may not propagate
+    body = Api(app, editor["token"]).call("package_patch", id=dataset["id"], notes="队列停止时的修改")
+    assert body["success"] is True, body
+    assert tk.get_action("package_show")({"ignore_auth": True},
+                                         {"id": dataset["id"]})["notes"] == "队列停止时的修改"
+    assert any("daily check-resources" in r.getMessage() for r in caplog.records)

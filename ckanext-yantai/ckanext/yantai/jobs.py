@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import ckan.model as model
@@ -9,23 +10,32 @@ import ckan.plugins.toolkit as tk
 from sqlalchemy import event
 from ckan.lib.redis import connect_to_redis
 
+log = logging.getLogger(__name__)
+
 HEARTBEAT_TTL = 3600
 
 
 def enqueue_resource_check(pkg_dict: dict[str, Any]) -> None:
     """After a dataset changed: check its resources in the background (if configured).
 
-    Enqueued when the transaction commits, so that the worker sees the saved dataset.
+    Enqueued when the transaction commits, so that the worker sees the saved dataset. The
+    dataset is saved by then: a queue that cannot take the job (Redis down) must not turn the
+    saved change into an error; the daily ``ckan yantai check-resources`` checks it instead.
     """
     from ckanext.yantai import config
 
     if not (config.linkcheck_on_update() and pkg_dict.get("id") and pkg_dict.get("resources")):
         return
     package_id, title = pkg_dict["id"], f"check resources of {pkg_dict.get('name') or pkg_dict['id']}"
-    event.listen(model.Session(), "after_commit",
-                 lambda _session: tk.enqueue_job(yantai_check_resources, [package_id],
-                                                 title=title),
-                 once=True)
+
+    def enqueue(_session: Any) -> None:
+        try:
+            tk.enqueue_job(yantai_check_resources, [package_id], title=title)
+        except Exception:  # noqa: BLE001 — any queue failure, after the commit
+            log.warning("could not enqueue the resource check of dataset %s; the daily "
+                        "check-resources run will check it", package_id, exc_info=True)
+
+    event.listen(model.Session(), "after_commit", enqueue, once=True)
 
 
 def heartbeat_key(token: str) -> str:
