@@ -115,7 +115,8 @@ def test_first_push_is_stored_with_a_receipt(receiver):
     assert message == {"idempotency_key": idempotency_key(publish()),
                        "receipt_id": receipt.receipt_id, "received_at": receipt.received_at,
                        "kind": "publish", "record_type": "license", "record_key": "license-0001",
-                       "record": RECORD, "reason": None, "source": "烟台市行政审批服务局"}
+                       "record": RECORD, "reason": None, "source": "烟台市行政审批服务局",
+                       "generation": 0}
     assert sleeps == []
 
 
@@ -126,6 +127,17 @@ def test_same_push_again_is_a_duplicate_with_the_same_receipt(receiver):
     assert (again.status_code, again.duplicate) == (200, True)
     assert (again.receipt_id, again.received_at) == (first.receipt_id, first.received_at)
     assert len(receiver.received()) == 1
+
+
+def test_generations_differ_in_key_and_generation_0_keeps_the_old_key():
+    first = idempotency_key(publish())
+    assert first == idempotency_key(Push("publish", "license", "license-0001", RECORD,
+                                         source="烟台市行政审批服务局", generation=0))
+    again = {idempotency_key(Push("publish", "license", "license-0001", RECORD, generation=g))
+             for g in (1, 2)}
+    assert first not in again and len(again) == 2
+    with pytest.raises(ValueError):
+        Push("publish", "license", "k", RECORD, generation=-1)
 
 
 def test_changed_record_is_a_new_message(receiver):

@@ -42,6 +42,9 @@ class Push:
             ``withdraw`` it may be empty.
         reason: Why a record is withdrawn (one of ``WITHDRAW_REASONS``); None for ``publish``.
         source: The publishing department's name (the CKAN organization name).
+        generation: How many withdrawals of the record were delivered before this message. A
+            record published again after a withdrawal (and withdrawn again after that) is a new
+            message, not a duplicate of the first one with the same content.
 
     Raises:
         ValueError: An unknown kind, record type or reason, an empty key, or a withdrawal without
@@ -54,6 +57,7 @@ class Push:
     record: Mapping[str, str]
     reason: str | None = None
     source: str | None = None
+    generation: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -66,25 +70,31 @@ class Push:
             raise ValueError(f"a withdrawal needs a reason: one of {', '.join(WITHDRAW_REASONS)}")
         if self.kind == "publish" and self.reason is not None:
             raise ValueError("a publication has no reason")
+        if not isinstance(self.generation, int) or self.generation < 0:
+            raise ValueError("generation is a count, 0 or more")
 
     def payload(self) -> dict[str, Any]:
         """The JSON body of the message."""
         return {"kind": self.kind, "record_type": self.record_type, "record_key": self.record_key,
-                "record": dict(self.record), "reason": self.reason, "source": self.source}
+                "record": dict(self.record), "reason": self.reason, "source": self.source,
+                "generation": self.generation}
 
 
 def idempotency_key(push: Push) -> str:
     """The message's idempotency key: the same content always gives the same key.
 
-    A SHA-256 hex digest of the kind, record type, record key, reason and the record's canonical
-    JSON. ``source`` is left out: renaming a department does not make a record a new message.
+    A SHA-256 hex digest of the kind, record type, record key, reason, the record's canonical
+    JSON and, from the first republication on, the generation. ``source`` is left out: renaming a
+    department does not make a record a new message. (Generation 0 is left out too, so the keys
+    of messages filed before generations existed still match.)
     """
     # One JSON array rather than joined strings, so that no two different contents can collide
     # through a separator appearing inside a value.
-    canonical = json.dumps(
-        [push.kind, push.record_type, push.record_key, push.reason, dict(push.record)],
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-    )
+    parts: list[Any] = [push.kind, push.record_type, push.record_key, push.reason,
+                        dict(push.record)]
+    if push.generation:
+        parts.append(push.generation)
+    canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

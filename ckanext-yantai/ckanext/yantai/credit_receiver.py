@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 DATA_FILE = "received.jsonl"
 MAX_BODY = 1 << 20  # bytes; a disclosure is a few KB
-BODY_FIELDS = ("kind", "record_type", "record_key", "record", "reason", "source")
+BODY_FIELDS = ("kind", "record_type", "record_key", "record", "reason", "source", "generation")
 KINDS = ("publish", "withdraw")
 POLL_INTERVAL = 0.05  # seconds; how soon ``stop`` takes effect (tests start and stop many)
 

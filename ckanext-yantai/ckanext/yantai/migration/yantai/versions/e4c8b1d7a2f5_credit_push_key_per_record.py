@@ -27,6 +27,12 @@ def upgrade():
 
 
 def downgrade():
+    # The older schema holds one push per key across the portal: keep each key's first push (the
+    # others are the same message, which the credit site took once).
+    op.execute("""
+        DELETE FROM yantai_credit_push p USING yantai_credit_push q
+        WHERE p.idempotency_key = q.idempotency_key AND (q.created, q.id) < (p.created, p.id)
+    """)
     op.drop_index("ix_yantai_credit_push_idempotency_key", "yantai_credit_push")
     op.drop_constraint("yantai_credit_push_record_key", "yantai_credit_push", type_="unique")
     op.create_unique_constraint("yantai_credit_push_idempotency_key_key", "yantai_credit_push",
