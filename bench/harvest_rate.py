@@ -51,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     import ckan.plugins.toolkit as tk
     from ckanext.yantai.harvest import runner
 
-    tk.config["ckanext.yantai.harvest.allowed_hosts"] = ["127.0.0.1"]
     server = _load("tests/yantai/feeds.py").FeedServer().__enter__()  # the tests' feed server
+    tk.config["ckanext.yantai.harvest.allowed_hosts"] = [f"127.0.0.1:{server.port}"]
     base = f"http://127.0.0.1:{server.port}"
     context = {"ignore_auth": True,
                "user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}

@@ -16,6 +16,7 @@ It is run by the Makefile with the project's virtualenv, after scripts/bootstrap
 from __future__ import annotations
 
 import argparse
+import ctypes
 import hashlib
 import json
 import os
@@ -46,6 +47,20 @@ SOLR_CORES = ("ckan", "ckan_test")
 # DataStore databases (it is the DataStore's write user); datastore_ro is the DataStore's read-only
 # user, which runs the SQL of datastore_search and datastore_search_sql.
 PG_ROLES = {"ckan_default": "PG_PASSWORD", "datastore_ro": "DATASTORE_RO_PASSWORD"}
+# What PostgreSQL may write to its log: server events (start, stop, checkpoints, FATAL and PANIC),
+# never a statement, its parameters, an error's DETAIL / CONTEXT (which quote keys and whole rows)
+# nor a client's error (its message may quote a value; CKAN logs it, masked): a 双公示 record that
+# fails must not reach postgresql.log. docker/compose.yaml passes the same settings in production.
+PG_LOG_SETTINGS = {
+    "log_statement": "none",
+    "log_min_duration_statement": "-1",
+    "log_min_error_statement": "panic",
+    "log_error_verbosity": "terse",
+    "log_parameter_max_length": "0",
+    "log_parameter_max_length_on_error": "0",
+    "log_min_messages": "log",
+}
+PG_SETTINGS_FILE = "yantai-logging.conf"  # in the data directory, included by postgresql.conf
 
 
 def read_env_file(path: pathlib.Path) -> dict[str, str]:
@@ -136,6 +151,7 @@ class Stack:
             "CKAN_STORAGE_PATH": str(self.run / "storage" / profile.name),
             "CREDIT_ENDPOINT": f"http://127.0.0.1:{self.credit_port}",
             "CREDIT_TOKEN": sec["CREDIT_TOKEN"],
+            "DEMO_FEEDS_PORT": str(self.feeds_port),
         }
         (self.run / "storage" / profile.name).mkdir(parents=True, exist_ok=True)
         path = render.render(profile.name, self.ini_path(profile).parent, profile.ini_name, values)
@@ -260,7 +276,12 @@ class Stack:
                  "--locale=C.UTF-8", "--auth-local=peer", "--auth-host=scram-sha-256"],
                 stdout=subprocess.DEVNULL,
             )
+        changed = self.write_pg_settings()
         if port_open(self.pg_port) and self.pg_running():
+            if changed:
+                step("PostgreSQL logging settings changed: reloading its configuration")
+                self.as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "reload"],
+                                 stdout=subprocess.DEVNULL)
             step(f"PostgreSQL already running on 127.0.0.1:{self.pg_port}")
             return
         ensure_port_free(self.pg_port, "PostgreSQL")
@@ -274,6 +295,28 @@ class Stack:
             stdout=subprocess.DEVNULL,
         )
         link_log(self.logs / "postgresql.log", log)
+
+    def write_pg_settings(self) -> bool:
+        """PG_LOG_SETTINGS into the cluster's configuration (a file of their own, included at the
+        end of postgresql.conf); True when that changed anything."""
+        settings = self.pg_data / PG_SETTINGS_FILE
+        text = "# written by scripts/stack.py: PG_LOG_SETTINGS\n" + "".join(
+            f"{name} = '{value}'\n" for name, value in PG_LOG_SETTINGS.items())
+        conf = self.pg_data / "postgresql.conf"
+        include = f"include_if_exists = '{PG_SETTINGS_FILE}'"
+        changed = False
+        if not settings.exists() or settings.read_text() != text:
+            settings.write_text(text)
+            changed = True
+        if include not in conf.read_text().splitlines():
+            with conf.open("a") as f:
+                f.write(f"\n{include}\n")
+            changed = True
+        if os.geteuid() == 0:
+            pg = pwd.getpwnam("postgres")
+            os.chown(settings, pg.pw_uid, pg.pw_gid)
+        settings.chmod(0o600)
+        return changed
 
     def pg_running(self) -> bool:
         argv = [str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "status"]
@@ -359,6 +402,10 @@ class Stack:
                 self.stop("solr-console")
             for core in SOLR_CORES:
                 shutil.rmtree(self.solr_home / core / "data", ignore_errors=True)
+        if self.running_pid("solr-console") and self.running_pid("solr") is None:
+            # Started by an older stack.py, without its supervisor (or just restarting).
+            step("restarting Solr under its supervisor")
+            self.stop("solr-console")
         if self.running_pid("solr-console") and port_open(self.solr_port):
             step(f"Solr already running on 127.0.0.1:{self.solr_port}")
             return
@@ -366,8 +413,13 @@ class Stack:
         server = ROOT / "config" / "solr" / "server" / "target"
         step(f"starting Solr 9 on 127.0.0.1:{self.solr_port}")
         heap = self.settings["SOLR_HEAP"]
+        # Supervised: a JVM out of memory exits at once (a half-dead Solr keeps a closed
+        # IndexWriter and refuses every write) and `supervise` starts it again.
         self.spawn("solr-console", [
-            "java", f"-Xms{heap}", f"-Xmx{heap}", "-Djava.awt.headless=true",
+            sys.executable, str(pathlib.Path(__file__).resolve()), "supervise",
+            "--pidfile", str(self.pidfile("solr")), "--",
+            "java", f"-Xms{heap}", f"-Xmx{heap}", "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
             f"-Dsolr.log.dir={self.logs}",
             f"-Dlog4j2.configurationFile={ROOT / 'config' / 'solr' / 'log4j2.xml'}",
             f"-Dsolr.solr.home={self.solr_home}",
@@ -381,7 +433,8 @@ class Stack:
 
     def solr_ready(self) -> bool:
         if self.running_pid("solr-console") is None:
-            raise StackError(f"Solr exited while starting; see {self.logs / 'solr.log'}")
+            raise StackError(f"Solr exited while starting; see {self.logs / 'solr.log'} and "
+                             f"{self.logs / 'solr-console.log'}")
         try:
             status = json.loads(http_get(f"{self.solr_url()}/admin/cores?action=STATUS&wt=json"))
         except (OSError, ValueError):
@@ -625,6 +678,59 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
             print(f"{name:15} {'pid ' + str(pid) if pid else 'down'}")
 
 
+# -- supervision ---------------------------------------------------------------------------------
+
+def supervise(pidfile: pathlib.Path, argv: Sequence[str], min_uptime: float = 30,
+              max_delay: float = 60) -> int:
+    """Run `argv` and start it again whenever it dies, waiting 1, 2, 4 … `max_delay` s between
+    tries (1 s again after it ran a minute), each restart logged on standard output. The
+    child's pid goes to `pidfile` as stack.py's own pid files do. A first run that exits by
+    itself with status 1 or 2 within `min_uptime` seconds failed to start (Solr's launcher:
+    a core that does not load, bad arguments): the supervisor ends with that status, so that
+    `stack.py` reports it; a kill or an out-of-memory exit (3) is always restarted. SIGTERM or
+    SIGINT stop the child and the supervisor."""
+    stopping = False
+    child: subprocess.Popen | None = None
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    delay, runs = 0.5, 0
+    while not stopping:
+        started = time.monotonic()
+        # The child dies with the supervisor (PR_SET_PDEATHSIG), never left holding the port.
+        child = subprocess.Popen(list(argv), preexec_fn=_die_with_parent)
+        runs += 1
+        pidfile.write_text(f"{child.pid} {process_start(child.pid)}")
+        code = child.wait()
+        ran = time.monotonic() - started
+        pidfile.unlink(missing_ok=True)
+        if stopping:
+            return 0
+        if runs == 1 and code in (1, 2) and ran < min_uptime:
+            print(f"supervise: {argv[0]} exited with status {code} after {ran:.0f} s while "
+                  "starting; not restarting it", flush=True)
+            return code or 1
+        delay = 1.0 if ran >= 60 else min(delay * 2, max_delay)
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} supervise: {argv[0]} (pid {child.pid}) "
+              f"exited with status {code} after {ran:.0f} s; restart {runs} in {delay:.0f} s",
+              flush=True)
+        deadline = time.monotonic() + delay
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.2)
+    return 0
+
+
+def _die_with_parent() -> None:
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 # -- small helpers -------------------------------------------------------------------------------
 
 def write_private(path: pathlib.Path, text: str) -> None:
@@ -726,7 +832,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="stop everything")
     sub.add_parser("reset", help="stop everything and remove the runtime state")
     sub.add_parser("status", help="show what runs")
+    sup = sub.add_parser("supervise", help="run a command and restart it when it dies (Solr)")
+    sup.add_argument("--pidfile", required=True, type=pathlib.Path)
+    sup.add_argument("argv", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    if args.command == "supervise":
+        return supervise(args.pidfile, args.argv[1:] if args.argv[:1] == ["--"] else args.argv)
     stack = Stack()
     if args.command == "up":
         stack.up(demo=not args.no_demo)

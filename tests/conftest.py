@@ -13,7 +13,7 @@ import pytest
 
 from ckanext.yantai import domains
 from tests.api import sysadmin_api  # noqa: F401  (fixture)
-from tests.yantai.feeds import feed_server  # noqa: F401  (fixture)
+from tests.yantai.feeds import feed_server, feeds_allowed  # noqa: F401  (fixtures)
 from tests.stack.helpers import free_port, get_json, wait_until
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

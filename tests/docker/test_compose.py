@@ -436,8 +436,10 @@ def test_datastore_options_are_declared_by_the_datastore_plugin():
     parser.read(CKAN_CONFIG / "common.ini.in", encoding="utf-8")
     keys = {k for k in parser.options("app:main") if k.startswith("ckan.datastore.")}
     assert keys == {"ckan.datastore.write_url", "ckan.datastore.read_url",
-                    "ckan.datastore.sqlsearch.enabled"}
-    assert keys <= declared
+                    "ckan.datastore.sqlsearch.enabled", "ckan.datastore.sqlalchemy.hide_parameters"}
+    # ckan.datastore.sqlalchemy.<OPTION> is declared as a pattern: SQLAlchemy's engine options.
+    assert {k for k in keys if not k.startswith("ckan.datastore.sqlalchemy.")} <= declared
+    assert "ckan.datastore.sqlalchemy.<OPTION>" in declared
 
 
 # -- Dockerfiles -----------------------------------------------------------------------------------
@@ -602,3 +604,16 @@ def test_entrypoint_is_valid_bash_and_renders_the_production_profile():
     assert '["ckan", "datastore", "set-permissions"]' in text
     assert 'psycopg2.connect(os.environ["CKAN_DATASTORE_WRITE_URL"])' in text
     assert "POSTGRES_PASSWORD" not in environment(compose()["services"]["ckan"])
+
+
+def test_solr_exits_when_out_of_memory_and_compose_restarts_it():
+    """Issue 13 item 3: a Solr that survived an OutOfMemoryError kept a closed IndexWriter and
+    refused every write until restarted by hand."""
+    envs = [shlex.split(args)[0] for instr, args in
+            dockerfile_instructions(DOCKER / "solr" / "Dockerfile") if instr == "ENV"]
+    assert "SOLR_OPTS=-XX:+ExitOnOutOfMemoryError" in envs
+    solr = compose()["services"]["solr"]
+    assert solr["restart"] in ("unless-stopped", "always")
+    assert "SOLR_OPTS" not in environment(solr)  # would replace the image's
+    assert "/solr/ckan/admin/ping" in " ".join(solr["healthcheck"]["test"])
+    assert compose()["services"]["ckan"]["depends_on"]["solr"] == {"condition": "service_healthy"}

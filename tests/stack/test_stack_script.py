@@ -87,3 +87,76 @@ def test_a_checkout_postgres_cannot_enter_keeps_the_cluster_outside(tmp_path, mo
     assert module.reachable_by("postgres", outside.parent)
     stack.reset()
     assert not outside.parent.exists() and not stack.run.exists()
+
+
+# -- Solr's supervisor (issue 13 item 3: a Solr that died stayed down until restarted by hand) ----
+
+def _wait(condition, timeout: float = 30) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_the_supervisor_restarts_its_child_and_logs_it(stack, tmp_path):
+    import signal
+
+    stack.pids.mkdir(parents=True)
+    child_pidfile = stack.pidfile("child")
+    pid = stack.spawn("sup", [sys.executable, str(ROOT / "scripts" / "stack.py"), "supervise",
+                              "--pidfile", str(child_pidfile), "--", "sleep", "60"])
+    try:
+        _wait(lambda: stack.running_pid("child") is not None)
+        first = stack.running_pid("child")
+        os.kill(first, signal.SIGKILL)
+        _wait(lambda: stack.running_pid("child") not in (None, first))
+        assert stack.running_pid("sup") == pid  # the supervisor itself goes on
+        log = (stack.logs / "sup.log").read_text()
+        assert f"sleep (pid {first}) exited with status -9" in log and "restart 1 in 1 s" in log
+        second = stack.running_pid("child")
+    finally:
+        stack.stop("sup")
+    # Stopping the supervisor stops its child, which is not restarted.
+    _wait(lambda: process_gone(second))
+    assert stack.running_pid("sup") is None and not child_pidfile.exists()
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_a_child_that_fails_to_start_is_reported_not_restarted(stack):
+    stack.pids.mkdir(parents=True)
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "stack.py"), "supervise",
+                             "--pidfile", str(stack.pidfile("child")), "--", "sh", "-c", "exit 1"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert "not restarting it" in result.stdout
+
+
+def test_solr_is_started_supervised_and_exits_when_out_of_memory(stack, monkeypatch):
+    spawned = {}
+    monkeypatch.setattr(stack, "prepare_solr_home", lambda: False)
+    monkeypatch.setattr(stack, "running_pid", lambda name: None)
+    monkeypatch.setattr(stack, "spawn", lambda name, argv, **kw: spawned.setdefault(name, argv))
+    monkeypatch.setattr(stack, "solr_ready", lambda: True)
+    monkeypatch.setattr(stack, "solr_port", free_port())
+    stack.start_solr()
+    argv = spawned["solr-console"]
+    assert argv[1:4] == [str(ROOT / "scripts" / "stack.py"), "supervise", "--pidfile"]
+    java = argv[argv.index("--") + 1:]
+    assert java[0] == "java" and "-XX:+ExitOnOutOfMemoryError" in java
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

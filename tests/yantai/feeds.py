@@ -66,6 +66,26 @@ def feed_server() -> Iterator[FeedServer]:
         yield server
 
 
+HARVEST_ALLOWED = "ckanext.yantai.harvest.allowed_hosts"
+
+
+def allow(monkeypatch: pytest.MonkeyPatch, *entries: str, key: str = HARVEST_ALLOWED) -> None:
+    """Add host:port entries (or URL prefixes) to an allow-list of the running test config."""
+    import ckan.plugins.toolkit as tk
+
+    current = tk.aslist(tk.config.get(key) or [])
+    monkeypatch.setitem(tk.config, key, [*current, *entries])
+
+
+@pytest.fixture
+def feeds_allowed(feed_server: FeedServer, ckan_config: Any,
+                  monkeypatch: pytest.MonkeyPatch) -> FeedServer:
+    """The feed server allow-listed for harvest sources by its host and port (the free port it
+    got), as an admin allow-lists a department's feed server; nothing else on loopback."""
+    allow(monkeypatch, f"127.0.0.1:{feed_server.port}")
+    return feed_server
+
+
 def ckan_api(server: FeedServer, packages: list[dict[str, Any]], prefix: str = "") -> None:
     """A CKAN portal's ``package_search`` at ``prefix``/api/3/action/ on ``server``: the datasets
     of ``packages`` (the list may change between requests), paged by ``start`` and ``rows`` in id

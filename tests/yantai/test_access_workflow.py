@@ -7,20 +7,25 @@ import datetime as dt
 import io
 
 import ckan.model as model
+import ckan.plugins.toolkit as tk
 import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 from freezegun import freeze_time
 
+from ckanext.yantai import access
 from ckanext.yantai.model import AuditEntry
 from tests import factories
 from tests.api import Api
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
+TODAY = access.today()  # in Asia/Shanghai, as the portal counts periods and expiries
+# A period of use from today for half a year (a period wholly in the past is refused).
 APPLICATION = {"purpose": "交通研究", "intended_use": "统计分析，不对外发布",
-               "applicant_organization": "烟台大学", "period_start": "2026-01-01",
-               "period_end": "2026-12-31", "commitment_accepted": True}
+               "applicant_organization": "烟台大学", "period_start": TODAY.isoformat(),
+               "period_end": (TODAY + dt.timedelta(days=180)).isoformat(),
+               "commitment_accepted": True}
 
 
 @pytest.fixture
@@ -34,6 +39,7 @@ def setting(app):
                                 share_condition="不共享")
     applicant = ckan_factories.UserWithToken()
     return {"org": org, "dataset": dataset, "admin": Api(app, admin["token"]),
+            "admin_name": admin["name"],
             "editor": Api(app, editor["token"]), "applicant": Api(app, applicant["token"]),
             "applicant_name": applicant["name"], "anonymous": Api(app, None),
             "other": Api(app, ckan_factories.UserWithToken()["token"])}
@@ -53,12 +59,51 @@ def apply_at(s, moment: str) -> dict:
 
 
 def test_application_is_checked_with_chinese_messages(setting):
-    error = apply(setting, purpose="", commitment_accepted=False, period_end="2025-01-01")["error"]
+    error = apply(setting, purpose="", commitment_accepted=False,
+                  period_end=(TODAY - dt.timedelta(days=1)).isoformat())["error"]
     assert error["__type"] == "Validation Error"
     assert error["purpose"] == ["缺失值"]
     assert error["commitment_accepted"] == ["请阅读并接受数据安全承诺书后再提交申请"]
     assert error["period_end"] == ["使用期限的结束日期早于开始日期"]
     assert apply(setting, period_start="明天")["error"]["period_start"] == ["日期格式应为 YYYY-MM-DD"]
+
+
+def days(n: int) -> str:
+    return (TODAY + dt.timedelta(days=n)).isoformat()
+
+
+@pytest.mark.parametrize("start, end", [
+    ("2020-01-01", "2020-12-31"), (days(-30), days(-1)), (days(-1), days(-1))])
+def test_a_period_wholly_in_the_past_is_refused(setting, start, end):
+    error = apply(setting, period_start=start, period_end=end)["error"]
+    if start.startswith("2020"):  # years long gone: out of reach
+        assert error["period_end"][0].startswith("请填写"), error
+    else:
+        assert error["period_end"] == ["使用期限已结束：请填写尚未结束的使用期限"], error
+
+
+def test_a_period_that_has_begun_or_ends_today_is_accepted(setting):
+    assert apply(setting, period_start=days(-30), period_end=days(0))["success"] is True
+
+
+@pytest.mark.parametrize("value", [
+    "2027-01-01'; drop", "2027-01-01 ", " 2027-01-01", "2027-01-01T00:00:00junk",
+    "2027-1-1", "20270101", "2027-W01-1", "２０２７-０１-０１", "2027-02-30", "2027-01-01\n",
+    "2027-01-01\u200b", ["2027-01-01"], {"date": "2027-01-01"}, 20270101, True])
+@pytest.mark.parametrize("field", ["period_start", "period_end"])
+def test_dates_are_read_whole_and_strictly(setting, field, value):
+    error = apply(setting, **{field: value})["error"]
+    assert error[field] == ["日期格式应为 YYYY-MM-DD"], error
+
+
+@pytest.mark.parametrize("start, end, field", [
+    ("0001-01-01", days(30), "period_start"), (days(0), "9999-12-31", "period_end"),
+    ("1900-01-01", days(30), "period_start"), (days(0), f"{TODAY.year + 11}-01-01", "period_end"),
+    (days(30), days(0), "period_end")])
+def test_absurd_and_reversed_periods_are_refused(setting, start, end, field):
+    error = apply(setting, period_start=start, period_end=end)["error"]
+    assert list(error) == ["__type", field] or set(error) == {"__type", field}, error
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in error[field][0]), error
 
 
 def test_anonymous_cannot_apply_and_open_data_needs_no_application(setting):
@@ -143,6 +188,75 @@ def test_approve_grants_until_expiry_then_access_ends(with_resource):
         assert not data_reachable(s["applicant"], s["dataset"]["id"])
         assert s["applicant"].ok("yantai_access_request_show", id=request["id"])["status"] == \
             "expired"
+
+
+@pytest.mark.parametrize("expires", [
+    "2027-01-01'; drop", "2027-01-01 ", days(10) + "x", days(10) + "T00:00:00Z junk",
+    days(10).replace("-", ""), "２０２７-０１-０１", "2027-02-30", [days(10)], {"d": days(10)},
+    20270101, True, days(10) + "\u200b"])
+def test_the_expiry_is_read_whole_and_strictly(setting, expires):
+    request = apply(setting)["result"]
+    error = setting["admin"].errors("yantai_access_request_decide", id=request["id"],
+                                    decision="approve", expires=expires)
+    assert error["expires"] == ["日期格式应为 YYYY-MM-DD"], error
+    assert setting["admin"].ok("yantai_access_request_show",
+                               id=request["id"])["status"] == "pending"
+
+
+def test_access_never_outlasts_the_period_asked_for(setting):
+    """Refused, not clamped: the admin sees the limit and chooses a date within it."""
+    request = apply(setting, period_start=days(0), period_end=days(20))["result"]
+    for expires in (days(21), days(365), "9999-12-31"):
+        error = setting["admin"].errors("yantai_access_request_decide", id=request["id"],
+                                        decision="approve", expires=expires)
+        assert error["expires"] == [f"访问期限不得超过申请的使用期限（截至 {days(20)}）"], error
+    for expires in (days(-1), "0001-01-01"):
+        error = setting["admin"].errors("yantai_access_request_decide", id=request["id"],
+                                        decision="approve", expires=expires)
+        assert error["expires"] == ["授权到期日期已过"], error
+    decided = setting["admin"].ok("yantai_access_request_decide", id=request["id"],
+                                  decision="approve", expires=days(20))
+    assert decided["expires"] == days(20) and decided["status"] == "approved"
+
+
+def test_access_never_starts_after_it_ends(setting):
+    request = apply(setting, period_start=days(30), period_end=days(60))["result"]
+    error = setting["admin"].errors("yantai_access_request_decide", id=request["id"],
+                                    decision="approve", expires=days(10))
+    assert error["expires"] == [f"到期日期早于申请的使用期限开始日期（{days(30)}）"], error
+
+
+def test_access_never_outlasts_the_configured_maximum(setting, monkeypatch):
+    monkeypatch.setitem(tk.config, "ckanext.yantai.access.max_months", 1)
+    request = apply(setting, period_start=days(0), period_end=days(170))["result"]
+    error = setting["admin"].errors("yantai_access_request_decide", id=request["id"],
+                                    decision="approve", expires=days(80))
+    assert error["expires"] == ["授权期限最长为1个月"], error
+
+
+def test_a_request_whose_period_ended_while_pending_cannot_be_approved(setting):
+    request = apply_at(setting, "2026-09-24T02:00:00")
+    with freeze_time(dt.date.fromisoformat(APPLICATION["period_end"]) + dt.timedelta(days=2)):
+        error = call_action_error(setting, request["id"], dt.date.today().isoformat())
+    # (called in Python, without a request: the message's English original)
+    assert "Access may not last beyond the requested period of use" in error["expires"][0], error
+
+
+def call_action_error(s, request_id: str, expires: str) -> dict:
+    admin = model.User.get(s["admin_name"])
+    with pytest.raises(tk.ValidationError) as error:
+        call_action("yantai_access_request_decide",
+                    context={"user": admin.name, "ignore_auth": False},
+                    id=request_id, decision="approve", expires=expires)
+    return error.value.error_dict
+
+
+def test_the_approval_form_offers_only_dates_within_the_limits(with_resource, app):
+    s = with_resource
+    apply(s, period_start=days(0), period_end=days(20))
+    queue = app.get(f"/organization/access-requests/{s['org']['name']}",
+                    headers=s["admin"].headers).get_data(as_text=True)
+    assert f'min="{days(0)}"' in queue and f'max="{days(20)}"' in queue
 
 
 def test_reject_needs_a_reason_the_applicant_sees(with_resource):

@@ -9,6 +9,8 @@ import io
 import json
 import logging
 import pathlib
+import subprocess
+import sys
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -189,6 +191,69 @@ class TestIntake:
             assert "yantai_disclosure_submit" in error["resource_id"][0], action
         assert len(datastore_rows(department["resource"]["id"])) == 1
 
+    def test_a_records_table_is_written_by_no_key_ckan_accepts(self, department, sysadmin_api):
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        records_table = department["resource"]["id"]
+        # A table of the editor's own, to name beside the records table.
+        own = department["editor"].ok("datastore_create", resource={
+            "package_id": department["dataset"]["id"], "name": "自建表"},
+            records=[{"a": "1"}])["resource_id"]
+        forged = [{"证件号码": ADULT_ID, "当事人名称": "伪造"}]
+        attempts = [
+            ("datastore_upsert", {"id": records_table, "records": forged, "method": "insert"}),
+            ("datastore_upsert", {"resource_id": own, "id": records_table, "records": forged,
+                                  "method": "insert"}),
+            ("datastore_upsert", {"resource_id": f" {records_table}\t", "records": forged,
+                                  "method": "insert"}),
+            ("datastore_create", {"id": records_table, "records": forged}),
+            ("datastore_create", {"resource": {"package_id": department["dataset"]["id"],
+                                               "name": "伪造处罚", "record_type": "penalty"},
+                                  "records": forged}),
+            ("datastore_delete", {"id": records_table}),
+            ("datastore_delete", {"resource_id": own, "id": records_table}),
+            ("datastore_records_delete", {"id": records_table, "filters": {}}),
+        ]
+        for api in (department["editor"], sysadmin_api):
+            for action, data in attempts:
+                body = api.call(action, force=True, **data)
+                assert body["success"] is False, (action, data)
+        assert len(datastore_rows(records_table)) == 1
+        assert ADULT_ID not in datastore_text(records_table)
+        assert [r["name"] for r in call_action("package_show", id=department["dataset"]["id"])
+                ["resources"]].count("伪造处罚") == 0
+
+    def test_classification_markings_in_records_are_refused(self, department):
+        for text in ("绝 密★", "機密", "密-级：秘密", "机<b></b>密★"):
+            body = department["editor"].call(
+                "yantai_disclosure_submit", resource_id=department["resource"]["id"],
+                records=[penalty(违法事实=f"涉及{text}文件")])
+            assert body["success"] is False and body["error"]["records"], text
+        assert stored(department["resource"]["id"]) == []
+
+    def test_a_resource_holding_records_keeps_its_record_type(self, department):
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        resource_id = department["resource"]["id"]
+        for value in ("", " ", "license", "None"):
+            error = department["editor"].errors("resource_patch", id=resource_id,
+                                                record_type=value)
+            assert error, value
+        dataset = call_action("package_show", id=department["dataset"]["id"])
+        for res in dataset["resources"]:
+            res.pop("record_type", None)  # a dataset update that drops the field altogether
+        assert department["editor"].call("package_update", **dataset)["success"] is False
+        model.Session.expire_all()
+        assert model.Resource.get(resource_id).extras["record_type"] == "penalty"
+
+    def test_a_table_of_other_data_does_not_become_a_records_table(self, department):
+        own = department["editor"].ok("datastore_create", resource={
+            "package_id": department["dataset"]["id"], "name": "自建表"},
+            fields=[{"id": "证件号码", "type": "text"}],
+            records=[{"证件号码": ADULT_ID}])["resource_id"]
+        error = department["editor"].errors("resource_patch", id=own, record_type="penalty")
+        assert error["record_type"]
+        model.Session.expire_all()
+        assert not model.Resource.get(own).extras.get("record_type")
+
     def test_only_the_departments_editors_may_submit(self, department):
         for who in ("anonymous", "public"):
             body = department[who].call("yantai_disclosure_submit",
@@ -333,6 +398,15 @@ class TestPush:
         assert len(receiver.received()) == 1  # one message: the site had it already
         for resource_id in (department["resource"]["id"], resource["id"]):
             assert [r.push_status for r in stored(resource_id)] == ["sent"]
+        # The migration that allowed this can be taken back (the duplicate push goes) and redone.
+        command = [str(pathlib.Path(sys.executable).parent / "ckan"), "-c",
+                   tk.config["__file__"], "db"]
+        model.Session.remove()
+        for step in (["downgrade", "-p", "yantai", "--version", "d2a9f4c6e1b8"],
+                     ["upgrade", "-p", "yantai"]):
+            done = subprocess.run(command + step, capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stderr[-2000:]
+        assert model.Session.query(CreditPush).count() == 1
 
     def test_failures_are_retried_later_with_backoff(self, department, receiver):
         moment = shanghai("2026-09-21T10:00:00")
@@ -361,6 +435,19 @@ class TestPush:
         compliance.send_due(now=moment + dt.timedelta(days=30))
         kinds = [(m["kind"], m["reason"]) for m in receiver.received()]
         assert kinds == [("publish", None), ("withdraw", "revoked")]
+
+    def test_a_record_published_again_after_a_withdrawal_is_pushed_again(self, department,
+                                                                          receiver):
+        moment = shanghai("2026-09-21T10:00:00")
+        steps = [penalty(), penalty(当前状态="撤销"), penalty(), penalty(当前状态="撤销")]
+        for day, record in enumerate(steps):
+            at = moment + dt.timedelta(days=day)
+            submit_at(department, at, [record])
+            compliance.send_due(now=at)
+        kinds = [(m["kind"], m["reason"], m["generation"]) for m in receiver.received()]
+        assert kinds == [("publish", None, 0), ("withdraw", "revoked", 0),
+                         ("publish", None, 1), ("withdraw", "revoked", 1)]
+        assert [r.push_status for r in stored(department["resource"]["id"])] == ["sent"]
 
     def test_without_an_endpoint_pushes_wait(self, department):
         submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])

@@ -116,6 +116,11 @@ class TestReport:
         error = city["authority"].errors("yantai_compliance_report", start="2026-10",
                                          end="2026-09")
         assert error["end"] == ["结束月份早于开始月份"]
+        for start in ("0001-01", "0000-01", "２０２６-０９", "2026-09 "):
+            error = city["authority"].errors("yantai_compliance_trend", start=start)
+            assert error["start"] == ["请按 YYYY-MM 填写月份"], (start, error)
+        error = city["authority"].errors("yantai_compliance_trend", start="1990-01")
+        assert error["start"] == ["统计期间最长为 120 个月：请选择较晚的开始月份"]
 
 
 class TestRankingAndTrend:
@@ -155,7 +160,10 @@ class TestDrillDown:
     def test_bad_filters(self, city):
         error = city["market_staff"].errors("yantai_compliance_records", organization="ytsj",
                                             timeliness="soon", limit="many")
-        assert "timeliness" in error and error["limit"] == ["应为整数"]
+        assert "timeliness" in error and error["limit"] == ["请填写 1 至 1000 之间的整数"]
+        error = city["market_staff"].errors("yantai_compliance_records", organization="ytsj",
+                                            offset=10 ** 30, valid="maybe", month="0001-01")
+        assert set(error) == {"__type", "offset", "valid", "month"}, error
 
 
 class TestPages:

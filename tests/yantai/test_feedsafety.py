@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import tracemalloc
 import zipfile
 
 import pytest
@@ -58,6 +59,98 @@ def test_too_many_members_and_garbage():
     with pytest.raises(feedsafety.Unsafe) as unsafe:
         feedsafety.check_archive(b"PK\x03\x04 not really", MB)
     assert unsafe.value.code == "archive_bad"
+
+
+def _sheet_bomb(cells: int, method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """An XLSX-shaped archive with one row of ``cells`` cells, written in a loop (item 8 of
+    issue 13: 52 KB that openpyxl took 826 MB and 13 s to read)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+            sheet.write(b'<worksheet xmlns="x"><sheetData><row r="1">')
+            for start in range(0, cells, 10_000):  # in runs of 10,000 cells
+                sheet.write(b"".join(b"<c><v>%d</v></c>" % i
+                                     for i in range(start, start + 10_000)))
+            sheet.write(b"</row></sheetData></worksheet>")
+    return buffer.getvalue()
+
+
+def test_the_cell_bomb_is_refused_by_its_sheet_limits_while_streaming():
+    bomb = _sheet_bomb(1_000_000)
+    assert len(bomb) < 4 * MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(feedsafety.Unsafe) as unsafe:
+            feedsafety.check_archive(bomb, 100 * MB, max_ratio=10**6)  # no ratio stops it
+        assert unsafe.value.code == "sheet_columns"
+        tracemalloc.reset_peak()
+        with pytest.raises(feedsafety.Unsafe) as unsafe:
+            feedsafety.check_archive(bomb, 100 * MB, max_ratio=10**6,
+                                     sheets=feedsafety.SheetLimits(max_columns=10**7,
+                                                                   max_cells=50_000))
+        assert unsafe.value.code == "sheet_cells"
+        assert unsafe.value.params == {"limit": "50000"}
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * MB
+
+
+def test_declared_dimensions_and_shared_strings_count():
+    def xlsx(part: str, xml: str) -> bytes:
+        return _zip({part: xml.encode()})
+    for part, xml, code in (
+            ("xl/worksheets/sheet1.xml",
+             '<worksheet><dimension ref="A1:XFD1048576"/><sheetData/></worksheet>', "sheet_cells"),
+            ("xl/worksheets/other.xml",  # found by content, whatever the workbook calls it
+             '<x:worksheet xmlns:x="x"><x:sheetData><x:row r="9999999"/></x:sheetData>'
+             "</x:worksheet>", "sheet_rows"),
+            ("xl/sharedStrings.xml", "<sst>" + "<si><t>a</t></si>" * 30 + "</sst>",
+             "sheet_cells")):
+        with pytest.raises(feedsafety.Unsafe) as unsafe:
+            feedsafety.check_archive(xlsx(part, xml), MB,
+                                     sheets=feedsafety.SheetLimits(max_cells=20))
+        assert unsafe.value.code == code, part
+
+
+def test_an_ordinary_workbook_passes_its_limits():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for i in range(2000):
+        book.active.append(["线路", "站点", i])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    feedsafety.check_archive(buffer.getvalue(), 10 * MB)
+
+
+def test_encrypted_members_and_entities_inside_archives():
+    data = bytearray(_zip({"a.csv": b"x"}))
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        data[data.index(signature) + offset] |= 0x1
+    with pytest.raises(feedsafety.Unsafe) as unsafe:
+        feedsafety.check_archive(bytes(data), MB)
+    assert unsafe.value.code == "archive_encrypted"
+    laughs = b'<!DOCTYPE a [<!ENTITY l "lol">]><worksheet>&l;</worksheet>'
+    with pytest.raises(feedsafety.Unsafe) as unsafe:
+        feedsafety.check_archive(_zip({"xl/worksheets/sheet1.xml": laughs}), MB)
+    assert unsafe.value.code == "xml_entities"
+
+
+def test_nested_archives_share_one_budget():
+    expansion = feedsafety.Expansion(feedsafety.ArchiveLimits(max_bytes=MB, max_depth=2))
+    outer = feedsafety.Archive(io.BytesIO(_zip({"in.zip": _zip({"a": b"x"})})), expansion)
+    with outer.open(outer.members[0]) as member:
+        inner = io.BytesIO(member.read(MB))
+    feedsafety.Archive(inner, expansion, depth=2)
+    with pytest.raises(feedsafety.Unsafe) as unsafe:
+        feedsafety.Archive(io.BytesIO(_zip({"a": b"x"})), expansion, depth=3)
+    assert unsafe.value.code == "archive_depth"
+    assert expansion.members == 2
+    with pytest.raises(feedsafety.Unsafe) as unsafe:
+        feedsafety.Archive(io.BytesIO(_zip({"big": b"y" * (2 * MB)})), expansion)
+    assert unsafe.value.code == "archive_too_large"
 
 
 @pytest.mark.parametrize("xml", [

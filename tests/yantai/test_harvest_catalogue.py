@@ -16,7 +16,7 @@ from tests import factories
 from tests.yantai.test_harvest_release import _everything_stored, datasets, errors_of
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context"),
-              pytest.mark.ckan_config("ckanext.yantai.harvest.allowed_hosts", "127.0.0.1")]
+              pytest.mark.usefixtures("feeds_allowed")]
 
 HEADER = ["序号", "信息资源分类", "信息资源名称", "信息资源代码（必填）", "信息资源提供方",
           "信息资源提供方代码", "信息资源摘要", "信息资源格式", "信息项", "共享类型", "共享条件",

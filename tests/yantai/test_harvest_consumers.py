@@ -25,18 +25,18 @@ from tests.yantai.test_harvest_release import (CSV_A, CSV_B, datasets, entry, pu
 from tests.yantai.test_harvest_release import world  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context"),
-              pytest.mark.ckan_config("ckanext.yantai.harvest.allowed_hosts", "127.0.0.1")]
+              pytest.mark.usefixtures("feeds_allowed")]
 
 CKAN = os.path.join(os.path.dirname(sys.executable), "ckan")
 
 
 @pytest.fixture
-def consumer_ini(tmp_path) -> str:
+def consumer_ini(tmp_path, feed_server) -> str:
     """The test configuration, with the loopback feed server allowed (as the tests' own)."""
     path = tmp_path / "consumers.ini"
     path.write_text(f"""[app:main]
 use = config:{tk.config['__file__']}
-ckanext.yantai.harvest.allowed_hosts = 127.0.0.1
+ckanext.yantai.harvest.allowed_hosts = 127.0.0.1:{feed_server.port}
 
 [loggers]
 keys = root

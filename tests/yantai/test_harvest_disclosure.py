@@ -22,7 +22,7 @@ from tests.yantai.test_harvest_release import errors_of
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "clean_datastore",
                                       "with_request_context"),
-              pytest.mark.ckan_config("ckanext.yantai.harvest.allowed_hosts", "127.0.0.1")]
+              pytest.mark.usefixtures("feeds_allowed")]
 
 RARE = "烟台䶮记食品有限公司"  # 䶮 (U+4DAE): in GB18030, not in GBK
 

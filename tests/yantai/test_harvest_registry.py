@@ -17,10 +17,13 @@ from ckan.tests.helpers import call_action
 from ckanext.yantai.harvest import registry
 from tests import factories
 from tests.conftest import ROOT
+from tests.yantai.feeds import allow
 from tests.yantai.test_harvest_release import entry, manifest
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context"),
-              pytest.mark.ckan_config("ckanext.yantai.harvest.allowed_hosts", "127.0.0.1")]
+              pytest.mark.usefixtures("feeds_allowed"),
+              pytest.mark.ckan_config("ckanext.yantai.harvest.allowed_hosts",
+                                      "127.0.0.1:9 127.0.0.1:8999")]
 
 
 def write(path: pathlib.Path, text: str) -> str:
@@ -123,6 +126,7 @@ def demo_feeds(monkeypatch):
             assert time.monotonic() < deadline and server.poll() is None, "serve.py did not start"
             time.sleep(0.1)
     monkeypatch.setenv("DEMO_FEEDS_PORT", str(port))
+    allow(monkeypatch, f"127.0.0.1:{port}")  # as make up allow-lists its feed server
     yield port
     server.terminate()
     server.wait(10)

@@ -20,7 +20,8 @@ from ckanext.yantai.harvest import release, runner
 from tests import factories
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context"),
-              pytest.mark.ckan_config("ckanext.yantai.harvest.allowed_hosts", "127.0.0.1")]
+              pytest.mark.usefixtures("feeds_allowed"),
+              pytest.mark.ckan_config("ckanext.yantai.harvest.allowed_hosts", "127.0.0.1:9")]
 
 CSV_A = "线路名称,起点,终点\n1路,火车站,莱山区政府\n䶮字测试,幸福,芝罘岛\n".encode()
 CSV_B = "站点名称,经度,纬度\n南大街,121.39,37.53\n".encode()

@@ -22,7 +22,8 @@ from tests.yantai.test_harvest_release import (_everything_stored, activity_coun
                                                errors_of)
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context"),
-              pytest.mark.ckan_config("ckanext.yantai.harvest.allowed_hosts", "127.0.0.1")]
+              pytest.mark.usefixtures("feeds_allowed"),
+              pytest.mark.ckan_config("ckanext.yantai.harvest.allowed_hosts", "127.0.0.1:9")]
 
 MAPPING = {
     "open_type": "conditional", "share_type": "unconditional",

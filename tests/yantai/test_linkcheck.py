@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from ckanext.yantai import linkcheck
+from ckanext.yantai import linkcheck, netguard
 
 pytestmark = pytest.mark.pure
 
@@ -48,14 +48,16 @@ def server():
     httpd.shutdown()
 
 
-ALLOWED = frozenset({"127.0.0.1"})
+def allowed(server: str) -> netguard.Policy:
+    """The test server allow-listed by its host and port."""
+    return netguard.Policy(netguard.parse_allow_list([server.split("//", 1)[1]]))
 
 
 @pytest.mark.parametrize("path, ok, status", [("/ok", True, 200), ("/missing", False, 404),
                                               ("/broken", False, 500), ("/no-head", True, 200),
                                               ("/to-ok", True, 200)])
 def test_answers(server, path, ok, status):
-    result = linkcheck.check_url(server + path, allowed_hosts=ALLOWED)
+    result = linkcheck.check_url(server + path, policy=allowed(server))
     assert (result.ok, result.status_code) == (ok, status)
 
 
@@ -65,7 +67,7 @@ def test_loopback_is_refused_unless_allow_listed(server):
 
 
 def test_a_redirect_into_a_private_network_is_refused(server):
-    result = linkcheck.check_url(server + "/to-private", allowed_hosts=ALLOWED)
+    result = linkcheck.check_url(server + "/to-private", policy=allowed(server))
     assert result == linkcheck.Result(False, None, "not a public address")
 
 
@@ -107,6 +109,7 @@ def test_the_checked_address_is_the_one_connected_to(server):
         return next(answers)
 
     result = linkcheck.check_url(f"http://portal.test:{port}/ok",
-                                 allowed_hosts=frozenset({"portal.test"}), resolver=rebinding)
+                                 policy=allowed(f"http://portal.test:{port}"),
+                                 resolver=rebinding)
     assert result == linkcheck.Result(True, 200, None)
     assert calls == ["portal.test"]

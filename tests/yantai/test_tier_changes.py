@@ -101,3 +101,112 @@ def test_rejected_widening_changes_nothing(department, app):
     assert d["admin"].ok("package_show", id=d["dataset"]["id"])["share_type"] == "none"
     page = app.get(f"/dataset/{d['dataset']['name']}", headers=d["admin"].headers)
     assert "等待审核" not in page.get_data(as_text=True)
+
+
+def _closed(d) -> None:
+    d["editor"].ok("package_patch", id=d["dataset"]["id"], open_type="closed",
+                   share_type="none", share_condition="不共享")
+
+
+def _stored_tier(dataset_id: str) -> tuple[str, str]:
+    import ckan.model as model
+
+    model.Session.expire_all()
+    pkg = model.Package.get(dataset_id)
+    return pkg.extras.get("open_type"), pkg.extras.get("share_type")
+
+
+# Values a hostile editor might send for 无条件开放 / 无条件共享: whatever the validators make of
+# them, the dataset must not become more open without a second person.
+WIDENING_VARIANTS = [
+    {"open_type": "open "}, {"open_type": " open"}, {"open_type": "open\t"},
+    {"open_type": "open\n"}, {"open_type": "\topen\r\n"}, {"open_type": "OPEN"},
+    {"open_type": "Open"}, {"open_type": "ｏｐｅｎ"}, {"open_type": "open\u200b"},
+    {"open_type": "\ufeffopen"}, {"open_type": "无条件开放"}, {"open_type": ["open"]},
+    {"open_type": {"open": 1}}, {"open_type": "conditional ", "open_condition": "实名申请"},
+    {"share_type": "unconditional "}, {"share_type": " unconditional"},
+    {"share_type": "UNCONDITIONAL"}, {"share_type": "ｕｎｃｏｎｄｉｔｉｏｎａｌ"},
+    {"extras": [{"key": "open_type", "value": "open"},
+                {"key": "share_type", "value": "unconditional"}]},
+]
+
+
+@pytest.mark.parametrize("variant", WIDENING_VARIANTS, ids=repr)
+def test_no_variant_of_a_value_widens_in_one_request(department, variant):
+    d = department
+    _closed(d)
+    body = d["editor"].call("package_patch", id=d["dataset"]["id"], **variant)
+    assert _stored_tier(d["dataset"]["id"]) == ("closed", "none")
+    assert not any(anonymous_sees(d).values())
+    if body["success"]:
+        result = body["result"]
+        assert (result["open_type"], result["share_type"]) == ("closed", "none")
+        change = result.get("yantai_tier_change")
+        if change is not None:  # normalised to a valid wider value: proposed, not applied
+            assert set(change["proposed"].values()) <= {"open", "conditional", "unconditional"}
+    else:
+        assert body["error"]["__type"] == "Validation Error", body
+
+
+def test_package_revise_and_update_are_held_too(department):
+    d = department
+    _closed(d)
+    d["editor"].ok("package_revise", match={"id": d["dataset"]["id"]},
+                   update={"open_type": "open", "share_type": "unconditional"})
+    assert _stored_tier(d["dataset"]["id"]) == ("closed", "none")
+    full = d["editor"].ok("package_show", id=d["dataset"]["id"])
+    full.update(open_type="open ", share_type="unconditional")
+    d["editor"].ok("package_update", **full)
+    assert _stored_tier(d["dataset"]["id"]) == ("closed", "none")
+    assert not any(anonymous_sees(d).values())
+    pending = d["admin"].ok("yantai_tier_change_list", organization=d["org"]["name"])
+    assert [c["proposed"] for c in pending] == [{"open_type": "open",
+                                                 "share_type": "unconditional"}]
+
+
+def test_a_blanked_draft_is_published_no_wider_than_before(department):
+    d = department
+    _closed(d)
+    d["editor"].ok("package_patch", id=d["dataset"]["id"], state="draft", open_type="",
+                   share_type="")
+    result = d["editor"].ok("package_patch", id=d["dataset"]["id"], state="active",
+                            open_type="open", share_type="unconditional")
+    assert (result["open_type"], result["share_type"]) == ("closed", "none")
+    assert result["yantai_tier_change"]["proposed"] == {"open_type": "open",
+                                                        "share_type": "unconditional"}
+    assert _stored_tier(d["dataset"]["id"]) == ("closed", "none")
+    assert not any(anonymous_sees(d).values())
+
+
+def test_a_widened_draft_is_held_when_it_is_published_again(department):
+    d = department
+    _closed(d)
+    d["editor"].ok("package_patch", id=d["dataset"]["id"], state="draft")
+    # Inside the draft the editor works freely: nobody else sees it.
+    draft = d["editor"].ok("package_patch", id=d["dataset"]["id"], open_type="open",
+                           share_type="unconditional")
+    assert draft["open_type"] == "open" and "yantai_tier_change" not in draft
+    published = d["editor"].ok("package_patch", id=d["dataset"]["id"], state="active")
+    assert (published["open_type"], published["share_type"]) == ("closed", "none")
+    assert published["yantai_tier_change"]["status"] == "pending"
+    assert not any(anonymous_sees(d).values())
+
+
+def test_a_new_drafts_tier_is_its_editors_until_first_published(app):
+    editor = ckan_factories.UserWithToken()
+    org = factories.Organization(users=[{"name": editor["name"], "capacity": "editor"}])
+    api = Api(app, editor["token"])
+    draft = factories.Dataset(owner_org=org["id"], title=f"草稿 {CANARY}", open_type="closed",
+                              share_type="none", share_condition="不共享", state="draft",
+                              user=editor)
+    changed = api.ok("package_patch", id=draft["id"], open_type="open",
+                     share_type="unconditional")
+    assert changed["open_type"] == "open" and "yantai_tier_change" not in changed
+    published = api.ok("package_patch", id=draft["id"], state="active")
+    assert (published["open_type"], published["share_type"]) == ("open", "unconditional")
+    assert "yantai_tier_change" not in published
+    # From then on the published tier is the baseline.
+    api.ok("package_patch", id=draft["id"], open_type="closed", share_type="none",
+           share_condition="不共享")
+    held = api.ok("package_patch", id=draft["id"], open_type="open")
+    assert held["open_type"] == "closed" and held["yantai_tier_change"]

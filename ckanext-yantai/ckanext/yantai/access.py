@@ -111,8 +111,29 @@ def _is_dataset(pkg: model.Package | dict[str, Any]) -> bool:
     return kind in (None, "dataset")
 
 
+HARVEST_SOURCE = "harvest"  # the dataset type of ckanext-harvest's sources
+
+
+def _is_source(pkg: model.Package | dict[str, Any]) -> bool:
+    return (pkg.get("type") if isinstance(pkg, dict) else pkg.type) == HARVEST_SOURCE
+
+
+def sees_source(viewer: tiers.Viewer, pkg: model.Package | dict[str, Any]) -> bool:
+    """A harvest source (URL, config, jobs, objects) is its department's: members and
+    sysadmins see it, no one else (its URL and config name internal hosts)."""
+    owner = pkg.get("owner_org") if isinstance(pkg, dict) else pkg.owner_org
+    return viewer.sysadmin or (owner is not None and owner in viewer.orgs)
+
+
+def source_labels(pkg: model.Package) -> list[str]:
+    """The same rule as permission labels (CKAN gives sysadmins every organization's)."""
+    return [f"member-{pkg.owner_org}"] if pkg.owner_org else []
+
+
 def may_see(context: Context, pkg: model.Package | dict[str, Any]) -> bool:
     viewer = context_viewer(context)
+    if viewer is not None and _is_source(pkg):
+        return sees_source(viewer, pkg)
     return viewer is None or not _is_dataset(pkg) or tiers.sees_metadata(dataset_of(pkg), viewer)
 
 
@@ -125,6 +146,8 @@ class PermissionLabels(DefaultPermissionLabels):
     facets and activity streams all filter by these)."""
 
     def get_dataset_labels(self, dataset_obj: model.Package) -> list[str]:
+        if _is_source(dataset_obj):
+            return source_labels(dataset_obj)
         if (dataset_obj.state != "active" or dataset_obj.private
                 or not _is_dataset(dataset_obj)):
             return super().get_dataset_labels(dataset_obj)
@@ -276,6 +299,8 @@ def check_data_access(context: Context, resource_id: str) -> model.Package:
 def may_see_pkg(viewer: tiers.Viewer | None, pkg: model.Package) -> bool:
     if viewer is None:
         return True
+    if _is_source(pkg):
+        return sees_source(viewer, pkg)
     if pkg.state != "active" or pkg.private:
         user = model.User.get(viewer.user_id) if viewer.user_id else None
         return authz.is_authorized_boolean(

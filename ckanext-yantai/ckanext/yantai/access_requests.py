@@ -10,24 +10,32 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context
 
-from ckanext.yantai import access, audit, config, tiers
+from ckanext.yantai import access, audit, config, params, tiers
 from ckanext.yantai.model import AccessRequest
 
 TEXT_FIELDS = ("purpose", "intended_use", "applicant_organization")
 MAX_TEXT = 2000
+PERIOD_YEARS = 10  # how far ahead a period of use may reach
 
 
 def _date(value: Any, key: str, errors: dict[str, list[str]]) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    if not value:
+    """A date given as exactly YYYY-MM-DD (the whole value: nothing may follow it)."""
+    if value in (None, ""):
         errors[key] = [tk._("Missing value")]
         return None
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
+    day = params.date(value, params.ANY_YEAR)  # (the caller bounds the years)
+    if day is None:
         errors[key] = [tk._("Give a date as YYYY-MM-DD")]
-        return None
+    return day
+
+
+def _in_reach(day: dt.date | None, key: str, today: dt.date,
+              errors: dict[str, list[str]]) -> None:
+    """A period of use from last year to PERIOD_YEARS ahead: other years are typing errors."""
+    if day is not None and key not in errors and not (
+            today.year - 1 <= day.year <= today.year + PERIOD_YEARS):
+        errors[key] = [tk._("Give a date between {first} and {last}").format(
+            first=f"{today.year - 1}-01-01", last=f"{today.year + PERIOD_YEARS}-12-31")]
 
 
 def _truthy(value: Any) -> bool:
@@ -68,10 +76,20 @@ def as_dict(req: AccessRequest) -> dict[str, Any]:
         "overdue": overdue(req),
         "decided_by": req.decided_by, "decided_at": req.decided_at.isoformat() if req.decided_at else None,
         "expires": req.expires.isoformat() if req.expires else None,
+        # The expiry an approval may set now (first, last); null when none may.
+        "expires_range": _expires_range(req),
         "reason": req.reason,
         "revoked_by": req.revoked_by,
         "revoked_at": req.revoked_at.isoformat() if req.revoked_at else None,
     }
+
+
+def _expires_range(req: AccessRequest) -> list[str] | None:
+    if req.status != "pending":
+        return None
+    today = access.today()
+    first, last = max(today, req.period_start), latest_expiry(req, today)
+    return [first.isoformat(), last.isoformat()] if first <= last else None
 
 
 def get_visible(context: Context, request_id: Any) -> AccessRequest:
@@ -139,8 +157,15 @@ def create(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
             values[key] = value.strip()
     start = _date(data_dict.get("period_start"), "period_start", errors)
     end = _date(data_dict.get("period_end"), "period_end", errors)
-    if start and end and end < start:
-        errors["period_end"] = [tk._("The end of the period is before its start")]
+    today = access.today()
+    _in_reach(start, "period_start", today, errors)
+    _in_reach(end, "period_end", today, errors)
+    if start and end and "period_start" not in errors and "period_end" not in errors:
+        if end < start:
+            errors["period_end"] = [tk._("The end of the period is before its start")]
+        elif end < today:
+            errors["period_end"] = [tk._("The period of use is over: give a period that has "
+                                         "not ended yet")]
     if not _truthy(data_dict.get("commitment_accepted")):
         errors["commitment_accepted"] = [
             tk._("Accept the data security commitment (安全承诺书) to apply")]
@@ -165,6 +190,32 @@ def create(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     return as_dict(req)
 
 
+def latest_expiry(req: AccessRequest, today: dt.date | None = None) -> dt.date:
+    """The last day access may be granted until: the end of the period asked for, and never
+    more than the configured number of months from today."""
+    today = today or access.today()
+    return min(req.period_end, params.add_months(today, config.access_max_months()))
+
+
+def expiry_problem(req: AccessRequest, expires: dt.date,
+                   today: dt.date | None = None) -> str | None:
+    """Why access cannot be granted until ``expires``, or None. An expiry outside the period
+    asked for is refused, not clamped: the deciding admin sees the limits and chooses."""
+    today = today or access.today()
+    if expires < today:
+        return tk._("The expiry date is in the past")
+    if expires < req.period_start:
+        return tk._("The expiry date is before the requested period of use begins ({start})"
+                    ).format(start=req.period_start.isoformat())
+    if expires > req.period_end:
+        return tk._("Access may not last beyond the requested period of use, which ends on "
+                    "{end}").format(end=req.period_end.isoformat())
+    if expires > latest_expiry(req, today):
+        return tk._("Access may be granted for at most {n} months").format(
+            n=config.access_max_months())
+    return None
+
+
 def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     req = get_visible(context, data_dict.get("id"))
     if not may_decide(context, req):
@@ -178,12 +229,9 @@ def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     expires = None
     if decision == "approve":
         expires = _date(data_dict.get("expires"), "expires", errors)
-        today = access.today()
-        if expires is not None and expires < today:
-            errors["expires"] = [tk._("The expiry date is in the past")]
-        elif expires is not None and expires > _add_months(today, config.access_max_months()):
-            errors["expires"] = [tk._("Access may be granted for at most {n} months").format(
-                n=config.access_max_months())]
+        problem = expiry_problem(req, expires) if expires is not None else None
+        if problem:
+            errors["expires"] = [problem]
     elif decision == "reject":
         if not reason:
             errors["reason"] = [tk._("Give the applicant the reason for the rejection")]
@@ -235,7 +283,7 @@ def query(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
     q = model.Session.query(AccessRequest)
     org_ref = data_dict.get("organization")
     if org_ref:
-        org = model.Group.get(org_ref)
+        org = model.Group.get(org_ref) if isinstance(org_ref, str) else None
         if org is None or not org.is_organization or not may_review_queue(viewer, org.id):
             raise tk.ObjectNotFound(tk._("Organization not found"))
         q = q.filter(AccessRequest.organization_id == org.id)
@@ -244,8 +292,10 @@ def query(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
             raise tk.NotAuthorized(tk._("Only the data authority sees every department's requests"))
     else:
         q = q.filter(AccessRequest.user_id == user.id)
-    if data_dict.get("package_id"):
-        q = q.filter(AccessRequest.package_id == data_dict["package_id"])
+    package_ref = data_dict.get("package_id")
+    if package_ref:
+        pkg = model.Package.get(package_ref) if isinstance(package_ref, str) else None
+        q = q.filter(AccessRequest.package_id == (pkg.id if pkg else None))
     rows = [as_dict(r) for r in q.order_by(AccessRequest.created.desc())]
     wanted = data_dict.get("status")
     if wanted:
@@ -253,12 +303,3 @@ def query(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
     if _truthy(data_dict.get("overdue")):
         rows = [r for r in rows if r["overdue"]]
     return rows
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    import calendar
-
-    return day.replace(year=year, month=month,
-                       day=min(day.day, calendar.monthrange(year, month)[1]))

@@ -1,7 +1,6 @@
 """API actions of the portal (public contract; names start with yantai_)."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from typing import Any
@@ -11,9 +10,10 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.yantai import (access_requests, audit, compliance, compliance_reports, disclosure,
-                            quality_index, tier_changes, workdays)
+                            params, quality_index, tier_changes, workdays)
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
+AUDIT_MAX_LIMIT = 1000
 
 
 @tk.side_effect_free
@@ -40,8 +40,9 @@ def yantai_access_request_create(context: Context, data_dict: DataDict) -> dict[
     :param purpose: what the data is for (申请用途)
     :param intended_use: how it will be used (使用方式)
     :param applicant_organization: the applicant's organisation (申请单位)
-    :param period_start: start of the period of use (YYYY-MM-DD)
-    :param period_end: end of the period of use (YYYY-MM-DD)
+    :param period_start: start of the period of use (exactly YYYY-MM-DD)
+    :param period_end: end of the period of use (exactly YYYY-MM-DD; not in the past, at most
+        10 years ahead)
     :param commitment_accepted: true: the applicant accepts the data security commitment (安全承诺书)
     :returns: the request (see ``yantai_access_request_show``)
     """
@@ -57,7 +58,8 @@ def yantai_access_request_show(context: Context, data_dict: DataDict) -> dict[st
     :returns: ``id, package_id, package_name, package_title, organization, user, kind (open |
         share), status (pending | approved | rejected | revoked | expired), purpose, intended_use,
         applicant_organization, period_start, period_end, created, review_deadline, overdue,
-        calendar_missing, decided_by, decided_at, expires, reason, revoked_at``
+        calendar_missing, decided_by, decided_at, expires, expires_range (pending: the first and
+        last day an approval may set as expiry, or null when none may), reason, revoked_at``
     """
     tk.check_access("yantai_access_request_show", context, data_dict)
     return access_requests.as_dict(access_requests.get_visible(context, data_dict.get("id")))
@@ -84,7 +86,9 @@ def yantai_access_request_decide(context: Context, data_dict: DataDict) -> dict[
 
     :param id: the request's id
     :param decision: ``approve`` or ``reject``
-    :param expires: last day of access, YYYY-MM-DD (approve)
+    :param expires: last day of access, exactly YYYY-MM-DD (approve): from today, within the
+        period asked for, and at most ``ckanext.yantai.access.max_months`` months ahead. An
+        expiry outside these limits is refused, not clamped.
     :param reason: the reason given to the applicant (required to reject)
     """
     tk.check_access("yantai_access_request_decide", context, data_dict)
@@ -139,22 +143,29 @@ def yantai_audit_log_list(context: Context, data_dict: DataDict) -> dict[str, An
     :returns: ``{"count": n, "results": [{id, at, actor, event, package_id, resource_id,
         organization_id, detail}]}``
     """
+    organization = data_dict.get("organization")
+    if not isinstance(organization, str) or not organization:
+        raise tk.ValidationError({"organization": [tk._("Give the department's id or name")]})
     tk.check_access("yantai_audit_log_list", context, data_dict)
-    org = model.Group.get(data_dict.get("organization") or "")
+    org = model.Group.get(organization)
+    if org is None or not org.is_organization:
+        raise tk.ObjectNotFound(tk._("Organization not found"))
     errors: dict[str, list[str]] = {}
     bounds = {}
     for key in ("since", "until"):
         value = data_dict.get(key)
-        if value:
-            try:
-                bounds[key] = dt.datetime.fromisoformat(str(value))
-            except ValueError:
+        if value not in (None, ""):
+            bounds[key] = params.datetime(value)
+            if bounds[key] is None:
                 errors[key] = [tk._("Give a date as YYYY-MM-DD")]
-    try:
-        limit = min(int(data_dict.get("limit", 100)), 1000)
-        offset = max(int(data_dict.get("offset", 0)), 0)
-    except (TypeError, ValueError):
-        errors["limit"] = [tk._("Must be a whole number")]
+    limit = params.whole(data_dict.get("limit", 100), 1)
+    if limit is None:
+        errors["limit"] = [tk._("Give a whole number from 1 to {n}").format(n=AUDIT_MAX_LIMIT)]
+    else:
+        limit = min(limit, AUDIT_MAX_LIMIT)
+    offset = params.whole(data_dict.get("offset", 0), 0)
+    if offset is None:
+        errors["offset"] = [tk._("Give a whole number, 0 or more")]
     if errors:
         raise tk.ValidationError(errors)
     query = audit.entries(organization_id=org.id, **bounds)
@@ -184,11 +195,8 @@ def yantai_compliance_check(context: Context, data_dict: DataDict) -> dict[str, 
     published_at = now
     raw = data_dict.get("published_at")
     if raw not in (None, ""):
-        try:
-            published_at = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-        except ValueError:
-            published_at = None
-        if published_at is None or published_at.tzinfo is None:
+        published_at = params.aware_datetime(raw)
+        if published_at is None:
             raise tk.ValidationError({"published_at": [tk._(
                 "Give a date and time in ISO 8601 with its time zone, e.g. "
                 "2026-09-29T10:00:00+08:00")]})
@@ -208,9 +216,9 @@ def _record_type_and_record(data_dict: DataDict) -> tuple[str, dict[str, Any]]:
     if isinstance(record, str):
         try:
             record = json.loads(record)
-        except ValueError:
+        except (ValueError, RecursionError):
             record = None
-    if not isinstance(record, dict) or not record:
+    if not isinstance(record, dict) or not record or params.too_deep(record):
         errors["record"] = [tk._("Give the record as an object of its fields")]
     if errors:
         raise tk.ValidationError(errors)

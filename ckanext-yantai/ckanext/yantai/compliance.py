@@ -19,21 +19,23 @@ import datetime as dt
 import hashlib
 import marshal
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.yantai import config, credit, disclosure, messages, workdays
+from ckanext.yantai import (classified, config, credit, disclosure, firewall_guards, messages,
+                            workdays)
 from ckanext.yantai.model import CreditPush, DisclosureRecord
 
 log = logging.getLogger(__name__)
 
 KEY_COLUMN = "记录标识"
 FIRST_PUBLIC_COLUMN = "首次公开时间"
-SYNC = "yantai_disclosure_sync"  # context flag: the DataStore write comes from here
 MAX_RECORDS = 5000  # per submission; larger files go in parts
 WITHDRAW_REASON = {"revoked": "revoked", "expired": "expired",
                    "not_for_publication": "not_for_publication"}
@@ -151,6 +153,84 @@ def intake_findings(errors: Iterable[Mapping[str, Any]]) -> list[disclosure.Find
 
 # -- intake ---------------------------------------------------------------------------------------
 
+# What PostgreSQL cannot store (NUL, lone surrogates) or no department means to send (control
+# characters); tab and line breaks are text in a value, never in a column name.
+_BAD_IN_KEY = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_BAD_IN_VALUE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# what a JSON body, a CSV or an XLSX cell gives for one value
+_SCALARS = (str, int, float, Decimal, dt.date, dt.time, dt.timedelta, type(None))
+MAX_KEY_LENGTH = 200
+_SHOWN_PROBLEMS = 10
+
+
+def record_shape_problems(records: Sequence[Any]) -> list[tuple[int, str]]:
+    """Records whose shape the store cannot take: (index, problem) for each, a column name
+    reported once. Problems: ``key_type``, ``key_characters``, ``key_length``,
+    ``value_characters``, ``value_type``."""
+    problems: list[tuple[int, str]] = []
+    bad_keys: set[Any] = set()
+    for index, record in enumerate(records):
+        found = None
+        for key, value in record.items():
+            if key in bad_keys:
+                break
+            if not isinstance(key, str):
+                found = "key_type"
+            elif _BAD_IN_KEY.search(key):
+                found = "key_characters"
+            elif len(key) > MAX_KEY_LENGTH:
+                found = "key_length"
+            if found:
+                bad_keys.add(key)
+                break
+            if not isinstance(value, _SCALARS):
+                found = "value_type"
+            elif isinstance(value, str) and _BAD_IN_VALUE.search(value):
+                found = "value_characters"
+            if found:
+                break
+        if found:
+            problems.append((index, found))
+    return problems
+
+
+def refuse_bad_shapes(records: Sequence[Any], key: str = "records",
+                      header_row: bool = False) -> None:
+    """Refuse, before anything reaches the database, records with a column name that is not text
+    or holds NUL or another control character, or a value that is a list, an object or holds
+    such a character: PostgreSQL would fail on them (and its error would quote the record).
+
+    Args:
+        records: The records (mappings).
+        key: The error's field: ``records`` for the API, ``upload`` for a file.
+        header_row: Number the records as the rows of a file after its header row.
+
+    Raises:
+        tk.ValidationError: Which records and why (no values quoted).
+    """
+    problems = record_shape_problems(records)
+    if not problems:
+        return
+    texts = {
+        "key_type": tk._("a column name is not text"),
+        "key_characters": tk._("a column name contains a control character (such as NUL) "
+                               "or an invalid character"),
+        "key_length": tk._("a column name is longer than {limit} characters").format(
+            limit=MAX_KEY_LENGTH),
+        "value_characters": tk._("a value contains a control character (such as NUL) or an "
+                                 "invalid character"),
+        "value_type": tk._("a value is a list or an object: give text or a number"),
+    }
+    where = (tk._("Row {number}: {problem}") if header_row
+             else tk._("Record {number}: {problem}"))
+    errors = [where.format(number=index + (2 if header_row else 1), problem=texts[problem])
+              for index, problem in problems[:_SHOWN_PROBLEMS]]
+    if len(problems) > _SHOWN_PROBLEMS:
+        errors.append(tk._("{count} more records with such problems").format(
+            count=len(problems) - _SHOWN_PROBLEMS))
+    raise tk.ValidationError({key: errors})
+
+
 def submit(context: Mapping[str, Any], resource_id: str, records: Any,
            now: dt.datetime | None = None) -> dict[str, Any]:
     """Take a department's records for a 双公示 resource (see ``yantai_disclosure_submit``).
@@ -175,6 +255,11 @@ def submit(context: Mapping[str, Any], resource_id: str, records: Any,
         raise tk.ValidationError({"records": [tk._(
             "At most {limit} records per submission: send them in parts").format(
                 limit=MAX_RECORDS)]})
+    refuse_bad_shapes(records)
+    marking = classified.records_rule(records)
+    if marking is not None:  # the firewall holds for 双公示 records as for every other text
+        firewall_guards.refuse(dict(context), {"records": marking}, resource.package_id,
+                               resource.package.owner_org, object="disclosure")
     now = now or utcnow()
     calendar = workdays.default_calendar()
     package = resource.package
@@ -231,7 +316,8 @@ def _iso(value: dt.date | None) -> str | None:
 
 def _sync_context() -> dict[str, Any]:
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    return {"ignore_auth": True, "user": site_user, SYNC: True}
+    # An internal call: record_tables lets only such calls write a 双公示 table.
+    return {"ignore_auth": True, "user": site_user}
 
 
 def datastore_fields(record_type: str) -> list[dict[str, Any]]:
@@ -268,12 +354,19 @@ def sync_datastore(resource_id: str, record_type: str, rows: Iterable[Disclosure
 
 # -- pushes to 信用烟台 ----------------------------------------------------------------------------
 
-def credit_push_of(row: DisclosureRecord, kind: str, reason: str | None = None) -> credit.Push:
+def credit_push_of(row: DisclosureRecord, kind: str, reason: str | None = None,
+                   generation: int = 0) -> credit.Push:
     organization = model.Group.get(row.organization_id)
     record = {k: v for k, v in row.fields.items() if v} if kind == "publish" else {}
     return credit.Push(kind=kind, record_type=row.record_type, record_key=row.record_key,
                        record=record, reason=reason,
-                       source=organization.name if organization else None)
+                       source=organization.name if organization else None,
+                       generation=generation)
+
+
+def generation(delivered: Iterable[CreditPush]) -> int:
+    """The record's generation: how many of its withdrawals the credit site has taken."""
+    return sum(1 for p in delivered if p.kind == "withdraw")
 
 
 def withdraw_reason(row: DisclosureRecord) -> str:
@@ -301,9 +394,10 @@ def plan_pushes(rows: Iterable[DisclosureRecord], now: dt.datetime) -> int:
         undelivered = [p for p in pushes if p.status in ("pending", "failed")]
         delivered = [p for p in pushes if p.status == "sent"]
         if row.public:
-            push = credit_push_of(row, "publish")
+            push = credit_push_of(row, "publish", generation=generation(delivered))
         elif delivered and delivered[-1].kind == "publish":
-            push = credit_push_of(row, "withdraw", withdraw_reason(row))
+            push = credit_push_of(row, "withdraw", withdraw_reason(row),
+                                  generation=generation(delivered))
         else:
             push = None
         key = credit.idempotency_key(push) if push else None
@@ -355,7 +449,9 @@ def send_due(now: dt.datetime | None = None, sender: credit.CreditClient | None 
         query = query.limit(limit)
     for push in query.all():
         row = model.Session.get(DisclosureRecord, push.record_id)
-        message = credit_push_of(row, push.kind, push.reason)
+        delivered = (model.Session.query(CreditPush)
+                     .filter(CreditPush.record_id == row.id, CreditPush.status == "sent"))
+        message = credit_push_of(row, push.kind, push.reason, generation(delivered))
         if credit.idempotency_key(message) != push.idempotency_key:
             push.status = "superseded"  # the record changed since; its own push is filed
         else:

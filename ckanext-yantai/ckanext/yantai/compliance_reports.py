@@ -21,15 +21,17 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 
-from ckanext.yantai import access, disclosure, messages
+from ckanext.yantai import access, disclosure, messages, params
 from ckanext.yantai.model import DisclosureRecord
 from sqlalchemy.dialects.postgresql import JSONB
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_MONTHS = 120  # the longest period a report covers (the trend has a row per month)
 TIMELINESS = ("on_time", "late", "overdue", "pending", "calendar_missing")
 LATE_BUCKETS = (("1", 1, 1), ("2-3", 2, 3), ("4-7", 4, 7), (">7", 8, None))
 PUBLISH = ("allowed", "not_for_publication", "expired", "revoked")
 PUSH_FAILED = ("failed", "rejected")
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+PUSH_STATUSES = ("none", "pending", "sent", "failed", "rejected")
 
 FIGURES = ("records", "on_time", "late", "overdue", "pending", "calendar_missing", "invalid",
            "push_failed", "not_for_publication", "expired", "revoked", "public")
@@ -57,9 +59,9 @@ def department(user: Any, name_or_id: str | None) -> model.Group | None:
     Raises:
         tk.ObjectNotFound: No such department, or one the user may not see.
     """
-    if not name_or_id:
+    if name_or_id in (None, ""):
         return None
-    org = model.Group.get(name_or_id)
+    org = model.Group.get(name_or_id) if isinstance(name_or_id, str) else None
     allowed = visible_departments(user)
     if org is None or not org.is_organization or org.state != "active" or (
             allowed is not None and org.id not in allowed):
@@ -72,10 +74,11 @@ def department(user: Any, name_or_id: str | None) -> model.Group | None:
 def period(data: Mapping[str, Any], today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """``start`` and ``end`` months (YYYY-MM, inclusive) as [first day, day after the last).
 
-    Defaults: the twelve months up to the current one.
+    Defaults: the twelve months up to the current one. At most ``MAX_MONTHS`` months.
 
     Raises:
-        tk.ValidationError: A month is malformed, or the end is before the start.
+        tk.ValidationError: A month is malformed or out of range, the end is before the start,
+            or the period is longer than ``MAX_MONTHS``.
     """
     today = today or dt.date.today()
     errors: dict[str, list[str]] = {}
@@ -84,17 +87,20 @@ def period(data: Mapping[str, Any], today: dt.date | None = None) -> tuple[dt.da
         value = data.get(key)
         if value in (None, ""):
             continue
-        match = MONTH.match(str(value))
-        if not match:
+        first = params.month(value)
+        if first is None:
             errors[key] = [tk._("Give a month as YYYY-MM")]
-            continue
-        bounds[key] = dt.date(int(match[1]), int(match[2]), 1)
+        else:
+            bounds[key] = first
     if errors:
         raise tk.ValidationError(errors)
     end = _next_month(bounds.get("end") or today.replace(day=1))
     start = bounds.get("start") or disclosure.add_months(end, -12)
     if start >= end:
         raise tk.ValidationError({"end": [tk._("The end month is before the start month")]})
+    if start < disclosure.add_months(end, -MAX_MONTHS):
+        raise tk.ValidationError({"start": [tk._(
+            "A period is at most {n} months: choose a later start month").format(n=MAX_MONTHS)]})
     return start, end
 
 
@@ -258,54 +264,68 @@ def records(user: Any, data: Mapping[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     query = model.Session.query(DisclosureRecord).filter(
         DisclosureRecord.organization_id == org.id)
-    if data.get("timeliness"):
-        if data["timeliness"] not in TIMELINESS:
-            errors["timeliness"] = [_choices(TIMELINESS)]
-        query = query.filter(DisclosureRecord.timeliness == data["timeliness"],
-                             _DUE)
-    if data.get("late_days"):
-        bucket = next((b for b in LATE_BUCKETS if b[0] == data["late_days"]), None)
-        if bucket is None:
-            errors["late_days"] = [_choices([b[0] for b in LATE_BUCKETS])]
+
+    def choice(key: str, choices: Iterable[str]) -> str | None:
+        """The filter's value if it is one of ``choices``; None when not asked for."""
+        value = data.get(key)
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str) or value not in choices:
+            errors[key] = [_choices(choices)]
+            return None
+        return value
+
+    timeliness = choice("timeliness", TIMELINESS)
+    if timeliness:
+        query = query.filter(DisclosureRecord.timeliness == timeliness, _DUE)
+    late_days = choice("late_days", [b[0] for b in LATE_BUCKETS])
+    if late_days:
+        _, low, high = next(b for b in LATE_BUCKETS if b[0] == late_days)
+        query = query.filter(DisclosureRecord.timeliness == "late", _DUE,
+                             DisclosureRecord.working_days_late >= low)
+        if high is not None:
+            query = query.filter(DisclosureRecord.working_days_late <= high)
+    publish = choice("publish", PUBLISH)
+    if publish:
+        query = query.filter(DisclosureRecord.publish == publish)
+    error = data.get("error")
+    if error not in (None, ""):
+        if isinstance(error, str):
+            query = query.filter(DisclosureRecord.errors.contains([{"code": error}]))
         else:
-            query = query.filter(DisclosureRecord.timeliness == "late", _DUE,
-                                 DisclosureRecord.working_days_late >= bucket[1])
-            if bucket[2] is not None:
-                query = query.filter(DisclosureRecord.working_days_late <= bucket[2])
-    if data.get("publish"):
-        if data["publish"] not in PUBLISH:
-            errors["publish"] = [_choices(PUBLISH)]
-        query = query.filter(DisclosureRecord.publish == data["publish"])
-    if data.get("error"):
-        query = query.filter(DisclosureRecord.errors.contains([{"code": str(data["error"])}]))
-    if data.get("valid") not in (None, ""):
-        query = query.filter(DisclosureRecord.valid.is_(tk.asbool(data["valid"])))
-    if data.get("push_status"):
-        statuses = PUSH_FAILED if data["push_status"] == "failed" else (data["push_status"],)
+            errors["error"] = [tk._("Give an error code, e.g. uscc_checksum")]
+    valid = data.get("valid")
+    if valid not in (None, ""):
+        flag = BOOLEANS.get(str(valid).lower()) if isinstance(valid, (str, bool)) else None
+        if flag is None:
+            errors["valid"] = [_choices(("true", "false"))]
+        else:
+            query = query.filter(DisclosureRecord.valid.is_(flag))
+    push_status = choice("push_status", PUSH_STATUSES)
+    if push_status:
+        statuses = PUSH_FAILED if push_status == "failed" else (push_status,)
         query = query.filter(DisclosureRecord.push_status.in_(statuses))
-    if data.get("record_type"):
-        if data["record_type"] not in disclosure.RECORD_TYPES:
-            errors["record_type"] = [_choices(disclosure.RECORD_TYPES)]
-        query = query.filter(DisclosureRecord.record_type == data["record_type"])
-    if data.get("month"):
-        match = MONTH.match(str(data["month"]))
-        if not match:
+    record_type = choice("record_type", disclosure.RECORD_TYPES)
+    if record_type:
+        query = query.filter(DisclosureRecord.record_type == record_type)
+    if data.get("month") not in (None, ""):
+        first = params.month(data["month"])
+        if first is None:
             errors["month"] = [tk._("Give a month as YYYY-MM")]
         else:
-            first = dt.date(int(match[1]), int(match[2]), 1)
             query = query.filter(DisclosureRecord.decision_date >= first,
                                  DisclosureRecord.decision_date < _next_month(first))
-    try:
-        limit = min(max(int(data.get("limit", 50)), 1), 1000)
-        offset = max(int(data.get("offset", 0)), 0)
-    except (TypeError, ValueError):
-        errors["limit"] = [tk._("Must be a whole number")]
-        limit = offset = 0
+    limit = params.whole(data.get("limit", 50), 1)
+    if limit is None:
+        errors["limit"] = [tk._("Give a whole number from 1 to {n}").format(n=1000)]
+    offset = params.whole(data.get("offset", 0), 0)
+    if offset is None:
+        errors["offset"] = [tk._("Give a whole number, 0 or more")]
     if errors:
         raise tk.ValidationError(errors)
     count = query.count()
     rows = (query.order_by(DisclosureRecord.decision_date.desc().nullslast(),
-                           DisclosureRecord.id).limit(limit).offset(offset).all())
+                           DisclosureRecord.id).limit(min(limit, 1000)).offset(offset).all())
     return {"organization": org.name, "count": count,
             "results": [record_dict(r) for r in rows]}
 

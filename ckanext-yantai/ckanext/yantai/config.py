@@ -1,11 +1,74 @@
 """The extension's settings: the only module that reads them (declared in config_declaration.yaml)."""
 from __future__ import annotations
 
+import logging
+
 import ckan.plugins.toolkit as tk
+from ckan.exceptions import CkanConfigurationException
+
+from ckanext.yantai import classified, feedsafety, netguard
+from ckanext.yantai.messages import bilingual
+
+log = logging.getLogger(__name__)
+from ckanext.yantai import search_limits as search_limits_rules
+
+# The services outbound requests never reach (netguard.Policy.protected): option, default port.
+_SERVICE_URLS = (("ckan.site_url", None), ("solr_url", 8983), ("ckan.redis.url", 6379),
+                 ("sqlalchemy.url", 5432), ("ckan.datastore.write_url", 5432),
+                 ("ckan.datastore.read_url", 5432), ("ckanext.yantai.credit.endpoint", None))
 
 
-def linkcheck_allowed_hosts() -> frozenset[str]:
-    return frozenset(tk.config.get("ckanext.yantai.linkcheck.allowed_hosts") or [])
+def _allow_list(key: str) -> tuple[netguard.AllowEntry, ...]:
+    """An allow-list option parsed (checked at start-up by ``check_endpoint_lists``; parsed again
+    here because tests and commands may change the value later).
+
+    Raises:
+        netguard.ConfigError: An entry that does not name a host and port or a URL prefix.
+    """
+    return netguard.parse_allow_list(tk.aslist(tk.config.get(key) or []))
+
+
+_ENDPOINT_LISTS = ("ckanext.yantai.harvest.allowed_hosts",
+                   "ckanext.yantai.linkcheck.allowed_hosts", "ckanext.yantai.netguard.protected")
+
+
+def check_endpoint_lists() -> None:
+    """At start-up (the plugin's ``configure``): every allow-list entry names a host and port or
+    a URL prefix, so that a bare host or a network stops the portal with a clear message
+    instead of opening every service on it. (Not a declaration validator: CKAN 2.11 validates
+    declarations before it knows the plugins' validators.)
+
+    Raises:
+        CkanConfigurationException: The option and entry, in Chinese and English.
+    """
+    for key in _ENDPOINT_LISTS:
+        try:
+            netguard.parse_allow_list(tk.aslist(tk.config.get(key) or []))
+        except netguard.ConfigError as error:
+            text = bilingual(f"netguard_{error.code}", option=key, entry=error.entry)
+            log.critical("%s", text)
+            raise CkanConfigurationException(text) from None
+
+
+def protected_services() -> tuple[netguard.Endpoint, ...]:
+    """The portal's own services: its Solr, Redis, PostgreSQL and DataStore, the portal itself,
+    the credit receiver, the harvest queue, and what ``ckanext.yantai.netguard.protected``
+    adds (the web server's own listening port behind a proxy, for one)."""
+    endpoints = [netguard.endpoint_of_url(str(tk.config.get(key) or ""), port)
+                 for key, port in _SERVICE_URLS]
+    mq_host = tk.config.get("ckan.harvest.mq.hostname")
+    if mq_host:
+        endpoints.append(netguard.endpoint_of_url(
+            f"redis://{mq_host}:{tk.config.get('ckan.harvest.mq.port') or 6379}"))
+    for entry in tk.aslist(tk.config.get("ckanext.yantai.netguard.protected") or []):
+        endpoints.append(netguard.parse_allow_entry(entry).endpoint)
+    return tuple(dict.fromkeys(e for e in endpoints if e is not None))
+
+
+def linkcheck_policy() -> netguard.Policy:
+    """Where resource checks may go (``ckanext.yantai.linkcheck.allowed_hosts``)."""
+    return netguard.Policy(_allow_list("ckanext.yantai.linkcheck.allowed_hosts"),
+                           protected_services())
 
 
 def linkcheck_timeout() -> int:
@@ -50,8 +113,10 @@ def credit_attempts() -> int:
     return tk.config.get("ckanext.yantai.credit.attempts")
 
 
-def harvest_allowed_hosts() -> frozenset[str]:
-    return frozenset(tk.config.get("ckanext.yantai.harvest.allowed_hosts") or [])
+def harvest_policy() -> netguard.Policy:
+    """Where harvest sources may be fetched from (``ckanext.yantai.harvest.allowed_hosts``)."""
+    return netguard.Policy(_allow_list("ckanext.yantai.harvest.allowed_hosts"),
+                           protected_services())
 
 
 def harvest_limits() -> dict[str, float]:
@@ -62,5 +127,26 @@ def harvest_limits() -> dict[str, float]:
             "deadline": tk.config.get("ckanext.yantai.harvest.deadline")}
 
 
+def upload_limits() -> classified.UploadLimits:
+    """How much of an upload the classified firewall reads through (``ckanext.yantai.upload.*``)."""
+    return classified.UploadLimits(
+        max_bytes=tk.config.get("ckanext.yantai.upload.max_bytes"),
+        archive=feedsafety.ArchiveLimits(
+            max_bytes=tk.config.get("ckanext.yantai.upload.max_expanded_bytes")),
+        sheets=feedsafety.SheetLimits(
+            max_cells=tk.config.get("ckanext.yantai.upload.max_sheet_cells")))
+
+
 def harvest_drop_folder() -> str | None:
     return tk.config.get("ckanext.yantai.harvest.drop_folder") or None
+
+
+def search_limits() -> "search_limits_rules.Limits":
+    """The bounds of every search parameter, before anything reaches Solr."""
+    key = "ckanext.yantai.search."
+    return search_limits_rules.Limits(
+        q_length=tk.config.get(key + "q_max_length"), q_terms=tk.config.get(key + "q_max_terms"),
+        fq_length=tk.config.get(key + "fq_max_length"),
+        fq_terms=tk.config.get(key + "fq_max_terms"), start=tk.config.get(key + "start_max"),
+        facet_fields=tk.config.get(key + "facet_fields_max"),
+        facet_limit=tk.config.get(key + "facet_limit_max"))

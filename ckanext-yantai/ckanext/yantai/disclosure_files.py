@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any, BinaryIO
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.yantai import classified, compliance
+from ckanext.yantai import compliance, feedsafety, text_encoding
+from ckanext.yantai.messages import message
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
+MAX_COLUMNS = 200  # a record has a few dozen fields
+# Read into memory whole (every cell a Python object): bounded while the sheet streams, before
+# openpyxl holds a row (a row of a million cells took 826 MB).
+SHEETS = feedsafety.SheetLimits(max_rows=2 * MAX_ROWS, max_columns=MAX_COLUMNS,
+                                max_cells=4_000_000)
 PENDING = "yantai_disclosure_upload"  # context key: records read before the resource is saved
 
 
@@ -22,16 +29,17 @@ def read_records(stream: BinaryIO, filename: str) -> list[dict[str, Any]]:
     non-empty row is the header; empty rows are skipped.
 
     Raises:
-        tk.ValidationError: Not a CSV or XLSX file, too large, without a header or records.
+        tk.ValidationError: Not a CSV or XLSX file, too large (bytes, rows, columns, cells),
+            without a header or records.
     """
     data = stream.read(MAX_BYTES + 1)
     stream.seek(0)
     if len(data) > MAX_BYTES:
         raise _error(tk._("The file is larger than 50 MB: send it in parts"))
-    if data[:4] == b"PK\x03\x04":
+    if feedsafety.is_zip(data[:4]):
         rows = _xlsx_rows(data)
     elif filename.lower().endswith((".csv", ".txt")) or not filename:
-        rows = list(csv.reader(io.StringIO(classified.decode_text(data))))
+        rows = _csv_rows(_decode(data))
     else:
         raise _error(tk._("Upload the records as a CSV or XLSX file"))
     rows = [r for r in rows if any(str(c).strip() for c in r if c is not None)]
@@ -46,15 +54,49 @@ def read_records(stream: BinaryIO, filename: str) -> list[dict[str, Any]]:
     return [{h: v for h, v in zip(header, row) if h} for row in rows[1:]]
 
 
+def _decode(data: bytes) -> str:
+    """The CSV file's text: binary data, other encodings and an encoding that cannot be told
+    (Big5 reads as GB18030 too, into mojibake) are refused."""
+    try:
+        return text_encoding.decode(data)
+    except text_encoding.Undecodable as error:
+        if error.reason == "ambiguous":
+            raise _error(tk._("The file's encoding cannot be told (GB18030 or Big5?): save it "
+                              "as UTF-8 and upload it again")) from None
+        raise _error(tk._("The file is not text in UTF-8, GB18030 or Big5")) from None
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    # A line of millions of commas would be one row of millions of cells: refused before the
+    # csv module builds it (quoted commas count too: an upper bound).
+    if re.search(r"^(?:[^,\n]*,){%d}" % MAX_COLUMNS, text, re.MULTILINE):
+        raise _error(message("harvest_sheet_columns", limit=str(MAX_COLUMNS)))
+    try:
+        # strict: an unclosed quote would otherwise swallow every record after it, silently
+        return list(csv.reader(io.StringIO(text), strict=True))
+    except csv.Error:
+        raise _error(tk._("The file cannot be read as CSV")) from None
+
+
 def _xlsx_rows(data: bytes) -> list[list[Any]]:
     from openpyxl import load_workbook
 
+    try:
+        feedsafety.check_archive(data, 4 * MAX_BYTES, sheets=SHEETS)
+    except feedsafety.Unsafe as unsafe:
+        if unsafe.code == "archive_bad":
+            raise _error(tk._("The file cannot be read as an XLSX workbook")) from None
+        raise _error(message(f"harvest_{unsafe.code}", **unsafe.params)) from None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
         raise _error(tk._("The file cannot be read as an XLSX workbook")) from None
     try:
-        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # rows as they are, not padded to a declared size
+        return [list(row) for row in sheet.iter_rows(values_only=True)]
+    except Exception:
+        raise _error(tk._("The file cannot be read as an XLSX workbook")) from None
     finally:
         book.close()
 
@@ -72,7 +114,9 @@ def take_upload(context: dict[str, Any], resource: dict[str, Any]) -> None:
     stream = getattr(upload, "stream", None)
     if stream is None or not hasattr(stream, "read"):
         return
-    context[PENDING] = read_records(stream, getattr(upload, "filename", "") or "")
+    records = read_records(stream, getattr(upload, "filename", "") or "")
+    compliance.refuse_bad_shapes(records, key="upload", header_row=True)  # before the save
+    context[PENDING] = records
     resource.pop("upload")
     resource["url"] = "_datastore_only_resource"
     resource["url_type"] = "datastore"  # its data is the DataStore table, as CKAN's own do

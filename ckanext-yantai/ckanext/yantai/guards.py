@@ -16,7 +16,9 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.yantai import access, audit, classified, tier_changes, tiers
+from ckanext.yantai import (absence, access, audit, classified, config, feedsafety,
+                            firewall_guards, record_tables, tier_changes, tiers)
+from ckanext.yantai.harvest import jobs as harvest_jobs
 from ckanext.yantai.harvest import sources as harvest_sources
 from ckanext.yantai.messages import message
 
@@ -214,28 +216,21 @@ def _audit_data(context: Context, pkg: model.Package, resource_id: str, event: s
 
 def refuse_classified(context: Context, data_dict: dict[str, Any],
                       pkg: model.Package | None) -> None:
-    """Refuse a dataset with classification markings: audit who, when, which department and
-    which rule (not the content), and raise before anything is stored."""
+    """Refuse a dataset with classification markings in any of its texts (tags, extras,
+    information items, resources' every field…): audit who, when, which department and which
+    rule (not the content), and raise before anything is stored."""
     found = classified.dataset_findings(data_dict)
     if not found:
         return
     org = data_dict.get("owner_org") or (pkg.owner_org if pkg else None)
     org_obj = model.Group.get(org) if isinstance(org, str) and org else None
-    audit.record("classified_refused", context.get("user") or None,
-                 pkg.id if pkg else None, org_obj.id if org_obj else None,
-                 rule=",".join(sorted(set(found.values()))), fields=sorted(found))
-    errors: dict[str, Any] = {}
-    resources: dict[int, dict[str, list[str]]] = {}
-    for key in found:
-        if key.startswith("resources."):
-            _, index, field = key.split(".")
-            resources.setdefault(int(index), {})[field] = [message("classified_marking")]
-        else:
-            errors[key] = [message("classified_marking" if key != "security_class"
-                                   else "classified")]
-    if resources:
-        errors["resources"] = [resources.get(i, {}) for i in range(max(resources) + 1)]
-    raise tk.ValidationError(errors)
+    firewall_guards.refuse(context, found, pkg.id if pkg else None,
+                           org_obj.id if org_obj else None)
+
+
+def _package(data_dict: DataDict) -> model.Package | None:
+    ref = data_dict.get("id") or data_dict.get("name")
+    return model.Package.get(ref) if isinstance(ref, str) and ref else None
 
 
 @tk.chained_action
@@ -243,68 +238,89 @@ def package_create(next_action: Action, context: Context, data_dict: DataDict) -
     if data_dict.get("type") == "harvest":
         harvest_sources.check(data_dict)
     refuse_classified(context, data_dict, None)
-    return next_action(context, data_dict)
+    result = next_action(context, data_dict)
+    # Created as published: that is its tier's baseline (an editor sets a new dataset's tier).
+    pkg = model.Package.get(result if isinstance(result, str) else result["id"])
+    if pkg is not None and pkg.type == "dataset" and pkg.state == "active":
+        tier_changes.record_published(pkg)
+        if not context.get("defer_commit"):
+            model.repo.commit()
+    return result
 
 
 @tk.chained_action
 def package_update(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-    pkg = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+    """The update is saved without committing, then judged on the values as stored (after every
+    validator normalised them, whatever key or path they came by): a widened tier is put back
+    and proposed for review, a record type that must not change refuses the update."""
+    pkg = _package(data_dict)
     if (pkg is not None and pkg.type == "harvest") or data_dict.get("type") == "harvest":
         harvest_sources.check(data_dict)
     refuse_classified(context, data_dict, pkg)
     if pkg is None or pkg.type != "dataset":
         return next_action(context, data_dict)
-    before = tier_changes.current_tier(pkg)
+    approved = bool(context.get(tier_changes.APPROVED))
+    published = tier_changes.published_tier(pkg)
     labels_before = access.PermissionLabels().get_dataset_labels(pkg)
-    proposed: dict[str, str] = {}
-    if not context.get(tier_changes.APPROVED):
-        kept, proposed = tier_changes.split(pkg, data_dict)
-        if proposed:
-            _validate(context, data_dict)  # the proposal must be valid as a whole
-            data_dict = {**data_dict, **kept}
-    result = next_action(context, data_dict)
+    record_types_before = record_tables.record_types(pkg)
+    deferred = "defer_commit" in context
+    context["defer_commit"] = True
+    try:
+        result = next_action(context, data_dict)
+    finally:
+        if not deferred:
+            context.pop("defer_commit", None)
     pkg = model.Package.get(pkg.id)
-    if access.PermissionLabels().get_dataset_labels(pkg) != labels_before:
-        access.relabel_activities(pkg)
-        model.repo.commit()
+    try:
+        record_tables.check_record_types(pkg, record_types_before)
+        proposed = {} if approved else tier_changes.hold_widening(pkg, published)
+        tier_changes.record_published(pkg, approved=approved)
+        change = (tier_changes.propose(context, pkg, {k: published[k] for k in proposed},
+                                       proposed) if proposed and published else None)
+        if access.PermissionLabels().get_dataset_labels(pkg) != labels_before:
+            access.relabel_activities(pkg)
+    except Exception:
+        model.Session.rollback()
+        raise
     after = tier_changes.current_tier(pkg)
-    if after != before and not tiers.widens(before, after):
+    if not deferred:
+        model.repo.commit()
+    if published is not None and after != published and not tiers.widens(published, after) \
+            and pkg.state == "active":
         audit.record("tier_narrowed", context.get("user") or None, pkg.id, pkg.owner_org,
-                     before=before, after=after)
-    if proposed:
-        change = tier_changes.propose(context, pkg, {k: before[k] for k in proposed}, proposed)
+                     before=published, after=after)
+    if change is not None:
+        announced = tier_changes.announce(change)
         if isinstance(result, dict):
-            result["yantai_tier_change"] = change
+            result.update({key: published[key] for key in proposed})  # what was kept
+            result["yantai_tier_change"] = announced
     return result
-
-
-def _validate(context: Context, data_dict: dict[str, Any]) -> None:
-    from ckan.lib.plugins import lookup_package_plugin, plugin_validate
-
-    plugin = lookup_package_plugin("dataset")
-    pkg = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
-    _, errors = plugin_validate(plugin, {**context, "model": model, "session": model.Session,
-                                         "package": pkg, "allow_partial_update": False},
-                                dict(data_dict), plugin.update_package_schema(),
-                                "package_update")
-    if errors:
-        raise tk.ValidationError(errors)
 
 
 def refuse_classified_upload(context: Context, resource: dict[str, Any],
                              pkg: model.Package | None) -> None:
-    """The first lines of an uploaded file, before the file store sees it."""
+    """An uploaded file, read whole before the file store sees it: refused when it carries a
+    marking, and when it cannot be read to its end (too large, a corrupt or encrypted
+    archive, a decompression or cell bomb), since then it cannot be cleared."""
     upload = resource.get("upload")
     stream = getattr(upload, "stream", None)
     if stream is None or not hasattr(stream, "read"):
         return
-    hit = classified.upload_rule(stream, getattr(upload, "filename", "") or "")
+    reason: dict[str, Any] = {}
+    try:
+        hit = classified.upload_rule(stream, getattr(upload, "filename", "") or "",
+                                     config.upload_limits())
+        error = message("classified_marking")
+    except feedsafety.Unsafe as unsafe:
+        hit, reason = "unreadable", {"reason": unsafe.code}
+        error = message("upload_unreadable",
+                        reason=message(f"harvest_{unsafe.code}", **unsafe.params))
     if hit is None:
         return
     audit.record("classified_refused", context.get("user") or None,
                  pkg.id if pkg else None, pkg.owner_org if pkg else None,
-                 rule=hit, fields=["upload"])
-    raise tk.ValidationError({"upload": [message("classified_marking")]})
+                 rule=hit, fields=["upload"], **reason)
+    raise tk.ValidationError({"upload": [error]})
 
 
 def chained_actions() -> dict[str, Action]:
@@ -319,44 +335,25 @@ def chained_actions() -> dict[str, Action]:
     actions.update(more_chained_actions())
     actions.update({name: _datastore_chain(name) for name in ("datastore_search",
                                                              "datastore_info")})
-    actions.update({name: _disclosure_write_chain(name) for name in DATASTORE_WRITES})
+    actions.update(record_tables.chained_actions())
     actions["harvest_source_clear"] = harvest_sources.source_clear
     actions["harvest_abort_failed_jobs"] = harvest_sources.abort_failed_jobs
+    actions["harvest_job_create"] = harvest_jobs.job_create
+    actions["harvest_job_list"] = harvest_jobs.job_list
+    actions.update(absence.chained_actions())
+    firewall_guards.chain_into(actions)
     return actions
-
-
-# -- 双公示 resources: their DataStore table is the public form of the records -----------------------
-
-DATASTORE_WRITES = ("datastore_create", "datastore_upsert", "datastore_delete",
-                    "datastore_records_delete")
-
-
-def _disclosure_write_chain(name: str) -> Action:
-    """Writes to a 双公示 resource's table go through yantai_disclosure_submit, for everyone:
-    written directly, records would skip the checks and the masking of personal data."""
-    @tk.chained_action
-    def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-        from ckanext.yantai import compliance
-
-        resource_id = data_dict.get("resource_id") or (data_dict.get("resource") or {}).get("id")
-        if not context.get(compliance.SYNC) and compliance.record_type_of(
-                model.Resource.get(resource_id or "")):
-            raise tk.ValidationError({"resource_id": [tk._(
-                "This resource holds administrative licensing or penalty records: send them "
-                "with yantai_disclosure_submit, which checks them and masks personal data")]})
-        return next_action(context, data_dict)
-
-    chained.__name__ = name
-    return chained
 
 
 def chained_auth_functions() -> dict[str, AuthFunction]:
     return {"package_show": package_show_auth,
             "datastore_search_sql": datastore_search_sql_auth,
-            "resource_search": sysadmin_only, "harvest_source_list": sysadmin_only,
+            "resource_search": sysadmin_only,
             # clearing hard-deletes (raw SQL, no activity) every dataset a source touched,
             # datasets it adopted by resource code included
-            "harvest_source_clear": sysadmin_only}
+            "harvest_source_clear": sysadmin_only,
+            # what the caller may not see answers as missing on every write channel
+            **absence.auth_functions()}
 
 
 # -- reading: lists, tags, formats, counts ---------------------------------------------------------

@@ -1,11 +1,12 @@
 """Reachability of resources, for the metadata-quality score.
 
 An uploaded file is reachable when the file store has it; a linked URL when it answers below 400.
-Links are followed only to public addresses: loopback, private, link-local and other reserved
-addresses are refused (no requests into the portal's own network), unless the host is allow-listed
-in ``ckanext.yantai.linkcheck.allowed_hosts``. The connection goes to the very address that was
-checked (the name is not resolved a second time, so a DNS answer that changes in between cannot
-redirect it), and redirects are followed by hand so that each hop is checked the same way.
+Links go through ``netguard``: public addresses only (loopback, private, link-local and other
+reserved addresses are refused, so that checks cannot probe the portal's own network) unless
+``ckanext.yantai.linkcheck.allowed_hosts`` opens a host and port or a URL prefix, and never to the
+portal's own services whatever it says. The connection goes to the addresses that were checked
+(the name is not resolved a second time, so a DNS answer that changes in between cannot redirect
+it), and redirects are followed by hand so that each hop is checked the same way.
 """
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from ckanext.yantai import netguard
 from ckanext.yantai.netguard import Resolver, resolve
 
 # The reasons of a refusal as the quality score stores them.
-_REASONS = {"url_scheme": "not an http(s) URL", "host_not_found": "host not found",
+_REASONS = {"url_scheme": "not an http(s) URL", "url_invalid": "not a valid URL",
+            "host_invalid": "invalid host name", "host_not_found": "host not found",
             "address_not_public": "not a public address",
+            "protected_service": "one of the portal's own services",
             "too_many_redirects": "too many redirects"}
 
 
@@ -27,9 +30,9 @@ class Result(NamedTuple):
     error: str | None
 
 
-def check_url(url: str, *, allowed_hosts: frozenset[str] = frozenset(), timeout: float = 10,
+def check_url(url: str, *, policy: netguard.Policy = netguard.Policy(), timeout: float = 10,
               resolver: Resolver = resolve) -> Result:
-    limits = {"allow_list": allowed_hosts, "connect_timeout": min(timeout, 5),
+    limits = {"policy": policy, "connect_timeout": min(timeout, 5),
               "read_timeout": timeout, "resolver": resolver}
     try:
         final, response = netguard.open_url("HEAD", url, **limits)

@@ -5,7 +5,12 @@ users see by default, in the UI and in API error responses alike.
 """
 from __future__ import annotations
 
+import gettext
+import os
+
 import ckan.plugins.toolkit as tk
+
+_I18N = os.path.join(os.path.dirname(__file__), "i18n")
 
 MESSAGES = {
     "uscc_length": "A unified social credit code has 18 characters",
@@ -45,7 +50,16 @@ MESSAGES = {
     "provider_code_missing": "Give the provider's unified social credit code (the department has none on record)",
     "harvest_url_scheme": "Harvest sources are http(s) URLs (or drop: folders): {url}",
     "harvest_host_not_found": "The host {host} cannot be found",
-    "harvest_address_not_public": "{host} is a loopback, private or link-local address: refused unless a system administrator allow-lists it (ckanext.yantai.harvest.allowed_hosts)",
+    "harvest_address_not_public": "{host}:{port} is a loopback, private or link-local address: refused unless a system administrator allow-lists this host and port or a URL prefix (ckanext.yantai.harvest.allowed_hosts)",
+    "harvest_protected_service": "{host}:{port} is one of the portal's own services (search index, database, cache, the portal itself, the credit receiver): never fetched",
+    "harvest_host_invalid": "{host} is not a valid host name (internationalised names must be valid under IDNA)",
+    "harvest_url_invalid": "Not a valid http(s) URL (check the port): {url}",
+    "netguard_allow_no_port": "{option}: the entry {entry} names no port; write host:port (e.g. 127.0.0.1:8903) or a URL prefix (e.g. http://127.0.0.1:8903/feeds/): a bare host would open every service on it",
+    "netguard_allow_network": "{option}: the entry {entry} is a network; name one host and port (host:port) or a URL prefix instead",
+    "netguard_allow_ipv6": "{option}: the IPv6 address in the entry {entry} needs brackets and a port, e.g. [::1]:8903",
+    "netguard_allow_port": "{option}: the entry {entry} has no valid port (1 to 65535)",
+    "netguard_allow_url": "{option}: the entry {entry} is not a usable URL prefix (http or https, no user name, query, fragment or . and .. segments)",
+    "netguard_allow_host": "{option}: the entry {entry} names no valid host",
     "harvest_too_many_redirects": "Too many redirects: {url}",
     "harvest_too_large": "The file is larger than the limit of {limit}",
     "harvest_timeout": "The source did not answer in time: {url}",
@@ -126,8 +140,26 @@ MESSAGES = {
     "harvest_ckan_response": "The remote portal's package_search answer is not the CKAN Action API's JSON",
     "harvest_ckan_user_agent": "user_agent may not contain control characters",
     "harvest_rdf_dataset": "A dataset of the catalogue cannot be read ({error}); nothing was withdrawn",
+    # Files that cannot be read to their end (feedsafety.Unsafe codes; uploads and harvests)
+    "upload_unreadable": "The file is refused: it cannot be read to its end to check it for classification markings ({reason})",
+    "harvest_archive_encrypted": "The archive or a file in it is protected by a password",
+    "harvest_archive_depth": "The archive holds archives nested more than {limit} levels deep",
+    "harvest_encrypted": "The document is protected by a password",
+    "harvest_sheet_rows": "A worksheet goes past row {limit}",
+    "harvest_sheet_columns": "A worksheet goes past column {limit}",
+    "harvest_sheet_cells": "The workbook holds more than {limit} cells: send it in parts",
 }
 
 
 def message(code: str, /, **params: str) -> str:
     return tk._(MESSAGES[code]).format(**params)
+
+
+def bilingual(code: str, /, **params: str) -> str:
+    """Chinese and English, for messages outside any request (start-up errors in the log): read
+    from the compiled catalogue, since CKAN's translations need a request."""
+    english = MESSAGES[code]
+    catalogue = gettext.translation("ckanext-yantai", _I18N, ["zh_Hans_CN"], fallback=True)
+    chinese = catalogue.gettext(english)
+    texts = [chinese, english] if chinese != english else [english]
+    return " / ".join(text.format(**params) for text in texts)

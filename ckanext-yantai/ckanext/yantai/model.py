@@ -71,6 +71,20 @@ class TierChange(tk.BaseModel):  # type: ignore[misc, valid-type]
     reason = Column(UnicodeText)
 
 
+class PublishedTier(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """The tier a dataset was last published with (or approved to): what a later update is
+    compared with to decide whether it widens access. A draft's own fields may differ (an
+    editor works on it freely); a dataset never published has no row."""
+
+    __tablename__ = "yantai_published_tier"
+
+    package_id = Column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
+                        primary_key=True)
+    open_type = Column(UnicodeText, nullable=False)
+    share_type = Column(UnicodeText, nullable=False)
+    published_at = Column(DateTime, nullable=False, default=dt.datetime.utcnow)
+
+
 class AuditEntry(tk.BaseModel):  # type: ignore[misc, valid-type]
     """Who did what to which dataset, and when: decisions, downloads of restricted data, refused
     classified content (never the content itself)."""

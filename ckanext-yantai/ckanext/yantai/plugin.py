@@ -8,6 +8,7 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from ckanext.yantai import config as yantai_config
 from ckanext.yantai import (access, access_views, actions, auth, compliance_views,
                             disclosure_files, domains, guards, jobs, log_privacy, quality_index,
                             search, validators)
@@ -17,7 +18,8 @@ def _public(module: Any) -> dict[str, Any]:
     return {name: getattr(module, name) for name in module.__all__}
 
 
-@tk.blanket.actions(lambda: {**_public(actions), **guards.chained_actions()})
+@tk.blanket.actions(lambda: {**_public(actions), **guards.chained_actions(),
+                             **search.chained_actions()})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **guards.chained_auth_functions()})
 @tk.blanket.blueprints(lambda: [*access_views.blueprints(), compliance_views.compliance])
 @tk.blanket.cli
@@ -26,6 +28,7 @@ def _public(module: Any) -> dict[str, Any]:
 @tk.blanket.validators(validators)
 class YantaiPlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
@@ -40,6 +43,11 @@ class YantaiPlugin(p.SingletonPlugin):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "yantai")
+
+    # IConfigurable
+
+    def configure(self, config: "tk.CKANConfig") -> None:
+        yantai_config.check_endpoint_lists()  # a bare host in an allow-list stops the start
 
     # ITranslation
 
@@ -59,7 +67,7 @@ class YantaiPlugin(p.SingletonPlugin):
     def make_middleware(self, app: Any, config: Any) -> Any:
         from ckanext.yantai import views
 
-        return views.install(app)
+        return views.install(search.install(app))
 
     # IFacets
 
@@ -97,6 +105,9 @@ class YantaiPlugin(p.SingletonPlugin):
 
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return access.index_fields(quality_index.index_fields(search.index_fields(pkg_dict)))
+
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return search.bound_search(search_params)
 
     def after_dataset_search(self, search_results: dict[str, Any],
                              search_params: dict[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def check_resource(resource: dict[str, Any]) -> linkcheck.Result:
     if resource.get("url_type") == "upload":
         return linkcheck.check_upload(get_resource_uploader(resource).get_path(resource["id"]))
     return linkcheck.check_url(resource.get("url") or "",
-                               allowed_hosts=config.linkcheck_allowed_hosts(),
+                               policy=config.linkcheck_policy(),
                                timeout=config.linkcheck_timeout())
 
 

@@ -1,8 +1,10 @@
 """Changing a dataset's tier: less open applies at once; more open takes a second person.
 
-An update that widens open type or share type saves everything else, keeps the current tier and
-files a proposal; a department admin or a data-authority reviewer other than the proposer approves
-it, and only then does the tier change."""
+An update that would publish a dataset more openly than its published tier (the tier it was last
+published with, or approved to) saves everything else, keeps the published tier and files a
+proposal; a department admin or a data-authority reviewer other than the proposer approves it, and
+only then does the tier change. Until a dataset is first published its editor sets its tier freely;
+a draft nobody else can see is not a widening."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,32 +17,75 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context
 
 from ckanext.yantai import access, audit, tiers
-from ckanext.yantai.model import TierChange
+from ckanext.yantai.model import PublishedTier, TierChange
 
 # The context flag under which an approved proposal is applied.
 APPROVED = "yantai_tier_change_approved"
 
 
+# What a published dataset's blank or unknown tier field counts as: the least open value.
+LEAST_OPEN = {"open_type": "closed", "share_type": "none"}
+ORDERS = {"open_type": tiers.OPEN_ORDER, "share_type": tiers.SHARE_ORDER}
+
+
 def current_tier(pkg: model.Package) -> dict[str, str]:
+    """The tier fields as stored."""
     return {key: pkg.extras.get(key) or "" for key in tiers.TIER_FIELDS}
 
 
-def split(pkg: model.Package, data_dict: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-    """The update's tier fields as ``(kept, proposed)``: ``kept`` are the values the update may
-    save now (narrowing or unchanged); ``proposed`` the widening ones, for approval."""
-    old = current_tier(pkg)
-    kept, proposed = {}, {}
+def published_tier(pkg: model.Package) -> dict[str, str] | None:
+    """The tier the dataset was last published with (or approved to), the baseline a change is
+    compared with; None for a dataset never published, whose editor sets its tier freely."""
+    row = model.Session.get(PublishedTier, pkg.id)
+    if row is not None:
+        return {"open_type": row.open_type, "share_type": row.share_type}
+    if pkg.state == "active":  # published before baselines were kept
+        return _valid_or_least_open(current_tier(pkg))
+    return None
+
+
+def _valid_or_least_open(tier: dict[str, str]) -> dict[str, str]:
+    return {key: tier[key] if tier[key] in ORDERS[key] else LEAST_OPEN[key]
+            for key in tiers.TIER_FIELDS}
+
+
+def hold_widening(pkg: model.Package, published: dict[str, str] | None) -> dict[str, str]:
+    """Put back every stored tier field that would make the saved dataset more open than its
+    published tier, and return the values put back as the proposal (empty when nothing widens).
+
+    Called after the update is saved and before it is committed, so the decision is made on
+    the values as stored: after CKAN's and the schema's validators normalised them, whatever
+    key or path (API, form, harvest, ckanapi load) they came by. A dataset that is not active
+    (a draft, a deleted one) is no one else's to see; it is checked when it is published."""
+    if published is None or pkg.state != "active":
+        return {}
+    stored = current_tier(pkg)
+    proposed = {}
     for key in tiers.TIER_FIELDS:
-        new = data_dict.get(key)
-        if key not in data_dict or new == old[key] or not old[key]:
-            continue
-        if tiers.widens({key: old[key]}, {key: new}):
-            kept[key], proposed[key] = old[key], new
-    return kept, proposed
+        if tiers.widens({key: published[key]}, {key: stored[key]}):
+            proposed[key] = stored[key]
+            pkg.extras[key] = published[key]
+    return proposed
+
+
+def record_published(pkg: model.Package, approved: bool = False) -> None:
+    """Keep the tier of an active dataset (or an approved one, whatever its state) as its
+    baseline, in the session's transaction."""
+    if pkg.state != "active" and not approved:
+        return
+    tier = _valid_or_least_open(current_tier(pkg))
+    row = model.Session.get(PublishedTier, pkg.id)
+    if row is None:
+        model.Session.add(PublishedTier(package_id=pkg.id, published_at=dt.datetime.utcnow(),
+                                        **tier))
+    elif (row.open_type, row.share_type) != (tier["open_type"], tier["share_type"]):
+        row.open_type, row.share_type = tier["open_type"], tier["share_type"]
+        row.published_at = dt.datetime.utcnow()
 
 
 def propose(context: Context, pkg: model.Package, current: dict[str, str],
-            proposed: dict[str, str]) -> dict[str, Any]:
+            proposed: dict[str, str]) -> TierChange:
+    """File a proposal in the session's transaction (the caller commits; then ``announce``)."""
     user = context.get("auth_user_obj") or model.User.get(context.get("user") or "")
     actor = user.name if user else context.get("user")
     # A newer proposal replaces an older, undecided one.
@@ -51,9 +96,14 @@ def propose(context: Context, pkg: model.Package, current: dict[str, str],
                         proposed_by=actor, proposed_at=dt.datetime.utcnow(),
                         current=current, proposed=proposed, status="pending")
     model.Session.add(change)
-    model.Session.commit()
-    audit.record("tier_change_proposed", actor, pkg.id, pkg.owner_org, change_id=change.id,
-                 current=current, proposed=proposed)
+    return change
+
+
+def announce(change: TierChange) -> dict[str, Any]:
+    """Audit a committed proposal; its dict for the caller."""
+    audit.record("tier_change_proposed", change.proposed_by, change.package_id,
+                 change.organization_id, change_id=change.id, current=change.current,
+                 proposed=change.proposed)
     return as_dict(change)
 
 
@@ -104,7 +154,8 @@ def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
         raise tk.ValidationError({"decision": [tk._("Decision must be approve or reject")]})
     reason = data_dict.get("reason")
     if decision == "approve":
-        if current_tier(pkg) != {**current_tier(pkg), **change.current}:
+        baseline = published_tier(pkg) or _valid_or_least_open(current_tier(pkg))
+        if baseline != {**baseline, **change.current}:
             change.status = "superseded"
             model.Session.commit()
             raise tk.ValidationError({"id": [tk._(

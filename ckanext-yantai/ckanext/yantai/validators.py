@@ -289,6 +289,16 @@ FORMAT_CLASS_BY_FORMAT = {
 }
 
 
+def yantai_text(value: Any) -> Any:
+    """A free-text field takes text (a number is kept as its text): a list or an object is
+    refused, where CKAN's unicode_safe would store it as JSON text."""
+    if isinstance(value, (bool, list, tuple, dict)):
+        raise tk.Invalid(tk._("Must be text"))
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
 def yantai_format_class(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
                         context: Context) -> None:
     """信息资源格式分类 of a resource: derived from its format when not given."""
@@ -301,5 +311,5 @@ __all__ = [
     "yantai_uscc", "yantai_provider_code", "yantai_resource_category", "yantai_resource_code",
     "yantai_resource_codes", "yantai_office_phone", "yantai_non_classified", "yantai_vocabulary",
     "yantai_required_when", "yantai_required", "yantai_info_items_required", "yantai_temporal_end", "yantai_dataset_name", "yantai_group_name",
-    "yantai_format_class",
+    "yantai_format_class", "yantai_text",
 ]

@@ -8,9 +8,10 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.views.dataset import CreateView
+from flask.json.provider import DefaultJSONProvider
 from ckanext.scheming.views import SchemingCreateView
 
-from ckanext.yantai import access, audit
+from ckanext.yantai import access, audit, params
 from ckanext.yantai.harvest import views as harvest_views
 
 # /dataset/<name>/resource/new or /dataset/<id>, with or without a locale prefix.
@@ -75,10 +76,60 @@ def guarded_resource_history(original: Any) -> Any:
     return resource_history
 
 
+ACTIVITY_ID = re.compile(r"[0-9a-fA-F-]{1,64}")
+CHANGES_MULTIPLE = ("activity.package_changes_multiple", "activity.group_changes_multiple",
+                    "activity.organization_changes_multiple")
+
+
+def guarded_changes_multiple(original: Any) -> Any:
+    """The activity plugin's changes between two versions reads ``new_id`` and ``old_id``
+    unchecked (missing, unknown or another object's: 500, or a walk through every version):
+    two versions of one object, else the page of versions that do not exist."""
+
+    @functools.wraps(original)
+    def changes_multiple(*args: Any, **kwargs: Any) -> Any:
+        from ckanext.activity.model import Activity
+
+        found = []
+        for key in ("new_id", "old_id"):
+            value = tk.request.args.get(key, "")
+            found.append(model.Session.get(Activity, value)
+                         if ACTIVITY_ID.fullmatch(value) else None)
+        new, old = found
+        if new is None or old is None or new.object_id != old.object_id:
+            return tk.abort(404, tk._("Activity not found"))
+        if new.timestamp <= old.timestamp and not ACTIVITY_ID.fullmatch(
+                tk.request.args.get("current_new_id", "")):
+            return tk.abort(404, tk._("Activity not found"))
+        try:
+            return original(*args, **kwargs)
+        except (tk.ObjectNotFound, tk.ValidationError):
+            return tk.abort(404, tk._("Activity not found"))
+        except tk.NotAuthorized:
+            return tk.abort(403, tk._("Unauthorized to view activity data"))
+
+    return changes_multiple
+
+
+class BoundedJSON(DefaultJSONProvider):
+    """Request bodies nested too deep are bad JSON (CKAN answers 400), not a RecursionError in
+    the parser or in whatever walks the value later (500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        if params.too_deep(value):
+            raise ValueError(f"JSON nested more than {params.MAX_DEPTH} levels deep")
+        return value
+
+
 def install(app: Any) -> Any:
     """Adjust CKAN's and scheming's views (called from IMiddleware): our dataset form page 1 in
     place of CKAN's `dataset.new` and scheming's `dataset.scheming_new` (same URL), and the
     resource download behind the access tiers, under every blueprint that serves it."""
+    app.json = BoundedJSON(app)
     for endpoint in ("dataset.new", "dataset.scheming_new"):
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = YantaiCreateView.as_view("new")
@@ -90,5 +141,8 @@ def install(app: Any) -> Any:
     if "activity.resource_history" in app.view_functions:
         app.view_functions["activity.resource_history"] = guarded_resource_history(
             app.view_functions["activity.resource_history"])
+    for endpoint in CHANGES_MULTIPLE:
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = guarded_changes_multiple(app.view_functions[endpoint])
     harvest_views.install(app)
     return app

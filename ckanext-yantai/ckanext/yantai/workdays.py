@@ -167,6 +167,8 @@ class Calendar:
             raise ValueError(f"cannot count {n} working days")
         day = start
         while n:
+            if day == dt.date.max:  # the count would run past datetime's last year
+                raise CalendarMissing(day.year)
             day += dt.timedelta(days=1)
             if self.is_workday(day):
                 n -= 1

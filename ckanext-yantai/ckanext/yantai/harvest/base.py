@@ -12,6 +12,7 @@ portal's own (``portal_language``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import urllib.parse
@@ -56,7 +57,7 @@ def check_source_url(url: str) -> None:
         if url.startswith(DROP_SCHEME):
             feedsafety.drop_folder(config.harvest_drop_folder(), url[len(DROP_SCHEME):])
         else:
-            netguard.target_address(url, config.harvest_allowed_hosts())
+            netguard.check(url, config.harvest_policy())
     except (netguard.Refused, feedsafety.Unsafe) as error:
         raise SourceError(refusal_message(error)) from None
 
@@ -101,9 +102,11 @@ def fetch(url: str, headers: dict[str, str] | None = None,
         SourceError: Refused, unreachable, too large, or an HTTP error.
     """
     limits = config.harvest_limits()
+    policy = config.harvest_policy()
+    if allow_list is not None:  # the portal's own services stay refused either way
+        policy = dataclasses.replace(policy, allow=netguard.parse_allow_list(allow_list))
     try:
-        return netguard.fetch(url, allow_list=config.harvest_allowed_hosts()
-                              if allow_list is None else allow_list,
+        return netguard.fetch(url, policy=policy,
                               max_bytes=int(limits["max_bytes"]),
                               connect_timeout=limits["connect_timeout"],
                               read_timeout=limits["read_timeout"],

@@ -103,6 +103,12 @@ class DisclosureHarvester(base.FeedHarvester):
             self._save_object_error(resource, harvest_object, "Import")
             return False
 
+        try:  # the whole feed, before any part of it is taken
+            compliance.refuse_bad_shapes(records, key="upload", header_row=True)
+        except tk.ValidationError as error:
+            self._save_object_error("；".join(error.error_dict["upload"]), harvest_object,
+                                    "Import")
+            return False
         context = {**self.context(), "user": self._get_user_name()}
         totals = {"received": 0, "public": 0, "invalid": 0}
         for start in range(0, len(records), compliance.MAX_RECORDS):

@@ -257,12 +257,12 @@ class ReleaseHarvester(base.FeedHarvester):
             try:
                 if content[:4] == b"PK\x03\x04":
                     feedsafety.check_archive(content, max_bytes)
+                rule = classified.upload_rule(io.BytesIO(content), name)  # read whole
             except feedsafety.Unsafe as error:
                 self._save_object_error(
                     message("harvest_file_refused", file=name,
                             reason=base.refusal_message(error)), obj, "Import")
                 return None
-            rule = classified.upload_rule(io.BytesIO(content), name)
             if rule:
                 audit.record("classified_refused", self._get_user_name(), obj.package_id,
                              model.Package.get(obj.source.id).owner_org, rule=rule,

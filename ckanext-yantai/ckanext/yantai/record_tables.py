@@ -1,0 +1,143 @@
+"""The DataStore tables of 双公示 resources are the public, masked form of the records: only the
+portal's own sync writes them.
+
+A department sends records through ``yantai_disclosure_submit`` (checked, masked); written
+directly, a forged row with an unmasked identity number would be public at once. So:
+
+- every DataStore write naming such a table is refused, whatever key names it (CKAN accepts
+  ``resource_id``, ``id`` and, for datastore_create, a ``resource`` dict) and for everyone,
+  sysadmins included; only internal calls (``ignore_auth``, as the sync makes them) pass;
+- a resource that holds records keeps its record type (clearing it would let the table be
+  written directly, and setting it back would publish what was written);
+- a resource whose DataStore table already holds data cannot become a 双公示 resource.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Action, Context, DataDict
+
+from ckanext.yantai import classified, firewall_guards
+from ckanext.yantai.model import DisclosureRecord
+
+DATASTORE_WRITES = ("datastore_create", "datastore_upsert", "datastore_delete",
+                    "datastore_records_delete")
+
+
+def _datastore_backend() -> Any:
+    # Imported late: ckanext.datastore is a plugin that may load after this module.
+    from ckanext.datastore.backend import DatastoreBackend
+
+    return DatastoreBackend.get_active_backend()
+
+
+def named_tables(data_dict: DataDict) -> set[str]:
+    """Every resource id a DataStore write may act on, by any key CKAN reads it from, with
+    aliases resolved to the table they stand for."""
+    names: set[str] = set()
+    resource = data_dict.get("resource")
+    for value in (data_dict.get("resource_id"), data_dict.get("id"),
+                  resource.get("id") if isinstance(resource, dict) else None):
+        if isinstance(value, str) and value:
+            names.update({value, value.strip()})
+    backend = _datastore_backend()
+    for name in list(names):
+        found, real_id = backend.resource_id_from_alias(name)
+        if found and real_id:
+            names.add(real_id)
+    return names
+
+
+def holds_records(resource_id: str) -> bool:
+    """A resource with a record type, or with records sent to it (whatever its state)."""
+    resource = model.Session.get(model.Resource, resource_id)
+    if resource is not None and str((resource.extras or {}).get("record_type") or "").strip():
+        return True
+    return model.Session.query(
+        model.Session.query(DisclosureRecord.id)
+        .filter(DisclosureRecord.resource_id == resource_id).exists()).scalar()
+
+
+def _refusal() -> tk.ValidationError:
+    return tk.ValidationError({"resource_id": [tk._(
+        "This resource holds administrative licensing or penalty records: send them "
+        "with yantai_disclosure_submit, which checks them and masks personal data")]})
+
+
+def datastore_write_chain(name: str) -> Action:
+    @tk.chained_action
+    def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+        if not context.get("ignore_auth"):
+            resource = data_dict.get("resource")
+            if isinstance(resource, dict) and str(resource.get("record_type") or "").strip():
+                raise _refusal()
+            tables = named_tables(data_dict)
+            holding = any(holds_records(table) for table in tables)
+            marking = _marking(data_dict)
+            if holding or marking:
+                # Who may not write the table hears what CKAN would tell them (for a table
+                # they may not see: that it does not exist), not why it is refused.
+                tk.check_access(name, dict(context), dict(data_dict))
+                if holding:
+                    raise _refusal()
+                _refuse_marking(context, marking, tables)
+        return next_action(context, data_dict)
+
+    chained.__name__ = name
+    return chained
+
+
+def _marking(data_dict: DataDict) -> str | None:
+    """The marking rule broken by the rows, field names or column descriptions written: any
+    DataStore table is checked like every other text the portal stores."""
+    rows: list[Any] = []
+    for key in ("records", "fields"):
+        value = data_dict.get(key)
+        rows.extend(value if isinstance(value, list) else [value] if value else [])
+    return classified.records_rule(rows)
+
+
+def _refuse_marking(context: Context, rule: str, tables: set[str]) -> None:
+    resource = next((r for r in map(model.Resource.get, tables) if r is not None), None)
+    pkg = resource.package if resource is not None else None
+    firewall_guards.refuse(context, {"records": rule}, pkg.id if pkg else None,
+                           pkg.owner_org if pkg else None, object="datastore")
+
+
+def chained_actions() -> dict[str, Action]:
+    return {name: datastore_write_chain(name) for name in DATASTORE_WRITES}
+
+
+# -- record types of a dataset's resources, around a dataset update ----------------------------------
+
+def record_types(pkg: model.Package) -> dict[str, tuple[str, bool]]:
+    """Each resource's stored record type and whether it holds records, before an update."""
+    return {res.id: (str((res.extras or {}).get("record_type") or ""), holds_records(res.id))
+            for res in pkg.resources_all}
+
+
+def check_record_types(pkg: model.Package, before: dict[str, tuple[str, bool]]) -> None:
+    """After an update is saved (not committed): refuse it when a resource that holds records
+    changed its record type, or a resource with a DataStore table of other data got one."""
+    changed = False
+    for res in pkg.resources_all:
+        now = str((res.extras or {}).get("record_type") or "")
+        was, holds = before.get(res.id, ("", False))
+        if now == was:
+            continue
+        if holds:
+            changed = True
+        elif now.strip() and _has_table(res.id):
+            raise tk.ValidationError({"record_type": [tk._(
+                "This resource already has a DataStore table of other data; create a new "
+                "resource for administrative licensing or penalty records")]})
+    if changed:
+        raise tk.ValidationError({"record_type": [tk._(
+            "This resource holds administrative licensing or penalty records: its record type "
+            "cannot be changed or removed")]})
+
+
+def _has_table(resource_id: str) -> bool:
+    return _datastore_backend().resource_exists(resource_id)
