@@ -11,6 +11,7 @@ import logging
 import pathlib
 import subprocess
 import sys
+import uuid
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -229,6 +230,59 @@ class TestIntake:
                 records=[penalty(违法事实=f"涉及{text}文件")])
             assert body["success"] is False and body["error"]["records"], text
         assert stored(department["resource"]["id"]) == []
+
+    def test_a_hidden_records_table_reads_as_missing_to_outsiders(self, department, app):
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        call_action("package_patch", {"user": department["editor_name"]},
+                    id=department["dataset"]["id"], open_type="closed", share_type="none",
+                    share_condition="不共享")
+        outsider = ckan_factories.UserWithToken()
+        factories.Organization(users=[{"name": outsider["name"], "capacity": "admin"}])
+        api = Api(app, outsider["token"])
+        hidden, missing = department["resource"]["id"], "0b7c6a3e-2f1d-4e5a-9c8b-7d6e5f4a3b2c"
+        for action, data in (("datastore_upsert", {"records": [{"a": "1"}], "method": "insert"}),
+                             ("datastore_delete", {}),
+                             ("datastore_create", {"records": [{"机密★": "x"}]})):
+            answers = [app.post(f"/api/3/action/{action}", headers=api.headers, status=None,
+                                json={"resource_id": rid, "force": True, **data})
+                       for rid in (hidden, missing)]
+            bodies = [json.dumps(a.json["error"], ensure_ascii=False).replace(rid, "<id>")
+                      for a, rid in zip(answers, (hidden, missing))]
+            # CKAN's own answer for a missing table: 404, or datastore_create's validation error
+            assert answers[0].status_code == answers[1].status_code in (404, 409), (action, bodies)
+            assert bodies[0] == bodies[1], action
+        assert len(datastore_rows(hidden)) == 1
+
+    def test_a_resource_holding_records_is_not_deleted(self, department):
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        resource_id = department["resource"]["id"]
+        assert department["editor"].errors("resource_delete", id=resource_id)["record_type"]
+        dataset = call_action("package_show", id=department["dataset"]["id"])
+        dataset["resources"] = [r for r in dataset["resources"] if r["id"] != resource_id]
+        assert department["editor"].call("package_update", **dataset)["success"] is False
+        department["editor"].ok("package_patch", id=department["dataset"]["id"], notes="更新说明")
+        model.Session.expire_all()
+        assert model.Resource.get(resource_id).state == "active"
+        assert len(stored(resource_id)) == 1
+
+    def test_no_alias_takes_a_resources_id(self, department):
+        # A 双公示 resource without records yet: its id must not become another table's alias.
+        for alias in (department["licences"]["id"], str(uuid.uuid4()),
+                      f"x,{department['licences']['id']}"):
+            body = department["editor"].call(
+                "datastore_create", resource={"package_id": department["dataset"]["id"],
+                                              "name": "自建表"},
+                aliases=alias, fields=[{"id": "当事人名称", "type": "text"}],
+                records=[{"当事人名称": "伪造"}])
+            assert body["success"] is False and body["error"]["aliases"], alias
+        # Nor may a resource whose id is already an alias of other data become a records table.
+        own = department["editor"].ok("datastore_create", resource={
+            "package_id": department["dataset"]["id"], "name": "自建表"}, aliases="mingcheng",
+            fields=[{"id": "当事人名称", "type": "text"}], records=[{"当事人名称": "伪造"}])
+        body = department["editor"].call("resource_create", package_id=department["dataset"]["id"],
+                                         id="mingcheng", name="处罚", record_type="penalty", url="")
+        assert body["success"] is False, body
+        assert own["resource_id"] != "mingcheng"
 
     def test_a_resource_holding_records_keeps_its_record_type(self, department):
         submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])

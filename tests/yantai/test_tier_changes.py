@@ -210,3 +210,18 @@ def test_a_new_drafts_tier_is_its_editors_until_first_published(app):
            share_condition="不共享")
     held = api.ok("package_patch", id=draft["id"], open_type="open")
     assert held["open_type"] == "closed" and held["yantai_tier_change"]
+
+
+def test_an_approval_carries_only_the_fields_it_approved(department, app):
+    d = department
+    _closed(d)
+    proposal = d["editor"].ok("package_patch", id=d["dataset"]["id"],
+                              open_type="open")["yantai_tier_change"]
+    # While the proposal waits, the draft widens the other field too.
+    d["editor"].ok("package_patch", id=d["dataset"]["id"], state="draft",
+                   share_type="unconditional")
+    d["admin"].ok("yantai_tier_change_decide", id=proposal["id"], decision="approve")
+    published = d["editor"].ok("package_patch", id=d["dataset"]["id"], state="active")
+    assert (published["open_type"], published["share_type"]) == ("open", "none")
+    assert published["yantai_tier_change"]["proposed"] == {"share_type": "unconditional"}
+    assert _stored_tier(d["dataset"]["id"]) == ("open", "none")

@@ -259,8 +259,10 @@ def package_update(next_action: Action, context: Context, data_dict: DataDict) -
     refuse_classified(context, data_dict, pkg)
     if pkg is None or pkg.type != "dataset":
         return next_action(context, data_dict)
-    approved = bool(context.get(tier_changes.APPROVED))
+    approved = context.get(tier_changes.APPROVED) or None  # the approved fields, if any
     published = tier_changes.published_tier(pkg)
+    if approved:  # the baseline moves by the approved fields, and by nothing else
+        published = {**(published or tier_changes.LEAST_OPEN), **approved}
     labels_before = access.PermissionLabels().get_dataset_labels(pkg)
     record_types_before = record_tables.record_types(pkg)
     deferred = "defer_commit" in context
@@ -273,8 +275,8 @@ def package_update(next_action: Action, context: Context, data_dict: DataDict) -
     pkg = model.Package.get(pkg.id)
     try:
         record_tables.check_record_types(pkg, record_types_before)
-        proposed = {} if approved else tier_changes.hold_widening(pkg, published)
-        tier_changes.record_published(pkg, approved=approved)
+        proposed = tier_changes.hold_widening(pkg, published)
+        tier_changes.record_published(pkg, approved, published)
         change = (tier_changes.propose(context, pkg, {k: published[k] for k in proposed},
                                        proposed) if proposed and published else None)
         if access.PermissionLabels().get_dataset_labels(pkg) != labels_before:

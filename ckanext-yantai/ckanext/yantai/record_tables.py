@@ -13,6 +13,7 @@ directly, a forged row with an unmasked identity number would be public at once.
 """
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import ckan.model as model
@@ -60,6 +61,27 @@ def holds_records(resource_id: str) -> bool:
         .filter(DisclosureRecord.resource_id == resource_id).exists()).scalar()
 
 
+def _refuse_resource_aliases(aliases: Any) -> None:
+    """An alias is another name for a table: never the id of a resource, which would then show
+    that table as its own (a 双公示 resource before its first records, forged rows and all)."""
+    names = aliases.split(",") if isinstance(aliases, str) else aliases
+    if not isinstance(names, list):
+        return  # CKAN's own schema answers that
+    for name in names:
+        if isinstance(name, str) and name.strip() and (
+                model.Resource.get(name.strip()) is not None or _looks_like_an_id(name.strip())):
+            raise tk.ValidationError({"aliases": [tk._(
+                "An alias cannot be a resource's id: choose a name of words")]})
+
+
+def _looks_like_an_id(name: str) -> bool:
+    try:
+        uuid.UUID(name)
+    except ValueError:
+        return False
+    return True
+
+
 def _refusal() -> tk.ValidationError:
     return tk.ValidationError({"resource_id": [tk._(
         "This resource holds administrative licensing or penalty records: send them "
@@ -73,12 +95,16 @@ def datastore_write_chain(name: str) -> Action:
             resource = data_dict.get("resource")
             if isinstance(resource, dict) and str(resource.get("record_type") or "").strip():
                 raise _refusal()
+            _refuse_resource_aliases(data_dict.get("aliases"))
             tables = named_tables(data_dict)
             holding = any(holds_records(table) for table in tables)
             marking = _marking(data_dict)
-            if holding or marking:
-                # Who may not write the table hears what CKAN would tell them (for a table
-                # they may not see: that it does not exist), not why it is refused.
+            # A table that does not exist gets CKAN's own answer (nothing is written to it);
+            # who may not write an existing one hears what CKAN would tell them (for a table
+            # they may not see: that it does not exist), not why the write is refused.
+            exists = any(model.Resource.get(t) is not None for t in tables) or \
+                isinstance(data_dict.get("resource"), dict)
+            if (holding or marking) and exists:
                 tk.check_access(name, dict(context), dict(data_dict))
                 if holding:
                     raise _refusal()
@@ -120,9 +146,18 @@ def record_types(pkg: model.Package) -> dict[str, tuple[str, bool]]:
 
 def check_record_types(pkg: model.Package, before: dict[str, tuple[str, bool]]) -> None:
     """After an update is saved (not committed): refuse it when a resource that holds records
-    changed its record type, or a resource with a DataStore table of other data got one."""
+    was removed (a later update would purge it, and its records and pushes with it) or changed
+    its record type, or when a resource whose id already names a DataStore table or alias of
+    other data got one."""
+    after = {res.id: res for res in pkg.resources_all}
+    for resource_id, (_, holds) in before.items():
+        res = after.get(resource_id)
+        if holds and (res is None or res.state != "active"):
+            raise _record_type_error(tk._(
+                "This resource holds administrative licensing or penalty records and cannot be "
+                "deleted: withdraw records by revoking them"))
     changed = False
-    for res in pkg.resources_all:
+    for res in after.values():
         now = str((res.extras or {}).get("record_type") or "")
         was, holds = before.get(res.id, ("", False))
         if now == was:
@@ -130,14 +165,21 @@ def check_record_types(pkg: model.Package, before: dict[str, tuple[str, bool]]) 
         if holds:
             changed = True
         elif now.strip() and _has_table(res.id):
-            raise tk.ValidationError({"record_type": [tk._(
+            raise _record_type_error(tk._(
                 "This resource already has a DataStore table of other data; create a new "
-                "resource for administrative licensing or penalty records")]})
+                "resource for administrative licensing or penalty records"))
     if changed:
-        raise tk.ValidationError({"record_type": [tk._(
+        raise _record_type_error(tk._(
             "This resource holds administrative licensing or penalty records: its record type "
-            "cannot be changed or removed")]})
+            "cannot be changed or removed"))
+
+
+def _record_type_error(message: str) -> tk.ValidationError:
+    # resource_create/update/delete answer with the last item of "resources" (and expect it).
+    return tk.ValidationError({"record_type": [message], "resources": [{"record_type": [message]}]})
 
 
 def _has_table(resource_id: str) -> bool:
-    return _datastore_backend().resource_exists(resource_id)
+    """A table, or an alias (a view over another table) by that name."""
+    backend = _datastore_backend()
+    return backend.resource_exists(resource_id) or backend.resource_id_from_alias(resource_id)[0]

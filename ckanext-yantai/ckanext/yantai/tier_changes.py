@@ -19,7 +19,7 @@ from ckan.types import Context
 from ckanext.yantai import access, audit, tiers
 from ckanext.yantai.model import PublishedTier, TierChange
 
-# The context flag under which an approved proposal is applied.
+# The context key under which an approved proposal is applied: the approved fields and values.
 APPROVED = "yantai_tier_change_approved"
 
 
@@ -68,12 +68,17 @@ def hold_widening(pkg: model.Package, published: dict[str, str] | None) -> dict[
     return proposed
 
 
-def record_published(pkg: model.Package, approved: bool = False) -> None:
-    """Keep the tier of an active dataset (or an approved one, whatever its state) as its
-    baseline, in the session's transaction."""
-    if pkg.state != "active" and not approved:
+def record_published(pkg: model.Package, approved: dict[str, str] | None = None,
+                     published: dict[str, str] | None = None) -> None:
+    """Keep the tier of an active dataset as its baseline, in the session's transaction. An
+    approval moves the baseline of a dataset that is not active by the approved fields only
+    (``published`` already holds them): what else its draft carries is still to be reviewed."""
+    if pkg.state == "active":
+        tier = _valid_or_least_open(current_tier(pkg))
+    elif approved and published is not None:
+        tier = published
+    else:
         return
-    tier = _valid_or_least_open(current_tier(pkg))
     row = model.Session.get(PublishedTier, pkg.id)
     if row is None:
         model.Session.add(PublishedTier(package_id=pkg.id, published_at=dt.datetime.utcnow(),
@@ -162,7 +167,7 @@ def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
                 "The dataset's tier has changed since this proposal; propose again")]})
         # The approver need not be able to edit the dataset: approving is their right here.
         tk.get_action("package_patch")(
-            {"user": user.name, "ignore_auth": True, APPROVED: True},
+            {"user": user.name, "ignore_auth": True, APPROVED: dict(change.proposed)},
             {"id": pkg.id, **change.proposed})
     change.status = "approved" if decision == "approve" else "rejected"
     change.decided_by = user.name
