@@ -225,3 +225,30 @@ def test_an_approval_carries_only_the_fields_it_approved(department, app):
     assert (published["open_type"], published["share_type"]) == ("open", "none")
     assert published["yantai_tier_change"]["proposed"] == {"share_type": "unconditional"}
     assert _stored_tier(d["dataset"]["id"]) == ("open", "none")
+
+
+def test_the_migration_keeps_the_tier_of_datasets_published_before(department):
+    """Datasets published before baselines were kept: an active one keeps its stored tier, a
+    draft or deleted one the tier of its last active snapshot in the activity stream."""
+    import pathlib
+    import subprocess
+    import sys
+
+    import ckan.model as model
+    import ckan.plugins.toolkit as tk
+
+    d = department
+    _closed(d)
+    d["editor"].ok("package_patch", id=d["dataset"]["id"], state="draft", open_type="open",
+                   share_type="unconditional")
+    command = [str(pathlib.Path(sys.executable).parent / "ckan"), "-c", tk.config["__file__"],
+               "db"]
+    model.Session.remove()
+    for step in (["downgrade", "-p", "yantai", "--version", "e4c8b1d7a2f5"],
+                 ["upgrade", "-p", "yantai"]):
+        done = subprocess.run(command + step, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+    published = d["editor"].ok("package_patch", id=d["dataset"]["id"], state="active")
+    assert (published["open_type"], published["share_type"]) == ("closed", "none")
+    assert published["yantai_tier_change"]["proposed"] == {"open_type": "open",
+                                                           "share_type": "unconditional"}

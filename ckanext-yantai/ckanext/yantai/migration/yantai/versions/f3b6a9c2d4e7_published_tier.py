@@ -3,7 +3,8 @@
 A draft may carry any tier while its editor works on it, and an active dataset moved back to draft
 may have its tier fields blanked; neither may then be published more openly than before without a
 second person. The baseline of every active dataset is taken from its stored fields (a blank one
-counts as the most restrictive value).
+counts as the most restrictive value); that of a draft or deleted dataset published before, from
+its last active snapshot in the activity stream.
 
 Revision ID: f3b6a9c2d4e7
 Revises: e4c8b1d7a2f5
@@ -41,6 +42,25 @@ def upgrade():
         LEFT JOIN package_extra s
                ON s.package_id = p.id AND s.key = 'share_type' AND s.state = 'active'
         WHERE p.type = 'dataset' AND p.state = 'active'
+    """)
+    # A dataset now in draft or deleted that was published before: its tier when last active,
+    # from the activity stream's snapshots (when the activity plugin keeps them).
+    if op.get_bind().execute(sa.text("SELECT to_regclass('activity')")).scalar() is None:
+        return
+    op.execute("""
+        INSERT INTO yantai_published_tier (package_id, open_type, share_type)
+        SELECT DISTINCT ON (a.object_id) a.object_id,
+               CASE WHEN a.data::json -> 'package' ->> 'open_type'
+                         IN ('open', 'conditional', 'closed')
+                    THEN a.data::json -> 'package' ->> 'open_type' ELSE 'closed' END,
+               CASE WHEN a.data::json -> 'package' ->> 'share_type'
+                         IN ('unconditional', 'conditional', 'none')
+                    THEN a.data::json -> 'package' ->> 'share_type' ELSE 'none' END
+        FROM activity a JOIN package p ON p.id = a.object_id
+        WHERE p.type = 'dataset' AND p.state <> 'active'
+          AND a.data IS NOT NULL AND a.data LIKE '{%'
+          AND a.data::json -> 'package' ->> 'state' = 'active'
+        ORDER BY a.object_id, a.timestamp DESC
     """)
 
 
