@@ -252,3 +252,24 @@ def test_the_migration_keeps_the_tier_of_datasets_published_before(department):
     assert (published["open_type"], published["share_type"]) == ("closed", "none")
     assert published["yantai_tier_change"]["proposed"] == {"open_type": "open",
                                                            "share_type": "unconditional"}
+
+
+def test_a_widening_a_harvest_brought_is_decided_outside_the_department(department, app):
+    from ckan.tests.helpers import call_action
+
+    d = department
+    _closed(d)
+    site_user = call_action("get_site_user")["name"]
+    # As a harvest imports: the department's feed now says 无条件开放.
+    result = call_action("package_patch", {"user": site_user, "ignore_auth": True},
+                         id=d["dataset"]["id"], open_type="open")
+    change = result["yantai_tier_change"]
+    assert change["proposed_by"] == site_user
+    body = d["admin"].call("yantai_tier_change_decide", id=change["id"], decision="approve")
+    assert body["success"] is False and body["error"]["__type"] == "Authorization Error"
+    reviewer = ckan_factories.UserWithToken()
+    factories.Organization(name="ytdsjj", users=[{"name": reviewer["name"],
+                                                  "capacity": "editor"}])
+    Api(app, reviewer["token"]).ok("yantai_tier_change_decide", id=change["id"],
+                                   decision="approve")
+    assert _stored_tier(d["dataset"]["id"]) == ("open", "none")

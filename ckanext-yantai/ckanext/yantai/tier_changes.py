@@ -132,14 +132,21 @@ def pending_for(package_id: str) -> TierChange | None:
 
 def may_approve(user: model.User | None, change: TierChange) -> bool:
     """A second person: an admin of the owning department or a data-authority reviewer (or a
-    sysadmin), never the proposer."""
+    sysadmin), never the proposer; for a proposal a harvest filed, a reviewer."""
     if user is None or user.name == change.proposed_by:
         return False
     if user.sysadmin:
         return True
     viewer = access.viewer_for(user)
+    if change.proposed_by == _site_user():
+        # Filed by a harvest: the department controls the feed, so someone outside it decides.
+        return viewer.reviewer
     return viewer.reviewer or authz.has_user_permission_for_group_or_org(
         change.organization_id, user.name, "admin")
+
+
+def _site_user() -> str:
+    return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
 
 
 def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
