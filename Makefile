@@ -12,14 +12,22 @@ SOLR_SRC := config/solr/server/pom.xml $(shell find config/solr/server/src -type
 ASSETS := ckanext-yantai/ckanext/yantai/assets
 ASSETS_STAMP := $(ASSETS)/node_modules/.installed
 
-.PHONY: up down reset test bench status deps system-packages
+.PHONY: up down reset test test-fast lint bench status deps system-packages
 
 up: deps ## set up everything and serve the portal with demo data (http://127.0.0.1:5000)
 	$(PY) scripts/stack.py up
 
-test: deps ## run the whole test suite against real PostgreSQL, Redis and Solr (own database and core)
+test: deps lint ## run the whole test suite against real PostgreSQL, Redis and Solr (own database and core)
 	$(PY) scripts/stack.py test-env
 	$(VENV)/bin/pytest --ckan-ini=$(TEST_INI) $(PYTEST_ARGS)
+
+test-fast: deps ## only the tests of pure rules (marked pure: no plugins, no database work), in seconds
+	$(PY) scripts/stack.py test-env
+	$(VENV)/bin/pytest --ckan-ini=$(TEST_INI) -m pure -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed ## check style (ruff) and types (pyright) with pyproject.toml's settings
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pyright --pythonpath $(PY)
 
 bench: deps ## run the benchmarks of bench/ against the test profile's services
 	$(PY) scripts/stack.py test-env

@@ -14,7 +14,8 @@ setup(
                                      exclude=["ckanext.yantai.calendars",
                                               "ckanext.yantai.assets*"]),
     include_package_data=True,
-    package_data={"ckanext.yantai": ["demo/*.yaml", "schemas/*.yaml", "templates/**/*", "public/**/*",
+    package_data={"ckanext.yantai": ["schemas/*.yaml", "templates/**/*",
+                                     "public/**/*",
                                      "calendars/*.yaml", "i18n/*/LC_MESSAGES/*",
                                      # Webassets; the Docker build puts ECharts there from
                                      # package-lock.json before building the wheel.
@@ -27,6 +28,10 @@ setup(
     entry_points={
         "ckan.plugins": [
             "yantai = ckanext.yantai.plugin:YantaiPlugin",
+            "yantai_table_view = ckanext.yantai.preview_views:TableView",
+            "yantai_file_view = ckanext.yantai.preview_views:FileView",
+            # CKAN's tracking (views, downloads), in place of tracking
+            "yantai_tracking = ckanext.yantai.tracking:YantaiTrackingPlugin",
             "yantai_release_harvester = ckanext.yantai.harvest.release:ReleaseHarvester",
             "yantai_disclosure_harvester = "
             "ckanext.yantai.harvest.disclosure_feed:DisclosureHarvester",

@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     import ckan.model as model
     import ckan.plugins.toolkit as tk
+
     from ckanext.yantai import compliance_recheck
 
     resource_id, org_id, package_id = setup_objects()
@@ -212,16 +213,17 @@ def _cell(value: Any) -> str:
 def store_records(resource_id: str, package_id: str, org_id: str, total: int,
                   workers: int) -> None:
     import psycopg2
+
     from ckanext.yantai import compliance_recheck
 
     chunk = 20_000
     jobs = [(start, min(start + chunk, total), resource_id, package_id, org_id, start)
             for start in range(0, total, chunk)]
-    with psycopg2.connect(compliance_recheck.dsn()) as connection, connection.cursor() as cur:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for text in pool.imap(_rows, jobs):
-                cur.copy_expert(f"COPY yantai_disclosure_record ({COLUMNS}) FROM STDIN",
-                                io.StringIO(text))
+    with (psycopg2.connect(compliance_recheck.dsn()) as connection, connection.cursor() as cur,
+          multiprocessing.get_context("fork").Pool(workers) as pool):
+        for text in pool.imap(_rows, jobs):
+            cur.copy_expert(f"COPY yantai_disclosure_record ({COLUMNS}) FROM STDIN",
+                            io.StringIO(text))
     connection.close()
     vacuum()
 
@@ -230,6 +232,7 @@ def vacuum() -> None:
     """What autovacuum does to a table after a bulk load (hint bits, visibility map, statistics):
     without it, the first read of freshly loaded rows also writes every page."""
     import psycopg2
+
     from ckanext.yantai import compliance_recheck
 
     connection = psycopg2.connect(compliance_recheck.dsn())
@@ -246,6 +249,7 @@ def forget_results(org_id: str) -> None:
     the public state kept, so that the next recheck writes every row; vacuumed afterwards, as
     the autovacuum would have, so that the recheck's updates find room in the pages."""
     import psycopg2
+
     from ckanext.yantai import compliance_recheck
 
     connection = psycopg2.connect(compliance_recheck.dsn())

@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     import ckan.plugins.toolkit as tk
+
     from ckanext.yantai.harvest import runner
 
     server = _load("tests/yantai/feeds.py").FeedServer().__enter__()  # the tests' feed server

@@ -14,6 +14,7 @@ PACKAGES=(
   python3 python3-venv python3-dev build-essential libpq-dev  # virtualenv, psycopg2
   libmagic1                            # python-magic (CKAN upload type sniffing)
   nodejs npm                           # front-end libraries of the webassets (ECharts)
+  chromium fonts-wqy-microhei          # the browser tests (Playwright drives Debian's Chromium)
   curl ca-certificates git
 )
 

@@ -16,6 +16,7 @@ It is run by the Makefile with the project's virtualenv, after scripts/bootstrap
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -31,8 +32,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "config" / "ckan"))
@@ -185,11 +187,12 @@ class Stack:
         """Start a daemon in its own session, output to logs/<name>.log, pid to pids/<name>.pid."""
         self.logs.mkdir(parents=True, exist_ok=True)
         self.pids.mkdir(parents=True, exist_ok=True)
-        log = open(self.logs / f"{name}.log", "ab")
-        proc = subprocess.Popen(
-            list(argv), cwd=cwd or ROOT, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, env={**os.environ, **(env or {})},
-        )
+        # The daemon keeps its own copy of the log's descriptor.
+        with open(self.logs / f"{name}.log", "ab") as log:
+            proc = subprocess.Popen(
+                list(argv), cwd=cwd or ROOT, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True, env={**os.environ, **(env or {})},
+            )
         self.pidfile(name).write_text(f"{proc.pid} {process_start(proc.pid)}")
         return proc.pid
 
@@ -199,10 +202,8 @@ class Stack:
             self.pidfile(name).unlink(missing_ok=True)
             return
         step(f"stopping {name} (pid {pid})")
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.running_pid(name) is not None:
             reap(pid)
@@ -242,8 +243,9 @@ class Stack:
             self.pg_base.symlink_to(outside)
             step(f"the checkout is not reachable by user postgres: cluster kept in {outside}")
 
-    def as_postgres(self, argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess:
-        """Run a PostgreSQL tool as the `postgres` system user when we are root (initdb refuses root)."""
+    def as_postgres(self, argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
+        """Run a PostgreSQL tool as the `postgres` system user when we are root (initdb refuses
+        root)."""
         if os.geteuid() == 0:
             argv = ["runuser", "-u", "postgres", "--", *argv]
         return subprocess.run(argv, check=True, **kwargs)
@@ -459,6 +461,10 @@ class Stack:
     def migrate(self, ini: pathlib.Path) -> None:
         step("running database migrations (CKAN core and plugins)")
         self.ckan(ini, "db", "upgrade")
+        # CKAN's JavaScript strings in the page's language: `ckan run` builds them at start,
+        # gunicorn does not (without them every JS module speaks English).
+        step("building the JavaScript translations")
+        self.ckan(ini, "translation", "js", capture=True)
 
     def set_datastore_permissions(self, profile: Profile, ini: pathlib.Path) -> None:
         """CKAN's own DataStore setup, `ckan datastore set-permissions | sudo -u postgres psql`:
@@ -551,7 +557,7 @@ class Stack:
         ensure_port_free(self.credit_port, "the credit receiver")
         step(f"starting the 信用烟台 stand-in on http://127.0.0.1:{self.credit_port}")
         self.spawn("credit-receiver", [
-            str(self.venv_bin / "python"), "-m", "ckanext.yantai.credit_receiver",
+            str(self.venv_bin / "python"), "-m", "demo.credit_receiver",
             "--port", str(self.credit_port), "--data-dir", str(self.run / "credit-receiver"),
             "--token", self.secrets()["CREDIT_TOKEN"]])
         wait_for(lambda: port_open(self.credit_port), "the credit receiver", 120,
@@ -618,7 +624,7 @@ class Stack:
         self.start_web(ini)
         step("checking that the background worker runs jobs")
         self.ckan(ini, "yantai", "check-worker", "--timeout", "120")
-        token = self.ensure_token(ini)
+        self.ensure_token(ini)
         # The index can always be rebuilt from PostgreSQL: all of it when the analysis changed,
         # otherwise only what is missing (e.g. after Solr's data was lost).
         step("bringing the search index up to date")
@@ -629,19 +635,28 @@ class Stack:
         if demo:
             step("loading the demo catalogue through the Action API")
             subprocess.run(
-                [str(self.venv_bin / "python"), "-m", "ckanext.yantai.demo", "--url",
-                 f"http://127.0.0.1:{self.ckan_port}", "--token-file", str(self.run / "admin.json")],
-                check=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                [str(self.venv_bin / "python"), "-m", "demo", "--url",
+                 f"http://127.0.0.1:{self.ckan_port}",
+                 "--token-file", str(self.run / "admin.json")],
+                check=True, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
             self.harvest_demo(ini)
+        # New resources get their previews as they are created (ckan.views.default_views);
+        # this gives them to resources created before a view type was enabled. Idempotent.
+        step("creating resource previews")
+        self.ckan(ini, "views", "create", "--yes", capture=True)
         step("refreshing metadata-quality scores in the search index")
         self.ckan(ini, "yantai", "refresh-quality")
+        step("summing dataset views and downloads")
+        self.ckan(ini, "tracking", "update", capture=True)
         url = f"http://127.0.0.1:{self.ckan_port}"
+        services = (f"Solr:  {self.solr_url()}/ckan   PostgreSQL: 127.0.0.1:{self.pg_port}   "
+                    f"Redis: 127.0.0.1:{self.redis_port}")
         print(f"""
 The portal is up ({time.monotonic() - started:.0f} s): {url}
   Log in as `admin`; the password and an API token are in {self.run / 'admin.json'}.
   API:   {url}/api/3/action/package_search?q=公交
-  Solr:  {self.solr_url()}/ckan   PostgreSQL: 127.0.0.1:{self.pg_port}   Redis: 127.0.0.1:{self.redis_port}
+  {services}
   Logs:  {self.logs}/        Stop: make down""", flush=True)
 
     def test_env(self) -> None:
@@ -806,16 +821,15 @@ def wait_for(ready: Callable[[], bool], what: str, timeout: float, log: pathlib.
 
 
 def reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def tree_digest(path: pathlib.Path) -> dict[str, bytes]:
     if not path.exists():
         return {}
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(path)): p.read_bytes()
+            for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 def indent(text: str) -> str:
@@ -823,7 +837,7 @@ def indent(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the portal with demo data")
     up.add_argument("--no-demo", action="store_true", help="do not load the demo catalogue")

@@ -1,11 +1,12 @@
 """Shared fixtures: every test runs with the portal's plugins, against the real test services."""
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import subprocess
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import ckan.plugins
 import ckan.plugins.toolkit as tk
@@ -13,8 +14,8 @@ import pytest
 
 from ckanext.yantai import domains
 from tests.api import sysadmin_api  # noqa: F401  (fixture)
-from tests.yantai.feeds import feed_server, feeds_allowed  # noqa: F401  (fixtures)
 from tests.stack.helpers import free_port, get_json, wait_until
+from tests.yantai.feeds import feed_server, feeds_allowed  # noqa: F401  (fixtures)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Plugins with database tables of their own: CKAN's reset_db only recreates the core tables.
@@ -22,10 +23,29 @@ PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "yantai")
 
 
 @pytest.fixture
-def clean_db(reset_db, migrate_db_for):
-    reset_db()
-    for plugin in PLUGINS_WITH_MIGRATIONS:
-        migrate_db_for(plugin)
+def clean_db():
+    """An empty test database, its schema at the head of every migration. The first use in a
+    run rebuilds the schema (as CKAN's clean_db does, then the plugins' migrations); later uses
+    empty every table in one TRUNCATE, which is many times quicker than dropping and migrating."""
+    empty_database()
+
+
+def empty_database() -> None:
+    import ckan.model as model
+    import sqlalchemy as sa
+    from ckan.tests import factories
+
+    factories.fake.unique.clear()
+    model.Session.close_all()
+    if not _schema_rebuilt:
+        reset_database(index=False)
+        return
+    # Every table but the migrations' version tables (alembic_version, <plugin>_alembic_version).
+    with model.ensure_engine().begin() as conn:
+        tables = conn.execute(sa.text(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename NOT LIKE '%alembic_version'")).scalars().all()
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
@@ -39,42 +59,123 @@ def clean_datastore(clean_db):
     clear_db(orm.scoped_session(orm.sessionmaker(bind=get_write_engine())))
 
 
+# Whether the ini's plugins are loaded, with the ini's configuration, from an earlier test.
+_plugins_loaded = False
+
+
 @pytest.fixture(autouse=True)
 def _portal_plugins(request):
-    """Load ckan.plugins of the test ini for every test, as the portal runs them; tests of pure
-    rules (marked ``pure``) skip the second it takes."""
-    if request.node.get_closest_marker("pure") is None:
-        request.getfixturevalue("with_plugins")
+    """Every test runs with the test ini's ckan.plugins, as the portal runs them. Loading and
+    unloading them costs about a second, so they are loaded once and kept from test to test; a
+    test with ``ckan_config`` marks gets them loaded afresh under its configuration (as CKAN's
+    ``with_plugins`` does), and unloaded after it. Tests of pure rules (marked ``pure``) skip
+    them."""
+    global _plugins_loaded
+    if request.node.get_closest_marker("pure") is not None:
+        yield
+        return
+    if request.node.get_closest_marker("ckan_config") is not None:
+        request.getfixturevalue("ckan_config")  # the marks first, then the plugins under them
+        _plugins_loaded = False
+        ckan.plugins.load_all()
+        yield
+        ckan.plugins.unload_non_system_plugins()
+        return
+    if not _plugins_loaded:
+        # Before ckan_config takes its copy of the configuration, so that the plugins' additions
+        # to it (template paths, public folders…) are in the copy it restores after the test.
+        ckan.plugins.load_all()
+        _plugins_loaded = True
+        _shared_app.clear()
+    request.getfixturevalue("ckan_config")
+    yield
+
+
+# The web application built for the plugins loaded above, kept while they stay loaded.
+_shared_app: list = []
+
+
+@pytest.fixture
+def app(request, make_app):
+    """CKAN's ``app`` fixture, with the application built once for the tests that run under the
+    test ini's configuration and plugins (building it takes most of a second); a test with
+    ``ckan_config`` marks, or of pure rules, gets its own."""
+    marked = any(request.node.get_closest_marker(m) for m in ("ckan_config", "pure"))
+    if marked:
+        return make_app()
+    if not _shared_app:
+        _shared_app.append(make_app())
+    return _shared_app[0]
+
+
+@contextlib.contextmanager
+def serve_portal(workers: int = 1, own_site_url: bool = False) -> Iterator[str]:
+    """The portal served by gunicorn over HTTP on a free loopback port, on a clean test database
+    (the policy-domain groups created). Yields its address. With ``own_site_url`` the portal
+    knows that address as its ``ckan.site_url`` (a browser follows the links it writes)."""
+    ckan.plugins.load_all()  # wider scopes run before the per-test plugin fixture
+    reset_database()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "CKAN_INI": tk.config["__file__"]}
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    if own_site_url:
+        env["CKAN_SITE_URL"] = url
+        with patch_config("ckan.site_url", url):  # the groups' icons are under the site URL
+            domains.ensure_groups(site_user)
+    else:
+        domains.ensure_groups(site_user)
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    with open(pathlib.Path(tk.config["__file__"]).parent / "live-portal.log", "ab") as log:
+        server = subprocess.Popen(
+            [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout",
+             "300", "wsgi:application"],
+            cwd=ROOT / "config" / "ckan", env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(lambda: get_json(f"{url}/api/3/action/status_show")["success"], 120,
+                       "test portal")
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+
+@contextlib.contextmanager
+def patch_config(key: str, value: str) -> Iterator[None]:
+    old = tk.config[key]
+    tk.config[key] = value
+    try:
+        yield
+    finally:
+        tk.config[key] = old
+
+
+# Whether this run has rebuilt the test database's schema once (see clean_db).
+_schema_rebuilt = False
+
+
+def reset_database(index: bool = True) -> None:
+    """The test database rebuilt from its migrations (and, with ``index``, the search index
+    emptied): CKAN's reset_db, then the migrations of the plugins with tables of their own."""
+    global _schema_rebuilt
+    from ckan.cli.db import _run_migrations
+    from ckan.lib.search import clear_all
+    from ckan.tests import factories
+    from ckan.tests.helpers import reset_db
+
+    factories.fake.unique.clear()
+    reset_db()
+    for plugin in PLUGINS_WITH_MIGRATIONS:
+        _run_migrations(plugin)
+    _schema_rebuilt = True
+    if index:
+        clear_all()
 
 
 @pytest.fixture(scope="module")
-def live_portal(reset_db, migrate_db_for, reset_index) -> Iterator[str]:
-    """The portal served by gunicorn over HTTP on a free loopback port, on a clean test database.
-
-    For tests that must go through the real Action API (as API users and the demo loader do).
-    """
-    ckan.plugins.load_all()  # module scope runs before the per-test plugin fixture
-    reset_db()
-    for plugin in PLUGINS_WITH_MIGRATIONS:
-        migrate_db_for(plugin)
-    reset_index()
-    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    domains.ensure_groups(site_user)
-    port = free_port()
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    log = open(pathlib.Path(tk.config["__file__"]).parent / "live-portal.log", "ab")
-    server = subprocess.Popen(
-        [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "300",
-         "wsgi:application"],
-        cwd=ROOT / "config" / "ckan", env={**os.environ, "CKAN_INI": tk.config["__file__"]},
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: get_json(f"{url}/api/3/action/status_show")["success"], 120,
-                   "test portal")
+def live_portal() -> Iterator[str]:
+    """The portal over HTTP on a clean test database, for tests that must go through the real
+    Action API (as API users and the demo loader do)."""
+    with serve_portal() as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-        log.close()

@@ -14,7 +14,7 @@ import os
 import pathlib
 import string
 import sys
-from typing import Mapping
+from collections.abc import Mapping
 
 HERE = pathlib.Path(__file__).resolve().parent
 PROFILES = ("development", "test", "production")
@@ -24,7 +24,8 @@ def render_text(template: str, values: Mapping[str, str], source: str) -> str:
     tpl = string.Template(template)
     missing = sorted(
         {m.group("braced") or m.group("named") for m in tpl.pattern.finditer(template)
-         if (m.group("braced") or m.group("named")) and (m.group("braced") or m.group("named")) not in values}
+         if (m.group("braced") or m.group("named"))
+         and (m.group("braced") or m.group("named")) not in values}
     )
     if missing:
         raise SystemExit(f"render: {source} needs {', '.join(missing)}, which are not set")

@@ -2,8 +2,9 @@
 """Build the portal's Solr configset: CKAN's own schema.xml with Chinese-aware text types.
 
 The schema is taken from the installed ``ckan`` package, so it always follows the pinned CKAN; its
-``text`` and ``text_general`` field types are replaced by those in ``configset/conf/chinese-fieldtypes.xml``
-and the portal's catalogue fields of ``configset/conf/yantai-fields.xml`` are added to its fields.
+``text`` and ``text_general`` field types are replaced by those in
+``configset/conf/chinese-fieldtypes.xml`` and the portal's catalogue fields of
+``configset/conf/yantai-fields.xml`` are added to its fields.
 The other files of ``configset/conf/`` are copied as they are. Used by the local stack
 (scripts/stack.py) and by the production Solr image (docker/solr/Dockerfile).
 
@@ -34,7 +35,7 @@ def ckan_schema_path() -> pathlib.Path:
 
 def field_type_pattern(name: str) -> re.Pattern[str]:
     return re.compile(
-        r'<fieldType\s+name="%s"\s[^>]*>.*?</fieldType>' % re.escape(name), re.DOTALL
+        rf'<fieldType\s+name="{re.escape(name)}"\s[^>]*>.*?</fieldType>', re.DOTALL
     )
 
 
@@ -55,13 +56,15 @@ def build_schema(ckan_schema: str, replacements: str, fields: str = "") -> str:
         if schema.count("</fields>") != 1:
             raise SystemExit("build_configset: CKAN's schema has no single </fields> to extend")
         body = re.sub(r"<!--.*?-->", "", fields, flags=re.DOTALL).strip()
-        schema = schema.replace("</fields>", f"    <!-- yantai-fields.xml -->\n    {body}\n</fields>")
+        schema = schema.replace("</fields>",
+                                f"    <!-- yantai-fields.xml -->\n    {body}\n</fields>")
     return schema
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=pathlib.Path, help="configset folder to write (its conf/ is replaced)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
+    parser.add_argument("out", type=pathlib.Path,
+                        help="configset folder to write (its conf/ is replaced)")
     parser.add_argument("--ckan-schema", type=pathlib.Path, default=None)
     args = parser.parse_args(argv)
 

@@ -4,7 +4,8 @@
 #     render.py stops on any placeholder without a value, so a missing secret never reaches CKAN;
 #  2. with CKAN_MIGRATE=1 (web service only): wait for PostgreSQL and Solr, run `ckan db upgrade`,
 #     `ckan yantai init-domains`, apply `ckan datastore set-permissions` and load the harvest
-#     sources of harvesters/registry.yaml (`ckan yantai harvest load`);
+#     sources of harvesters/registry.yaml (`ckan yantai harvest load`), and build the JavaScript
+#     translations (`ckan translation js`);
 #  3. exec the command (default: gunicorn, see the Dockerfile's CMD).
 set -euo pipefail
 
@@ -92,6 +93,9 @@ with conn.cursor() as cur:
 conn.close()
 sys.exit(code)
 PY
+  # CKAN's JavaScript strings in Chinese (core's and the plugins' catalogues): `ckan run` builds
+  # them, gunicorn does not. They go to the storage volume that every web replica shares.
+  ckan translation js
 fi
 
 exec "$@"

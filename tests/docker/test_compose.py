@@ -17,7 +17,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -178,7 +178,9 @@ def requirement_pin(name: str) -> str:
 def pom_property(name: str) -> str:
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
     tree = ET.parse(ROOT / "config" / "solr" / "server" / "pom.xml")
-    return tree.getroot().find(f"m:properties/m:{name}", ns).text.strip()
+    node = tree.getroot().find(f"m:properties/m:{name}", ns)
+    assert node is not None and node.text is not None, name
+    return node.text.strip()
 
 
 def size_in_mb(value: str) -> float:
@@ -197,7 +199,7 @@ def production_ini(tmp_path: pathlib.Path) -> pathlib.Path:
 def ckan_config(ini: pathlib.Path) -> dict[str, str]:
     from ckan.cli import CKANConfigLoader
 
-    return CKANConfigLoader(str(ini)).get_config()
+    return cast("dict[str, str]", CKANConfigLoader(str(ini)).get_config())  # an ini: strings
 
 
 # -- compose ---------------------------------------------------------------------------------------
@@ -378,7 +380,8 @@ def test_production_ini_renders_and_loads_in_ckan(production_ini):
     plugins = config["ckan.plugins"].split()
     assert plugins == common.get("app:main", "ckan.plugins").split()
     # The harvest services of compose need the harvest plugins; the portal's own plugin is loaded.
-    assert {"yantai", "harvest", "yantai_ckan_harvester", "yantai_dcat_rdf_harvester"} <= set(plugins)
+    assert ({"yantai", "harvest", "yantai_ckan_harvester", "yantai_dcat_rdf_harvester"}
+            <= set(plugins))
     assert plugins[:3] == ["yantai", "activity", "datastore"]
     assert config["ckan.datastore.write_url"] == (
         "postgresql://{CKAN_DB_USER}:{CKAN_DB_PASSWORD}@db:5432/{DATASTORE_DB_NAME}".format(**env))
@@ -418,7 +421,7 @@ def test_production_options_are_declared_by_ckan():
         declaration = yaml.safe_load(path.read_text(encoding="utf-8"))
         declared |= {opt["key"] for group in declaration["groups"] for opt in group["options"]}
     parser = configparser.RawConfigParser()
-    parser.optionxform = str  # keep SESSION_COOKIE_SECURE's case, as CKAN does
+    parser.optionxform = str  # pyright: ignore[reportAttributeAccessIssue]  # keep SESSION_COOKIE_SECURE's case, as CKAN does
     parser.read(CKAN_CONFIG / "production.ini.in", encoding="utf-8")
     keys = set(parser.options("app:main")) - set(parser.defaults()) - {"use"}
     assert "SESSION_COOKIE_SECURE" in keys and "ckan.cache_expires" in keys
@@ -561,7 +564,8 @@ def test_postgres_major_version_matches_the_local_stack():
     local = set(re.findall(r"\bpostgresql-(\d+)\b", bootstrap))
     assert local == {"15"}
     image = compose()["services"]["db"]["image"]
-    assert re.fullmatch(r"postgres:(\d+)(?:[.-].*)?", image).group(1) == "15"
+    version = re.fullmatch(r"postgres:(\d+)(?:[.-].*)?", image)
+    assert version is not None and version.group(1) == "15", image
     mounts = compose()["services"]["db"]["volumes"]
     assert "./postgres/init-ckan-db.sh:/docker-entrypoint-initdb.d/10-ckan-db.sh:ro" in mounts
     # After CKAN's role exists: the DataStore's database is owned by it.

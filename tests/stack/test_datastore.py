@@ -9,6 +9,7 @@ import ckan.plugins
 import ckan.plugins.toolkit as tk
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from tests import factories
@@ -77,7 +78,7 @@ def test_read_only_role_reads_but_cannot_write(table):
                           f'UPDATE "{table}" SET "站点数" = 0',
                           f'DELETE FROM "{table}"',
                           'CREATE TABLE "yantai_probe" (id int)'):
-            with engine.connect() as conn, pytest.raises(sa.exc.ProgrammingError) as failed:
+            with engine.connect() as conn, pytest.raises(sa_exc.ProgrammingError) as failed:
                 conn.execute(sa.text(statement))
             assert failed.value.orig.pgcode == "42501", statement  # insufficient_privilege
     finally:
@@ -87,7 +88,7 @@ def test_read_only_role_reads_but_cannot_write(table):
 def test_read_only_role_cannot_log_in_to_the_catalogue_database():
     engine = read_only_engine(make_url(tk.config["sqlalchemy.url"]).database)
     try:
-        with pytest.raises(sa.exc.OperationalError, match="permission denied for database"):
+        with pytest.raises(sa_exc.OperationalError, match="permission denied for database"):
             engine.connect()
     finally:
         engine.dispose()

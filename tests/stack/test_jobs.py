@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 import uuid
-
-import pytest
+from typing import cast
 
 import ckan.plugins.toolkit as tk
+import pytest
 from ckan.lib.redis import connect_to_redis
 
 from ckanext.yantai import jobs
@@ -34,7 +34,8 @@ def test_enqueued_job_runs_on_a_worker():
     assert worker.returncode == 0, worker.stderr
     job.refresh()
     assert job.get_status() == "finished", job.exc_info
-    assert connect_to_redis().get(jobs.heartbeat_key(token)).decode() == job.result
+    done = cast("bytes | None", connect_to_redis().get(jobs.heartbeat_key(token)))
+    assert done is not None and done.decode() == job.result
 
 
 def test_check_worker_command_sees_a_running_worker():
@@ -87,7 +88,8 @@ def test_a_saved_change_stays_a_success_when_the_queue_is_down(app, monkeypatch,
     monkeypatch.setattr(logger, "disabled", False)
     monkeypatch.setattr(logger, "level", logging.WARNING)
     monkeypatch.setattr(logger, "handlers", [caplog.handler])  # ckanext loggers may not propagate
-    body = Api(app, editor["token"]).call("package_patch", id=dataset["id"], notes="队列停止时的修改")
+    body = Api(app, editor["token"]).call("package_patch", id=dataset["id"],
+                                          notes="队列停止时的修改")
     assert body["success"] is True, body
     assert tk.get_action("package_show")({"ignore_auth": True},
                                          {"id": dataset["id"]})["notes"] == "队列停止时的修改"

@@ -45,6 +45,13 @@ def make_up(env) -> str:
     return result.stdout
 
 
+def indexed(url: str) -> set[tuple[str, str, str]]:
+    """Every dataset and harvest source an anonymous visitor finds, with its state and type."""
+    found = get_json(f"{url}/api/3/action/package_search?rows=1000")["result"]
+    assert found["count"] == len(found["results"])
+    return {(d["name"], d["state"], d["type"]) for d in found["results"]}
+
+
 def test_make_up_twice(stack_env):
     url = f"http://127.0.0.1:{stack_env['CKAN_PORT']}"
 
@@ -65,22 +72,23 @@ def test_make_up_twice(stack_env):
         assert '<html lang="zh-Hans-CN"' in resp.read().decode("utf-8")
     # The demo's release feed is harvested over loopback HTTP into the department's datasets.
     assert "jtj-release: 2 added, 0 updated, 0 not modified, 0 withdrawn, 0 errors" in first
-    taxi = get_json(f"{url}/api/3/action/package_search?q=" + urllib.parse.quote("出租汽车企业"))
+    taxi = get_json(f"{url}/api/3/action/package_search?q=" + urllib.parse.quote("机动车维修企业"))
     harvested = [d for d in taxi["result"]["results"] if d["resource_code"] == "2-02-003/0101"]
     assert harvested and harvested[0]["organization"]["name"] == "ytjtysj"
     assert harvested[0]["resources"][0]["url_type"] == "upload"
     # The demo's 双公示 feed (GB18030, 2016 headers): three records published, one reported.
     assert "credit-penalties: 1 added, 0 updated, 0 not modified, 0 withdrawn, 1 errors" in first
     assert "第 5 行：" in first
-    # The demo's catalogue spreadsheet: two rows become datasets, one is reported by row.
+    # The demo's catalogue spreadsheet: two rows (new to the source) give the catalogue fields of
+    # the department's datasets, whose files stay; one is reported by row.
     assert "wsjkw-catalogue: 2 added, 0 updated, 0 not modified, 0 withdrawn, 1 errors" in first
     # A district's CKAN portal and the province's DCAT catalogue, mapped into the schema.
     assert "laishan-ckan: 3 added, 0 updated, 0 not modified, 0 withdrawn, 0 errors" in first
-    assert "sd-dcat: 3 added, 0 updated, 0 not modified, 0 withdrawn, 0 errors" in first
+    assert "sd-dcat: 7 added, 0 updated, 0 not modified, 0 withdrawn, 0 errors" in first
     air = get_json(f"{url}/api/3/action/package_search?q="
                    + urllib.parse.quote("国控站点空气质量日均值"))
     assert {d["resource_code"]: d["organization"]["name"] for d in air["result"]["results"]
-            if d["title"] == "烟台市国控站点空气质量日均值"} == {"2-12-001/0001": "ytdsjj"}
+            if d["title"] == "烟台市国控站点空气质量日均值"} == {"3-01-001/0101": "ytdsjj"}
 
     admin_file = pathlib.Path(stack_env["RUN_DIR"]) / "admin.json"
     assert stat.S_IMODE(admin_file.stat().st_mode) == 0o600
@@ -90,7 +98,7 @@ def test_make_up_twice(stack_env):
                                      headers={"Authorization": admin["api_token"]})
     with urllib.request.urlopen(request) as resp:
         assert json.load(resp)["success"] is True
-    datasets = get_json(f"{url}/api/3/action/package_search?rows=0")["result"]["count"]
+    datasets = indexed(url)
 
     # The demo's 双公示 records are published (masked) in the DataStore and pushed to the
     # loopback stand-in for 信用烟台 by the background worker.
@@ -120,6 +128,8 @@ def test_make_up_twice(stack_env):
     assert "credit-penalties: 0 added, 0 updated, 1 not modified, 0 withdrawn, 0 errors" in second
     assert "wsjkw-catalogue: 0 added, 0 updated, 2 not modified, 0 withdrawn, 1 errors" in second
     assert "laishan-ckan: 0 added, 0 updated, 3 not modified, 0 withdrawn, 0 errors" in second
-    assert "sd-dcat: 0 added, 0 updated, 3 not modified, 0 withdrawn, 0 errors" in second
-    assert get_json(f"{url}/api/3/action/package_search?rows=0")["result"]["count"] == datasets
+    assert "sd-dcat: 0 added, 0 updated, 7 not modified, 0 withdrawn, 0 errors" in second
+    again = indexed(url)
+    # By name, state and type, so that a difference says which dataset the second run brought.
+    assert again == datasets, (sorted(again - datasets), sorted(datasets - again))
     assert json.loads(admin_file.read_text())["api_token"] == admin["api_token"]

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from ckan.tests.helpers import call_action
 
 from tests import factories
-from ckan.tests.helpers import call_action
 
 
 def names(**params) -> set[str]:

@@ -1,12 +1,13 @@
 """The stack is real: Solr 9.10.1 with CKAN's schema, PostgreSQL, Redis, all on loopback only."""
 from __future__ import annotations
 
-import urllib.parse
+from typing import cast
 
 import ckan.lib.search as search
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import pytest
+import sqlalchemy as sa
 from ckan.lib.redis import connect_to_redis
 
 from tests.stack.helpers import (
@@ -26,7 +27,7 @@ def test_solr_is_apache_solr_9_10_1():
 
 def test_tests_use_their_own_solr_core_and_database():
     assert solr_core_url().endswith("/solr/ckan_test")
-    assert model.Session.bind.url.database == "ckan_test"
+    assert cast(sa.engine.Engine, model.Session.bind).url.database == "ckan_test"
     assert tk.config["ckan.redis.url"].endswith("/1")
 
 
@@ -44,8 +45,8 @@ def test_solr_text_type_is_the_chinese_chain():
 
 
 def test_postgresql_is_15():
-    version = model.Session.execute("SHOW server_version_num").scalar()
-    assert 150000 <= int(version) < 160000
+    version = model.Session.execute(sa.text("SHOW server_version_num")).scalar()
+    assert version is not None and 150000 <= int(version) < 160000
 
 
 def test_redis_answers():

@@ -16,7 +16,8 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -59,9 +60,10 @@ def wait(condition, timeout: float, what: str) -> float:
 
 @pytest.fixture
 def supervised_solr() -> Iterator[dict[str, int]]:
-    pids = {"supervisor": pid_of("solr-console"), "java": pid_of("solr")}
-    assert pids["supervisor"] and pids["java"], (
+    supervisor, java = pid_of("solr-console"), pid_of("solr")
+    assert supervisor and java, (
         "the test Solr runs without its supervisor: start the stack with scripts/stack.py")
+    pids = {"supervisor": supervisor, "java": java}
     assert solr_up()
     try:
         yield pids
@@ -109,7 +111,8 @@ def test_solr_killed_comes_back_and_the_portal_writes_again(app, supervised_solr
     assert resp.status_code == 503 and HAN.search(resp.json["error"]["message"]), resp.body
     model.Session.remove()
     assert model.Package.get("written-during-outage") is None
-    assert model.Package.get(before["id"]).title == "烟台市公交线路站点信息"
+    kept = model.Package.get(before["id"])
+    assert kept is not None and kept.title == "烟台市公交线路站点信息"
 
     # The supervisor starts a new JVM on its own; no manual step.
     os.kill(supervised_solr["supervisor"], signal.SIGCONT)
@@ -122,7 +125,8 @@ def test_solr_killed_comes_back_and_the_portal_writes_again(app, supervised_solr
     created = post(app, "package_create", token, name="written-after-restart",
                    title="重启后写入", owner_org=org["id"], **_required_fields(2))
     assert created.status_code == 200, created.body
-    patched = post(app, "package_patch", token, id=before["id"], title="烟台市公交线路站点信息（更新）")
+    patched = post(app, "package_patch", token, id=before["id"],
+                   title="烟台市公交线路站点信息（更新）")
     assert patched.status_code == 200, patched.body
     found = app.get("/api/3/action/package_search", query_string={"q": "公交"}).json["result"]
     assert [d["id"] for d in found["results"]] == [before["id"]]

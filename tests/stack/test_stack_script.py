@@ -4,6 +4,7 @@ from __future__ import annotations
 import configparser
 import importlib.util
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -14,6 +15,7 @@ from tests.conftest import ROOT
 
 def load_script(monkeypatch):
     spec = importlib.util.spec_from_file_location("stack_script", ROOT / "scripts" / "stack.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "stack_script", module)  # dataclasses look it up there
     spec.loader.exec_module(module)
@@ -125,7 +127,7 @@ def test_the_supervisor_restarts_its_child_and_logs_it(stack, tmp_path):
 
 def process_gone(pid: int) -> bool:
     try:
-        stat = open(f"/proc/{pid}/stat").read()
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return True
     return stat.rsplit(")", 1)[1].split()[0] == "Z"

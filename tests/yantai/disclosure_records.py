@@ -10,8 +10,9 @@ _VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
 
 
 def make_uscc(prefix: str, org8: str) -> str:
-    """A valid credit code: 8-character prefix, organisation code (with its check), check character."""
-    check = 11 - sum(_VALUES[c] * w for c, w in zip(org8, _ORG_WEIGHTS)) % 11
+    """A valid credit code: 8-character prefix, organisation code (with its check), check
+    character."""
+    check = 11 - sum(_VALUES[c] * w for c, w in zip(org8, _ORG_WEIGHTS, strict=True)) % 11
     body = prefix + org8 + ("X" if check == 10 else "0" if check == 11 else str(check))
     return body + uscc.calc_check_digit(body)
 

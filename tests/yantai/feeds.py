@@ -40,7 +40,7 @@ class FeedServer:
 
             do_HEAD = do_GET  # noqa: N815
 
-            def log_message(self, *args: Any) -> None:
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)

@@ -14,8 +14,9 @@ import itertools
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins
@@ -91,7 +92,7 @@ class World:
 
 
 def _content(ds: Ds) -> bytes:
-    return f"名称,说明\n{ds.data},数据内容\n".encode("utf-8")
+    return f"名称,说明\n{ds.data},数据内容\n".encode()
 
 
 def _harvest_object(ds: Ds, source_pkg: dict[str, Any]) -> str:
@@ -103,7 +104,7 @@ def _harvest_object(ds: Ds, source_pkg: dict[str, Any]) -> str:
     obj = HarvestObject(guid=f"guid-{ds.index}", job=job, package_id=ds.id, current=True,
                         content=json.dumps({"title": ds.meta, "url": f"http://x/{ds.data}"}))
     obj.save()
-    return obj.id
+    return cast(str, obj.id)
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +202,7 @@ def world(reset_db, migrate_db_for, reset_index) -> World:
                  creator)
 
 
-# -- asking ------------------------------------------------------------------------------------------
+# -- asking ----------------------------------------------------------------------------------------
 
 class Client:
     """Asks as one role; remembers what it asked, since answers may echo it."""
@@ -567,7 +568,7 @@ REFS = ("pkg", "name", "res", "view", "obj")
 def _fill(template: Any, refs: dict[str, str]) -> Any:
     if isinstance(template, str):
         for key, value in refs.items():
-            template = template.replace("{%s}" % key, value)
+            template = template.replace("{" + key + "}", value)
         return template
     if isinstance(template, list):
         return [_fill(t, refs) for t in template]
@@ -583,7 +584,7 @@ def _answer(client: Client, action: str, data: dict[str, Any],
                            status=None)
     body = resp.get_data(as_text=True)
     for key in REFS:
-        body = body.replace(refs[key], "{%s}" % key)
+        body = body.replace(refs[key], "{" + key + "}")
     return resp.status_code, body
 
 
@@ -665,7 +666,7 @@ def test_report_cells():
 def test_facets_on_data_fields_are_refused(app):
     """Facet counts of resource URLs or names would list data values whatever the labels say:
     such facets never reach Solr."""
-    for field in ("res_url", "urls", "res_name", "validated_data_dict", "text"):
+    for name in ("res_url", "urls", "res_name", "validated_data_dict", "text"):
         resp = app.post("/api/3/action/package_search", status=None,
-                        json={"rows": 0, "facet.field": ["tags", field], "facet.limit": -1})
-        assert resp.status_code == 400 and resp.json["error"]["facet.field"], field
+                        json={"rows": 0, "facet.field": ["tags", name], "facet.limit": -1})
+        assert resp.status_code == 400 and resp.json["error"]["facet.field"], name

@@ -65,7 +65,8 @@ def test_application_is_checked_with_chinese_messages(setting):
     assert error["purpose"] == ["缺失值"]
     assert error["commitment_accepted"] == ["请阅读并接受数据安全承诺书后再提交申请"]
     assert error["period_end"] == ["使用期限的结束日期早于开始日期"]
-    assert apply(setting, period_start="明天")["error"]["period_start"] == ["日期格式应为 YYYY-MM-DD"]
+    assert (apply(setting, period_start="明天")["error"]["period_start"]
+            == ["日期格式应为 YYYY-MM-DD"])
 
 
 def days(n: int) -> str:
@@ -244,6 +245,7 @@ def test_a_request_whose_period_ended_while_pending_cannot_be_approved(setting):
 
 def call_action_error(s, request_id: str, expires: str) -> dict:
     admin = model.User.get(s["admin_name"])
+    assert admin is not None
     with pytest.raises(tk.ValidationError) as error:
         call_action("yantai_access_request_decide",
                     context={"user": admin.name, "ignore_auth": False},
@@ -359,3 +361,16 @@ def test_the_pages(with_resource, app):
     assert "您已获得该数据的访问权限" in page
     assert app.get(f"/organization/access-requests/{s['org']['name']}",
                    headers=s["other"].headers, status=404)
+
+
+@pytest.mark.ckan_config("ckanext.yantai.access.review_workdays", "7")
+def test_the_pages_give_the_configured_review_period(setting, app):
+    s = setting
+    name = s["dataset"]["name"]
+    assert "7个工作日内审核" in app.get(f"/dataset/{name}").get_data(as_text=True)
+    form = app.get(f"/dataset/{name}/apply", headers=s["applicant"].headers)
+    assert "数据提供部门将在7个工作日内审核申请" in form.get_data(as_text=True)
+    sent = app.post(f"/dataset/{name}/apply", headers=s["applicant"].headers,
+                    data={**APPLICATION, "commitment_accepted": "true"})
+    assert "申请已提交，数据提供部门将在7个工作日内审核" in sent.get_data(as_text=True)
+    assert "5个工作日" not in sent.get_data(as_text=True)

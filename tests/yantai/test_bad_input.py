@@ -10,13 +10,12 @@ import ckan.model as model
 import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
-
 from ckanext.harvest.model import HarvestSource
+
 from ckanext.yantai.model import DisclosureRecord
 from tests import factories
 from tests.api import Api
 from tests.yantai.disclosure_records import penalty
-from tests.yantai.feeds import feeds_allowed  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("clean_db")
 
@@ -272,6 +271,7 @@ def test_a_job_for_a_missing_or_inactive_source(department, source):
         code, body = answer(department["sysadmin"], "harvest_job_create", **data)
         assert code in (404, 409), (data, code, body)
     inactive = HarvestSource.get(source["id"])
+    assert inactive is not None
     inactive.active = False
     inactive.save()
     error = refused(department["sysadmin"], "harvest_job_create", source_id=source["id"])
@@ -361,7 +361,8 @@ def test_unreadable_record_files(department, disclosure_dataset):
     assert not failures, failures
 
 
-TRADITIONAL = "行政相對人名稱,處罰決定日期,違法事實\n煙臺某某食品有限公司,2026-09-18,經營超過保質期的食品\n"
+TRADITIONAL = ("行政相對人名稱,處罰決定日期,違法事實\n"
+               "煙臺某某食品有限公司,2026-09-18,經營超過保質期的食品\n")
 
 
 def received_text(resource_id: str) -> str:

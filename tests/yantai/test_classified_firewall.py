@@ -7,10 +7,12 @@ import logging
 import os
 import pathlib
 import zipfile
+from typing import cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import pytest
+import sqlalchemy as sa
 from ckan.lib import search
 from ckan.tests import factories as ckan_factories
 
@@ -21,7 +23,8 @@ from tests.api import Api
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 SECRET = "绝密工程代号寒梅"  # never to be found anywhere after a refusal
-MESSAGE = "不得含有密级标志（如“秘密★”“机密”“绝密”）：本平台为非涉密系统，涉密数据应在涉密网络中处理"
+MESSAGE = ("不得含有密级标志（如“秘密★”“机密”“绝密”）："
+           "本平台为非涉密系统，涉密数据应在涉密网络中处理")
 
 
 def files_under(path: str) -> list[pathlib.Path]:
@@ -30,12 +33,13 @@ def files_under(path: str) -> list[pathlib.Path]:
 
 def nothing_stored(text: str = SECRET) -> None:
     """No trace of the text in the database (any table), the index or the file store."""
-    with model.meta.engine.connect() as conn:
+    with cast(sa.engine.Engine, model.meta.engine).connect() as conn:
         tables = [r[0] for r in conn.exec_driver_sql(
             "SELECT table_name FROM information_schema.tables WHERE table_schema='public'")]
         for table in tables:
             hit = conn.exec_driver_sql(
-                f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE %s', (f"%{text}%",))
+                f'SELECT count(*) FROM "{table}" t WHERE t::text LIKE %s',
+                (f"%{text}%",))  # pyright: ignore[reportArgumentType]  # psycopg2 takes a tuple
             assert hit.scalar() == 0, table
     assert search.query_for(model.Package).run({"q": text})["count"] == 0
     storage = tk.config.get("ckan.storage_path")
@@ -109,8 +113,8 @@ def test_updates_are_refused_and_the_dataset_stays_as_it_was(editor):
 
 @pytest.mark.parametrize("filename,content", [
     ("data.csv", f"标题,内容\n机密★ {SECRET},1\n".encode("gb18030")),
-    ("data.csv", f"\ufeff绝密 {SECRET}\n".encode("utf-8")),
-    ("data.txt", f"文件头\n秘密级 {SECRET}\n".encode("utf-8")),
+    ("data.csv", f"\ufeff绝密 {SECRET}\n".encode()),
+    ("data.txt", f"文件头\n秘密级 {SECRET}\n".encode()),
 ])
 def test_uploads_with_markings_in_their_first_lines_never_reach_the_file_store(
         editor, app, filename, content):
@@ -134,8 +138,8 @@ def test_uploads_with_markings_in_their_first_lines_never_reach_the_file_store(
 
 def test_everyday_words_pass(editor):
     api, org, _ = editor
-    created = api.ok("package_create", title="企业信用信息", notes="涉及商业秘密的字段已脱敏，不涉及国家秘密。",
-                     **dataset_fields(org))
+    created = api.ok("package_create", title="企业信用信息",
+                     notes="涉及商业秘密的字段已脱敏，不涉及国家秘密。", **dataset_fields(org))
     assert created["notes"].startswith("涉及商业秘密")
 
 
@@ -153,8 +157,9 @@ def test_the_web_form_shows_the_chinese_error(editor, app):
 # -- issue 13, item 5: disguises, fields never checked, uploads read whole -----------------------
 
 CANARY = "寒梅工程乙"  # no marking of its own: what must not be stored when its field is refused
-DISGUISES = ["绝 密★", "机　密★", "絕密", "機密", "密級：機密", "绝\u200b密", "秘密⭐", "密-级：秘密",
-             "密 级:秘密", "绝**密**", "绝&#23494;", "绝<!-- -->密", "祕密★", "㊙密★", "秘密＊"]
+DISGUISES = ["绝 密★", "机　密★", "絕密", "機密", "密級：機密", "绝\u200b密", "秘密⭐",
+             "密-级：秘密", "密 级:秘密", "绝**密**", "绝&#23494;", "绝<!-- -->密", "祕密★",
+             "㊙密★", "秘密＊"]
 
 
 def audit_entries() -> list[AuditEntry]:
@@ -345,13 +350,13 @@ def test_a_disclosure_upload_is_bounded_before_openpyxl(app):
     from ckanext.yantai import disclosure_files
 
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            sheet.write(b'<worksheet xmlns="x"><sheetData><row r="1">')
-            for start in range(0, 100_000, 10_000):
-                sheet.write(b"".join(b"<c><v>%d</v></c>" % i
-                                     for i in range(start, start + 10_000)))
-            sheet.write(b"</row></sheetData></worksheet>")
+    with (zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive,
+          archive.open("xl/worksheets/sheet1.xml", "w") as sheet):
+        sheet.write(b'<worksheet xmlns="x"><sheetData><row r="1">')
+        for start in range(0, 100_000, 10_000):
+            sheet.write(b"".join(b"<c><v>%d</v></c>" % i
+                                 for i in range(start, start + 10_000)))
+        sheet.write(b"</row></sheetData></worksheet>")
     with app.flask_app.test_request_context():
         with pytest.raises(tk.ValidationError) as error:
             disclosure_files.read_records(io.BytesIO(buffer.getvalue()), "records.xlsx")

@@ -58,7 +58,8 @@ class TestUscc:
 class TestResourceCodes:
     def test_category_parts(self):
         assert codes.parse_category("2-02-003") == ("2", "02", "003", "")
-        assert codes.parse_category("３-15-001-0102").code == "3-15-001-0102"
+        parsed = codes.parse_category("３-15-001-0102")
+        assert parsed is not None and parsed.code == "3-15-001-0102"
 
     @pytest.mark.parametrize("bad", ["4-02-003", "2-2-003", "2-02-03", "2/02/003", ""])
     def test_bad_categories(self, bad):

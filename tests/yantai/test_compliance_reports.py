@@ -207,9 +207,10 @@ class TestPages:
         assert "烟台市市场监督管理局,6,3,2,1,1,0,0,1,0,0,1,0,0.5" in text
         xlsx = app.get("/organization/compliance/ytsj/records.xlsx?valid=false", headers=token)
         sheet = openpyxl.load_workbook(io.BytesIO(xlsx.get_data())).active
+        assert sheet is not None
         rows = list(sheet.iter_rows(values_only=True))
         assert rows[0][:3] == ("类型", "行政相对人名称", "决定文书号")
-        assert len(rows) == 2 and "统一社会信用代码校验位错误" in rows[1][9]
+        assert len(rows) == 2 and "统一社会信用代码校验位错误" in str(rows[1][9])
 
 
 class TestCli:
@@ -224,7 +225,9 @@ class TestCli:
         result = cli.invoke(ckan, ["yantai", "compliance", "report", "--start", "2026-09",
                                    "--end", "2026-10", "--format", "xlsx", "--output", str(out)])
         assert result.exit_code == 0, result.output
-        rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+        sheet = openpyxl.load_workbook(out).active
+        assert sheet is not None
+        rows = list(sheet.iter_rows(values_only=True))
         assert rows[-1][:2] == ("合计", 7)
 
     def test_a_parallel_recheck_finds_what_time_changed(self, city):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import logging
+import pathlib
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from ckanext.yantai.credit import (
     CreditClient,
     Push,
@@ -20,13 +22,15 @@ from ckanext.yantai.credit import (
     idempotency_key,
     retry_delay,
 )
-from ckanext.yantai.credit_receiver import Receiver
+from demo.credit_receiver import Receiver
 
 pytestmark = pytest.mark.pure
 
 ID_NUMBER = "370602199001011234"  # a made-up 身份证号: personal data that must not leak
 RECORD = {"xk_xdr": "张三", "xk_xdr_zjhm": ID_NUMBER, "xk_wsh": "烟行许〔2025〕1号",
           "xk_jdrq": "2025-03-04"}
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]  # demo/ is run from the checkout
 
 
 @pytest.fixture
@@ -236,7 +240,7 @@ def test_redirects_are_not_followed(receiver):
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args: Any) -> None:
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
@@ -278,7 +282,7 @@ def test_errors_and_logs_carry_no_record_values(receiver):
     lines: list[str] = []
     handler = logging.Handler(logging.DEBUG)
     handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
-    logger = logging.getLogger("ckanext.yantai.credit_receiver")
+    logger = logging.getLogger("demo.credit_receiver")
     logger.addHandler(handler)
     level, disabled = logger.level, logger.disabled
     logger.setLevel(logging.DEBUG)
@@ -375,7 +379,7 @@ def test_receiver_refuses_malformed_requests(receiver, headers, body, problem):
 
 def test_cli_refuses_a_non_loopback_host():
     result = subprocess.run(
-        [sys.executable, "-m", "ckanext.yantai.credit_receiver", "--host", "0.0.0.0",
-         "--port", "0"], capture_output=True, text=True, timeout=60)
+        [sys.executable, "-m", "demo.credit_receiver", "--host", "0.0.0.0",
+         "--port", "0"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 2
     assert "--allow-remote" in result.stderr

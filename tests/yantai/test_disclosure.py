@@ -1,14 +1,23 @@
 """The 双公示 rule engine (pure): fields, headers, deadlines, timeliness, publication, masking."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
 from ckanext.yantai import disclosure
 from ckanext.yantai.workdays import SHANGHAI, SHIPPED_TABLE, Calendar
-from tests.yantai.disclosure_records import (ADULT_ID, AUTHORITY, FIRM, MINOR_ID, SOLE, license,
-                                             penalty, person_penalty)
+from tests.yantai.disclosure_records import (
+    ADULT_ID,
+    AUTHORITY,
+    FIRM,
+    MINOR_ID,
+    SOLE,
+    license,
+    penalty,
+    person_penalty,
+)
 
 pytestmark = pytest.mark.pure
 
@@ -184,9 +193,11 @@ class TestCodes:
         assert check(person_penalty(证件类型="护照", 证件号码="E12345678")).valid
 
     def test_vocabularies(self):
-        assert ("行政相对人类别", "not_in_vocabulary") in codes_of(check(penalty(行政相对人类别="企业")))
+        assert ("行政相对人类别", "not_in_vocabulary") in codes_of(
+            check(penalty(行政相对人类别="企业")))
         assert ("处罚类别", "not_in_vocabulary") in codes_of(check(penalty(处罚类别="罚款;记过")))
-        assert ("许可类别", "not_in_vocabulary") in codes_of(check(license(许可类别="备案"), "license"))
+        assert ("许可类别", "not_in_vocabulary") in codes_of(
+            check(license(许可类别="备案"), "license"))
         assert ("当前状态", "not_in_vocabulary") in codes_of(check(penalty(当前状态="5")))
 
     def test_other_must_name_the_category(self):
@@ -215,7 +226,8 @@ class TestAmountsAndDates:
         assert disclosure.parse_date("2026-09-17T16:30:00Z") == dt.date(2026, 9, 18)
 
     def test_unparseable_and_impossible_dates(self):
-        assert ("处罚决定日期", "date_format") in codes_of(check(penalty(处罚决定日期="2026-02-30")))
+        assert ("处罚决定日期", "date_format") in codes_of(
+            check(penalty(处罚决定日期="2026-02-30")))
         assert ("处罚决定日期", "date_format") in codes_of(check(penalty(处罚决定日期="上周")))
 
     def test_validity_start_not_after_end(self):
@@ -247,7 +259,8 @@ class TestDeadlines:
         assert result.deadline == dt.date.fromisoformat(deadline)
 
     def test_on_time_on_the_deadline_and_late_the_next_working_day(self):
-        assert check(penalty(), published_at=at("2026-09-29T23:59:00+08:00")).timeliness == "on_time"
+        on_time = check(penalty(), published_at=at("2026-09-29T23:59:00+08:00"))
+        assert on_time.timeliness == "on_time"
         late = check(penalty(), published_at=at("2026-09-30T00:01:00+08:00"))
         assert (late.timeliness, late.working_days_late) == ("late", 1)
 
@@ -336,7 +349,8 @@ class TestPublication:
 
 class TestMasking:
     def test_identity_numbers_are_masked(self):
-        public = disclosure.mask("penalty", disclosure.normalise("penalty", person_penalty()).fields)
+        public = disclosure.mask("penalty",
+                                 disclosure.normalise("penalty", person_penalty()).fields)
         assert public["证件号码"] == ADULT_ID[:6] + "********" + ADULT_ID[-4:]
         assert ADULT_ID not in str(public)
 
@@ -345,7 +359,8 @@ class TestMasking:
         assert ADULT_ID not in str(public) and public["行政相对人代码_1"] == FIRM
 
     def test_personal_data_inside_free_text(self):
-        fact = (f"当事人张某某（身份证号{ADULT_ID}，电话13812345678，住址：烟台市芝罘区幸福路12号3单元）"
+        fact = (f"当事人张某某（身份证号{ADULT_ID}，电话13812345678，"
+                "住址：烟台市芝罘区幸福路12号3单元）"
                 "通过银行卡6222021234567890123收款")
         public = disclosure.mask("penalty", person_penalty(违法事实=fact))
         text = public["违法事实"]
@@ -379,3 +394,19 @@ class TestRecordKey:
         a = disclosure.normalise("penalty", penalty()).fields
         b = disclosure.normalise("penalty", penalty(行政相对人代码_1=SOLE)).fields
         assert disclosure.record_key("penalty", a) != disclosure.record_key("penalty", b)
+
+
+def test_a_reloaded_calendar_gives_its_own_deadlines_not_remembered_ones():
+    """The portal reloads its calendar when the file changes; deadlines remembered for the old
+    calendar must not come back for the new one, even where the new object takes the old one's
+    place in memory."""
+    year = CALENDAR.schedules[2026]
+    extra_holiday = dataclasses.replace(year, holidays={**year.holidays,
+                                                        dt.date(2026, 9, 28): "测试假日"})
+    for _ in range(5):
+        changed = Calendar(schedules={**CALENDAR.schedules, 2026: extra_holiday})
+        assert check(penalty(), calendar=changed).deadline == dt.date(2026, 9, 30)
+        del changed
+        same = Calendar(schedules=dict(CALENDAR.schedules))
+        assert check(penalty(), calendar=same).deadline == dt.date(2026, 9, 29)
+        del same

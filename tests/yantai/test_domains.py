@@ -1,8 +1,8 @@
 """Policy-domain groups: created idempotently, and kept in step with each dataset's domain."""
 from __future__ import annotations
 
-import pytest
 import ckan.plugins.toolkit as tk
+import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 

@@ -118,8 +118,10 @@ def test_an_ordinary_workbook_passes_its_limits():
     from openpyxl import Workbook
 
     book = Workbook()
+    sheet = book.active
+    assert sheet is not None
     for i in range(2000):
-        book.active.append(["线路", "站点", i])
+        sheet.append(["线路", "站点", i])
     buffer = io.BytesIO()
     book.save(buffer)
     feedsafety.check_archive(buffer.getvalue(), 10 * MB)

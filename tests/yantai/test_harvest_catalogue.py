@@ -1,5 +1,5 @@
-"""Harvester yantai_catalogue: the 政务信息资源目录 XLSX with the guide's columns becomes datasets of
-the schema, created or updated by resource code, with a report by row number."""
+"""Harvester yantai_catalogue: the 政务信息资源目录 XLSX with the guide's columns becomes
+datasets of the schema, created or updated by resource code, with a report by row number."""
 from __future__ import annotations
 
 import datetime as dt
@@ -32,7 +32,8 @@ def row(org, code, title, **changes):
         "信息资源格式": "电子表格", "信息项": "线路名称（字符型）；站点序号（数值型）",
         "共享类型": "无条件共享", "共享条件": "", "共享方式": "文件下载", "开放类型": "无条件开放",
         "开放条件": "", "更新周期": "每月", "发布日期": dt.datetime(2026, 11, 2),
-        "所属领域": "交通", "联系科室": "数据管理科", "联系电话": "0535-6631578", "涉密属性": "非涉密",
+        "所属领域": "交通", "联系科室": "数据管理科", "联系电话": "0535-6631578",
+        "涉密属性": "非涉密",
     }
     values.update(changes)
     return [values[h] for h in HEADER]
@@ -41,6 +42,7 @@ def row(org, code, title, **changes):
 def workbook(*rows) -> bytes:
     book = Workbook()
     sheet = book.active
+    assert sheet is not None
     sheet.append(["烟台市交通运输局政务信息资源目录"])  # a title row before the header
     sheet.append(HEADER)
     for values in rows:
@@ -113,7 +115,9 @@ def test_the_data_authority_lists_every_departments_resources(feed_server):
 
 def test_a_workbook_without_the_guides_columns(world):
     book = Workbook()
-    book.active.append(["名称", "地址"])
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["名称", "地址"])
     out = io.BytesIO()
     book.save(out)
     world["server"].files["/catalogue.xlsx"] = out.getvalue()
@@ -144,7 +148,8 @@ def test_a_row_updates_only_its_fields_and_keeps_the_departments_files(world):
     world["server"].files["/catalogue.xlsx"] = workbook(row(org, "0001", "再次修订"))
     runner.run(world["source"]["id"])
     model.Session.expire_all()
-    assert model.Package.get(dataset["id"]).state == "deleted"
+    withdrawn = model.Package.get(dataset["id"])
+    assert withdrawn is not None and withdrawn.state == "deleted"
 
 
 def test_a_marking_anywhere_in_a_row_is_refused_before_it_is_quoted(world):

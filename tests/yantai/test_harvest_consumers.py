@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -19,10 +20,17 @@ import pytest
 from ckan.tests.helpers import call_action
 from ckanext.harvest import queue
 from ckanext.harvest.model import HarvestJob, HarvestObject
+from redis import Redis
 
-from tests.yantai.test_harvest_release import (CSV_A, CSV_B, datasets, entry, publish,
-                                               stored_file)
-from tests.yantai.test_harvest_release import world  # noqa: F401  (fixture)
+from tests.yantai.test_harvest_release import (
+    CSV_A,
+    CSV_B,
+    datasets,
+    entry,
+    publish,
+    stored_file,
+    world,  # noqa: F401  (fixture)
+)
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context"),
               pytest.mark.usefixtures("feeds_allowed")]
@@ -128,11 +136,12 @@ def test_a_fetch_consumer_killed_mid_import_is_resumed_by_harvester_run(
         harvest_job_id=job_id)}
     interrupted = objects["2-02-003/00002"]
     assert interrupted.state == "IMPORT"  # killed inside import_stage
-    assert model.Session.get(HarvestJob, job_id).status == "Running"
+    job = model.Session.get(HarvestJob, job_id)
+    assert job is not None and job.status == "Running"
 
     # The dead consumer's message is remembered in Redis with the time it was taken;
     # ``harvester run`` hands back those older than three minutes. Age it instead of waiting.
-    redis = queue.get_connection()
+    redis = cast(Redis, queue.get_connection())  # the portal runs the Redis backend
     marker = f"{queue.get_fetch_routing_key()}:{interrupted.id}"
     assert redis.get(marker) is not None
     redis.set(marker, str(dt.datetime.now() - dt.timedelta(minutes=10)))
@@ -143,7 +152,8 @@ def test_a_fetch_consumer_killed_mid_import_is_resumed_by_harvester_run(
     def finished() -> bool:
         harvester_run(consumer_ini)  # marks the job finished once every object is done
         model.Session.expire_all()
-        return model.Session.get(HarvestJob, job_id).status == "Finished"
+        job = model.Session.get(HarvestJob, job_id)
+        return job is not None and bool(job.status == "Finished")
 
     wait_for(finished, 120, "the job to finish")
     job = call_action("harvest_job_show", id=job_id)

@@ -101,6 +101,7 @@ def test_csv_feeds_in_every_encoding_with_2016_headers(world, encoding):
 def test_xlsx_and_json_feeds_and_the_record_type_from_config(world):
     book = Workbook()
     sheet = book.active
+    assert sheet is not None
     records = [samples.license(), samples.license(行政许可决定文书号="烟市监许〔2026〕2号")]
     columns = list(records[0])
     sheet.append(columns)

@@ -17,6 +17,7 @@ from ckan.tests.helpers import call_action
 from ckanext.yantai.harvest import registry
 from tests import factories
 from tests.conftest import ROOT
+from tests.yantai.demo.test_catalogue import DCAT_DOMAINS
 from tests.yantai.feeds import allow
 from tests.yantai.test_harvest_release import entry, manifest
 
@@ -150,19 +151,36 @@ def test_the_demos_ckan_and_dcat_sources_harvest_their_feeds(demo_feeds, tmp_pat
         runner.report(laishan["id"])
     assert runner.report(laishan["id"])["gather_errors"] == []
     sd = runner.run("sd-dcat")
-    assert (sd["stats"]["added"], sd["stats"]["errored"]) == (3, 0), runner.report(sd["id"])
+    assert (sd["stats"]["added"], sd["stats"]["errored"]) == (len(DCAT_DOMAINS), 0), \
+        runner.report(sd["id"])
     shown = call_action("package_search", context={"ignore_auth": True},
-                        fq="organization:lsqrmzf OR organization:ytdsjj", rows=10,
+                        fq="organization:lsqrmzf OR organization:ytdsjj", rows=50,
                         include_private=True)["results"]
     codes = sorted(d["resource_code"] for d in shown)
-    assert codes == ["2-12-001/0001", "2-12-001/0002", "2-12-001/0003", "3-13-001/0001",
-                     "3-13-001/0002", "3-13-002/0001"]
+    assert codes == [f"3-01-001/{n:04d}" for n in range(101, 101 + len(DCAT_DOMAINS))] + [
+        "3-13-001/0001", "3-13-001/0002", "3-13-002/0001"]
+    # Each dataset in its own policy domain: from its dcat:theme (the province's codes through
+    # the source's values, EU themes through the harvester's table) or the district's groups.
+    domains = {d["title"]: d["domain"] for d in shown}
+    assert {t: domains[t] for t in DCAT_DOMAINS} == DCAT_DOMAINS
+    assert {t: domains[t] for t in LAISHAN_DOMAINS} == LAISHAN_DOMAINS
+    tiers = {d["title"]: (d["open_type"], d["license_id"], d["open_condition"]) for d in shown}
+    condition = [s for s in remote if s["name"] == "sd-dcat"][0]["config"]["yantai"][
+        "defaults"]["open_condition"]
+    assert tiers["烟台市新设立市场主体名录"] == ("conditional", "other-closed", condition)
+    assert tiers["烟台市失信被执行人名单"] == ("open", "cc-by", "")  # no condition on open data
     firms = [d for d in shown if d["title"] == "烟台市新设立市场主体名录"][0]
-    assert (firms["open_type"], firms["domain"]) == ("conditional", ["enterprise"])
-    assert model.Package.get(firms["id"]).resources[0].url == \
+    firms_dataset = model.Package.get(firms["id"])
+    assert firms_dataset is not None
+    assert firms_dataset.resources[0].url == \
         f"http://127.0.0.1:{demo_feeds}/sd-dcat/files/new-firms.csv"  # (hidden to anonymous)
+    assert all(d["num_resources"] >= 1 for d in shown)
     assert runner.run("laishan-ckan")["stats"]["not modified"] == 3
-    assert runner.run("sd-dcat")["stats"]["not modified"] == 3
+    assert runner.run("sd-dcat")["stats"]["not modified"] == len(DCAT_DOMAINS)
+
+
+LAISHAN_DOMAINS = {"莱山区公共自行车站点": ["transport"], "莱山区农贸市场名录": ["enterprise"],
+                   "莱山区养老机构名录": ["social-security"]}
 
 
 def test_the_run_command_shows_counts_and_errors(cli, feed_server, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -86,8 +86,9 @@ def stored_file(resource: dict[str, Any]) -> bytes:
 
 
 def activity_count(package_id: str) -> int:
-    return model.Session.execute(sa.text("SELECT count(*) FROM activity WHERE object_id = :id"),
-                                 {"id": package_id}).scalar()
+    return cast(int, model.Session.execute(
+        sa.text("SELECT count(*) FROM activity WHERE object_id = :id"),
+        {"id": package_id}).scalar())
 
 
 def errors_of(job: dict[str, Any]) -> list[str]:

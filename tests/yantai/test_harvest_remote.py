@@ -18,8 +18,12 @@ from ckan.tests.helpers import call_action
 from ckanext.yantai.harvest import runner
 from tests import factories
 from tests.yantai.feeds import ckan_api
-from tests.yantai.test_harvest_release import (_everything_stored, activity_count, datasets,
-                                               errors_of)
+from tests.yantai.test_harvest_release import (
+    _everything_stored,
+    activity_count,
+    datasets,
+    errors_of,
+)
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context"),
               pytest.mark.usefixtures("feeds_allowed"),
@@ -111,7 +115,8 @@ def test_a_district_ckan_portal_is_mapped_capped_and_rerun_without_change(ckan_w
     assert numbered["organization"]["id"] == ckan_world["org"]["id"]
     assert numbered["contact_office"] == "莱山区大数据中心" and numbered["domain"] == ["transport"]
     assert {t["name"] for t in numbered["tags"]} == {"公交", "ab"}
-    assert numbered["license_id"] == "cc-by"
+    # the remote's CC BY would contradict the source's cap (有条件开放): the open type's licence
+    assert numbered["license_id"] == "other-closed"
     resource = numbered["resources"][0]
     assert resource["url"] == "https://data.laishan.gov.cn/files/b2.csv"
     assert resource["url_type"] in (None, "")  # a link to the remote file
@@ -332,8 +337,10 @@ def test_a_dcat_catalogue_over_two_pages_is_mapped_and_rerun_without_change(dcat
                                                                       ["transport"])
     assert [t["name"] for t in bus["tags"]] == ["公交"]
     assert bus["resources"][0]["url"] == "https://data.sd.gov.cn/files/ytgj.csv"
+    assert bus["license_id"] == "cc-by"  # none given: the open type's
     air = found["烟台市空气质量"]
     assert (air["open_type"], air["domain"]) == ("closed", ["environment"])
+    assert air["license_id"] == "other-closed"
     assert air["resource_code"] == "2-02-003/0102"  # numbered after the codes in use
 
     before = snapshot(dcat_world["org"]["id"])
@@ -435,8 +442,8 @@ def test_two_sources_never_keep_the_same_dataset(ckan_world):
 
 
 def test_an_object_imported_already_is_not_imported_again(ckan_world):
-    from ckanext.harvest.model import HarvestObject
     from ckanext.harvest import queue
+    from ckanext.harvest.model import HarvestObject
 
     ckan_world["packages"].append(remote_package("a1", "公交线路"))
     harvest(ckan_world)
@@ -446,6 +453,7 @@ def test_an_object_imported_already_is_not_imported_again(ckan_world):
     obj.report_status = None  # handed over again before the first consumer had finished
     obj.save()
     harvester = queue.get_harvester("ckan")
+    assert harvester is not None
     assert harvester.import_stage(obj) is True
     assert activity_count(dataset["id"]) == before
 

@@ -42,7 +42,7 @@ def test_a_get_asks_and_the_post_reharvests(app, source):
 def test_stopping_a_job_needs_a_post(app, source):
     call_action("harvest_job_create", context={"ignore_auth": True}, source_id=source["id"])
     job = jobs(source["id"])[0]
-    job.status = "Running"
+    job.status = "Running"  # pyright: ignore[reportAttributeAccessIssue]  # untyped harvest model
     job.save()
     path = f"/harvest/views-source/job/{job.id}/abort"
     page = app.get(path, headers=source["headers"])
@@ -58,7 +58,8 @@ def test_clearing_and_deleting_need_a_post(app, source):
         page = app.get(path, headers=source["headers"])
         assert page.status_code == 200 and 'method="post"' in page.get_data(as_text=True)
     model.Session.expire_all()
-    assert model.Package.get(source["id"]).state == "active"
+    kept = model.Package.get(source["id"])
+    assert kept is not None and kept.state == "active"
 
 
 # -- who sees a harvest source: its department and sysadmins, on every channel ---------------------

@@ -35,7 +35,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         self._answer(True)
 
-    def log_message(self, *args):
+    def log_message(self, format, *args):
         pass
 
 

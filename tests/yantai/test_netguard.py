@@ -151,7 +151,8 @@ def test_allow_list_entries_name_a_host_and_port_or_a_url_prefix(entry, shown):
     ("fc00::/7", "allow_network"), ("[fc00::/7]:80", "allow_network"),
     ("::1", "allow_ipv6"), ("::1:8903", "allow_ipv6"),
     ("127.0.0.1:0", "allow_port"), ("127.0.0.1:65536", "allow_port"),
-    ("127.0.0.1:*", "allow_port"), ("127.0.0.1:", "allow_port"), ("127.0.0.1:８９０３", "allow_port"),
+    ("127.0.0.1:*", "allow_port"), ("127.0.0.1:", "allow_port"),
+    ("127.0.0.1:８９０３", "allow_port"),
     ("http://user:pw@127.0.0.1:8903/", "allow_url"), ("http://127.0.0.1:8903/?q=1", "allow_url"),
     ("http://127.0.0.1:8903/feeds/../solr/", "allow_url"),
     ("http://127.0.0.1:8903/feeds/%2e%2e/solr/", "allow_url"),
@@ -202,7 +203,8 @@ LOOPBACK_NAMES = {"localhost": ["127.0.0.1", "::1"], "localhost.": ["127.0.0.1"]
 
 
 @pytest.mark.parametrize("host", [
-    "127.0.0.1", "localhost", "LOCALHOST", "localhost.", "ＬＯＣＡＬＨＯＳＴ", "127.1", "2130706433",
+    "127.0.0.1", "localhost", "LOCALHOST", "localhost.", "ＬＯＣＡＬＨＯＳＴ", "127.1",
+    "2130706433",
     "0x7f000001", "0177.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "127.0.0.2",
     "0.0.0.0", "[::]", "[0:0:0:0:0:ffff:127.0.0.1]"])
 def test_a_protected_service_is_refused_whatever_the_allow_list_says(host):

@@ -19,7 +19,7 @@ def test_parameters_are_read_whole():
     assert params.datetime("2026-09-18") == dt.datetime(2026, 9, 18)
     for bad in ("2026-09-18T10:00:00+08:00x", "9999-12-31T23:59:59-12:00", "2026-09-18T25:00"):
         assert params.datetime(bad) is None, bad
-    utc = dt.timezone.utc
+    utc = dt.UTC
     assert params.aware_datetime("2026-09-18T10:00:00+08:00") == dt.datetime(2026, 9, 18, 2,
                                                                               tzinfo=utc)
     assert params.aware_datetime("2026-09-18T02:00:00Z") == dt.datetime(2026, 9, 18, 2, tzinfo=utc)

@@ -9,6 +9,7 @@ import logging
 import pathlib
 import re
 import unicodedata
+from typing import cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -16,13 +17,20 @@ import pytest
 import sqlalchemy as sa
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
+from sqlalchemy import exc as sa_exc
 
 from ckanext.yantai import compliance, disclosure, log_privacy
 from ckanext.yantai.harvest import runner
-from tests.yantai.disclosure_records import (ADULT_ID, AUTHORITY, FIRM, license, penalty,
-                                              person_penalty)
 from tests import factories
 from tests.yantai import disclosure_records as samples
+from tests.yantai.disclosure_records import (
+    ADULT_ID,
+    AUTHORITY,
+    FIRM,
+    license,
+    penalty,
+    person_penalty,
+)
 from tests.yantai.test_compliance import department  # noqa: F401 (fixture)
 from tests.yantai.test_harvest_disclosure import add_source, world  # noqa: F401 (fixture)
 from tests.yantai.test_harvest_release import errors_of
@@ -132,7 +140,8 @@ class TestMaskedForms:
         fact = disclosure.mask("penalty", record)["违法事实"]
         detail = re.sub(r"^.*?(?:区|县|镇)", "", address)
         assert detail not in fact, fact
-        assert fact.startswith("当事人张某某，") and fact.endswith("，于2026年3月在家中销售过期食品")
+        assert fact.startswith("当事人张某某，")
+        assert fact.endswith("，于2026年3月在家中销售过期食品")
 
     def test_an_address_after_住址_does_not_swallow_the_sentence(self):
         fact = ("当事人张某某（住址：烟台市芝罘区幸福路12号3单元）通过银行卡收款，"
@@ -158,8 +167,8 @@ class TestMaskedForms:
                                       "举报电话0535-6612345",
                           "处罚机关": "烟台市芝罘区向阳街道办事处"})
         public = disclosure.mask("penalty", firm)
-        for name in ("行政处罚决定书文号", "违法事实", "处罚机关", "行政相对人代码_1", "罚款金额(万元)",
-                     "处罚决定日期", "处罚机关统一社会信用代码", "数据来源单位"):
+        for name in ("行政处罚决定书文号", "违法事实", "处罚机关", "行政相对人代码_1",
+                     "罚款金额(万元)", "处罚决定日期", "处罚机关统一社会信用代码", "数据来源单位"):
             assert public[name] == firm[name], name
         person = disclosure.mask("penalty", person_penalty(
             处罚机关="烟台市芝罘区向阳街道办事处", 处罚内容="罚款人民币5000元，2026-09-18前缴纳",
@@ -221,12 +230,12 @@ class TestLogRecords:
 
     def test_sqlalchemy_statement_parameters(self, lines):
         logger, out = lines
-        error = sa.exc.StatementError("boom", "INSERT INTO t (fields) VALUES (%(fields)s)",
+        error = sa_exc.StatementError("boom", "INSERT INTO t (fields) VALUES (%(fields)s)",
                                       {"fields": {"证件号码": ADULT_ID, "住址": "幸福路12号"}},
                                       ValueError("x"))
         try:
             raise error
-        except sa.exc.StatementError:
+        except sa_exc.StatementError:
             logger.exception("db error")
         text = "\n".join(out)
         assert "INSERT INTO t" in text and ADULT_ID not in text and "幸福路12号" not in text
@@ -262,7 +271,7 @@ def root_lines():
     for logger in disabled:
         logger.disabled = False
     yield out
-    for logger, level in zip(loggers, levels):
+    for logger, level in zip(loggers, levels, strict=True):
         logger.removeHandler(handler)
         logger.setLevel(level)
     for logger in disabled:
@@ -271,7 +280,7 @@ def root_lines():
 
 @pytest.mark.usefixtures("clean_datastore")
 class TestPublicTable:
-    def test_datastore_search_shows_no_full_id_or_phone(self, department):
+    def test_datastore_search_shows_no_full_id_or_phone(self, department):  # noqa: F811 (fixture)
         records, number = [], 0
 
         def doc() -> str:
@@ -306,7 +315,7 @@ class TestPublicTable:
         assert MASKED_ID in text and MASKED_PHONE in text
         assert "烟台市市场监督管理局" in text and "销售过期食品" in text
 
-    def test_licence_records_too(self, department):
+    def test_licence_records_too(self, department):  # noqa: F811 (fixture)
         person = license(**{"行政相对人名称": "张某某", "行政相对人类别": "自然人",
                             "行政相对人代码_1": None, "法定代表人": None, "证件类型": "身份证",
                             "证件号码": ADULT_ID,
@@ -336,7 +345,8 @@ class TestLogsAndDatabase:
     def test_sqlalchemy_errors_never_quote_parameters(self):
         from ckanext.datastore.backend.postgres import get_write_engine
 
-        assert model.meta.engine.hide_parameters and get_write_engine().hide_parameters
+        engine = cast(sa.engine.Engine, model.meta.engine)  # bound once CKAN is loaded
+        assert engine.hide_parameters and get_write_engine().hide_parameters
 
     def test_a_unique_violation_leaves_no_values_in_the_postgresql_log(self):
         """A failing statement through a normal path: an ordinary DataStore table keyed by an
@@ -365,8 +375,8 @@ class TestLogsAndDatabase:
         {"备注": {"a": "b"}},
     ], ids=["NUL in a key", "control character in a key", "lone surrogate in a key",
             "NUL in a value", "list value", "object value"])
-    def test_a_record_the_database_cannot_take_is_refused_before_it(self, app, department,
-                                                                    root_lines, bad):
+    def test_a_record_the_database_cannot_take_is_refused_before_it(
+            self, app, department, root_lines, bad):  # noqa: F811 (fixture)
         path = postgres_log()
         offset = path.stat().st_size
         record = {**person_penalty(违法事实=f"当事人身份证号{ADULT_ID}"), **bad}
@@ -386,7 +396,7 @@ class TestLogsAndDatabase:
         assert ADULT_ID not in text, text
         assert ADULT_ID not in new_log_text(path, offset)
 
-    def test_the_same_refusal_for_an_uploaded_file(self, app, department, root_lines):
+    def test_the_same_refusal_for_an_uploaded_file(self, app, department, root_lines):  # noqa: F811 (fixture)
         record = person_penalty(违法事实=f"当事人身份证号{ADULT_ID}")
         header = [*record, "备注\u0000"]
         data = (",".join(header) + "\n" + ",".join([*record.values(), "x"]) + "\n").encode()
@@ -404,7 +414,7 @@ class TestLogsAndDatabase:
 
 @pytest.mark.usefixtures("clean_db", "clean_index", "clean_datastore", "with_request_context",
                          "feeds_allowed")
-def test_a_harvested_feed_goes_through_the_same_check(world):
+def test_a_harvested_feed_goes_through_the_same_check(world):  # noqa: F811 (fixture)
     world["server"].files["/scjg/penalties.json"] = json.dumps(
         [samples.person_penalty(), {**samples.penalty(), "备注\u0000": "x"}]).encode()
     job = runner.run(add_source(world, "/scjg/penalties.json")["id"])

@@ -5,7 +5,7 @@ import datetime as dt
 
 from ckanext.yantai import quality
 
-NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 OPEN = frozenset({"cc-by"})
 
 
@@ -67,7 +67,8 @@ def test_a_monthly_dataset_not_updated_for_70_days_is_overdue():
     result = quality.assess(complete(resources=[{"id": "r1", "format": "CSV",
                                                  "last_modified": old}]), NOW, OPEN)
     assert result.issues == ["update_overdue"]
-    assert result.overdue_days == 70 - quality.OVERDUE_AFTER_DAYS["monthly"]
+    monthly = quality.OVERDUE_AFTER_DAYS["monthly"]
+    assert monthly is not None and result.overdue_days == 70 - monthly
     assert result.score == 85
 
 
@@ -97,3 +98,13 @@ def test_live_services_are_not_overdue():
     result = quality.assess(complete(update_cycle="realtime", resources=[
         {"id": "r1", "format": "API", "created": old}]), NOW, OPEN)
     assert "update_overdue" not in result.issues
+
+
+def test_the_licence_must_agree_with_the_open_type():
+    closed = dict(open_type="conditional", open_condition="申请后使用")
+    agreed = quality.assess(complete(license_id="other-closed", **closed), NOW, OPEN)
+    assert (agreed.issues, agreed.score) == ([], 100)
+    wrong = quality.assess(complete(license_id="cc-by", **closed), NOW, OPEN)
+    assert (wrong.issues, wrong.score) == (["licence_mismatch"], 85)
+    none = quality.assess(complete(license_id="notspecified", open_type="closed"), NOW, OPEN)
+    assert none.issues == ["licence_mismatch"]

@@ -117,7 +117,7 @@ def test_unreachable_resources_lower_the_score(department, cli, monkeypatch):
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, *args):
+        def log_message(self, format, *args):
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
@@ -157,8 +157,9 @@ def test_a_change_queues_a_check_that_a_worker_runs(department):
         [os.path.join(os.path.dirname(sys.executable), "ckan"), "-c", tk.config["__file__"],
          "jobs", "worker", "--burst"], capture_output=True, text=True, timeout=180)
     assert worker.returncode == 0, worker.stderr
-    from ckanext.yantai.model import ResourceCheck
     from ckan import model
+
+    from ckanext.yantai.model import ResourceCheck
 
     model.Session.expire_all()
     res_id = call_action("package_show", id=good["id"])["resources"][0]["id"]

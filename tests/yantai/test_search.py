@@ -39,7 +39,8 @@ def test_multi_valued_fields_facet_by_value(datasets):
 
 def test_filter_by_catalogue_fields(datasets):
     a, b = datasets
-    assert [d["id"] for d in call_action("package_search", fq="domain:credit")["results"]] == [a["id"]]
+    assert [d["id"] for d in call_action("package_search", fq="domain:credit")["results"]] \
+        == [a["id"]]
     assert [d["id"] for d in call_action("package_search", fq="open_type:conditional")["results"]] \
         == [b["id"]]
 
@@ -57,7 +58,8 @@ def test_api_facet_items_carry_chinese_labels(datasets, app):
 
 def test_dataset_page_lists_facets_in_chinese(datasets, app):
     html = app.get("/dataset/").body
-    for title in ("所属领域", "提供部门", "开放类型", "共享类型", "更新周期", "空间范围", "双公示记录"):
+    for title in ("所属领域", "提供部门", "开放类型", "共享类型", "更新周期", "空间范围",
+                  "双公示记录"):
         assert title in html
     for label in ("无条件开放", "有条件开放", "芝罘区", "每日", "行政处罚"):
         assert label in html

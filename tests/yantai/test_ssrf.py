@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 import urllib.request
+from typing import cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -109,7 +110,8 @@ def test_a_source_pointing_at_solr_is_refused_when_saved(attack):
     for index, host in enumerate(HOSTS):
         with pytest.raises(tk.ValidationError) as error:
             create_source(attack, select_url(host), f"solr-{index}")
-        assert REFUSED in " ".join(error.value.error_dict["url"]), (host, error.value)
+        messages = cast("list[str]", error.value.error_dict["url"])
+        assert REFUSED in " ".join(messages), (host, error.value)
     assert not model.Session.query(HarvestSource).count()
     assert leaked(attack) == []
 
@@ -126,8 +128,10 @@ def test_a_source_pointing_at_solr_is_refused_at_fetch_and_nothing_reaches_the_r
     for host in [*HOSTS, None]:
         url = select_url(host) if host else feeds_allowed.url("/bounce")
         row = model.Session.get(HarvestSource, source["id"])
-        row.url = url
-        model.Package.get(source["id"]).url = url
+        pkg = model.Package.get(source["id"])
+        assert row is not None and pkg is not None
+        row.url = url  # pyright: ignore[reportAttributeAccessIssue]  # untyped harvest model
+        pkg.url = url
         model.Session.commit()
         job = runner.run(source["id"])
         errors = errors_of(job)

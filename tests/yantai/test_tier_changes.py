@@ -113,6 +113,7 @@ def _stored_tier(dataset_id: str) -> tuple[str, str]:
 
     model.Session.expire_all()
     pkg = model.Package.get(dataset_id)
+    assert pkg is not None
     return pkg.extras.get("open_type"), pkg.extras.get("share_type")
 
 

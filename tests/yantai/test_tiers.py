@@ -104,8 +104,63 @@ def test_request_kinds():
     ({"open_type": "open"}, {"open_type": "closed"}, False),
     ({"share_type": "none"}, {"share_type": "conditional"}, True),
     ({"share_type": "unconditional"}, {"share_type": "none"}, False),
-    ({"open_type": "open", "share_type": "none"}, {"open_type": "closed", "share_type": "unconditional"}, True),
+    ({"open_type": "open", "share_type": "none"},
+     {"open_type": "closed", "share_type": "unconditional"}, True),
     ({"open_type": "open"}, {"open_type": "open"}, False),
 ])
 def test_widening(old, new, wider):
     assert tiers.widens(old, new) is wider
+
+
+# Who follows and decides a department's work: the owning department's admin and editor, another
+# department's staff, the applicant or proposer, a reviewer, a sysadmin, a public user.
+ADMIN = tiers.Viewer(user_id="admin", orgs=frozenset({OWNER}), admin_orgs=frozenset({OWNER}))
+EDITOR = tiers.Viewer(user_id="editor", orgs=frozenset({OWNER}))
+STAFF = {"anonymous": tiers.ANONYMOUS, "public": VIEWERS["public"], "admin": ADMIN,
+         "editor": EDITOR, "other_department": VIEWERS["government"],
+         "other_admin": tiers.Viewer(user_id="oa", orgs=frozenset({OTHER}),
+                                     admin_orgs=frozenset({OTHER})),
+         "reviewer": VIEWERS["reviewer"], "sysadmin": VIEWERS["sysadmin"]}
+
+
+@pytest.mark.parametrize("who, queue, everyones, audit, compliance", [
+    ("anonymous", False, False, False, False),
+    ("public", False, False, False, False),
+    ("admin", True, False, True, True),
+    ("editor", True, False, False, True),
+    ("other_department", False, False, False, True),
+    ("other_admin", False, False, False, True),
+    ("reviewer", True, True, True, True),
+    ("sysadmin", True, True, True, True),
+])
+def test_who_follows_a_departments_work(who, queue, everyones, audit, compliance):
+    viewer = STAFF[who]
+    assert tiers.oversees(viewer, OWNER) is queue
+    assert tiers.oversees(viewer) is everyones
+    assert tiers.sees_audit_log(viewer, OWNER) is audit
+    assert tiers.sees_compliance(viewer) is compliance
+
+
+@pytest.mark.parametrize("who, request_, change, harvest_change", [
+    ("anonymous", False, False, False),
+    ("public", False, False, False),
+    ("admin", True, True, False),
+    ("editor", False, False, False),
+    ("other_department", False, False, False),
+    ("other_admin", False, False, False),
+    ("reviewer", False, True, True),
+    ("sysadmin", True, True, True),
+])
+def test_who_decides(who, request_, change, harvest_change):
+    viewer = STAFF[who]
+    assert tiers.decides_request(viewer, OWNER, applicant_id="applicant") is request_
+    assert tiers.decides_tier_change(viewer, OWNER, "proposer", filed_by_harvest=False) is change
+    assert tiers.decides_tier_change(viewer, OWNER, "site", filed_by_harvest=True) is harvest_change
+
+
+@pytest.mark.parametrize("who", ["admin", "reviewer", "sysadmin"])
+def test_no_one_decides_their_own_request_or_proposal(who):
+    viewer = STAFF[who]
+    assert viewer.user_id is not None
+    assert not tiers.decides_request(viewer, OWNER, applicant_id=viewer.user_id)
+    assert not tiers.decides_tier_change(viewer, OWNER, viewer.user_id, filed_by_harvest=False)

@@ -1,4 +1,5 @@
-"""The catalogue rules hold on the API: bad input gets a field error in Chinese, nothing is saved."""
+"""The catalogue rules hold on the API: bad input gets a field error in Chinese, nothing is
+saved."""
 from __future__ import annotations
 
 import pytest
@@ -176,8 +177,8 @@ class TestChineseUrlNames:
         assert ds["name"] == "dataset"
 
     def test_a_department_with_a_chinese_title(self, api):
-        org = api.ok("organization_create", title="烟台市大数据局", dept_code=factories.make_uscc(77),
-                     dept_type="city_department")
+        org = api.ok("organization_create", title="烟台市大数据局",
+                     dept_code=factories.make_uscc(77), dept_type="city_department")
         assert org["name"] == "yan-tai-shi-da-shu-ju-ju"
         assert org["dept_code"] == factories.make_uscc(77)
 
@@ -199,8 +200,9 @@ def test_blank_rows_of_related_codes_are_dropped(api):
 
 
 def test_department_phone_must_not_be_a_mobile(api):
-    errors = api.errors("organization_create", title="烟台市测试局", dept_code=factories.make_uscc(88),
-                        dept_type="city_department", phone="0535-13812345678")
+    errors = api.errors("organization_create", title="烟台市测试局",
+                        dept_code=factories.make_uscc(88), dept_type="city_department",
+                        phone="0535-13812345678")
     assert errors["phone"] == ["请填写部门科室的办公电话，不得填写手机号码"]
 
 
@@ -232,3 +234,41 @@ def test_a_malformed_category_and_a_typed_one_normalised(create_error, api):
 
 def test_an_unknown_region(create_error):
     assert create_error(region="110000")["region"][0].startswith("110000: ")
+
+
+class TestLicenceFromOpenType:
+    """开放许可协议 left empty (or 未指定) takes the licence the open type implies, on every
+    path."""
+
+    @pytest.mark.parametrize("open_type, extra, expected", [
+        ("open", {}, "cc-by"),
+        ("conditional", {"open_condition": "签署数据使用承诺书后使用"}, "other-closed"),
+        ("closed", {}, "other-closed"),
+    ])
+    @pytest.mark.parametrize("given", [None, "", "notspecified"])
+    def test_an_empty_licence_gets_the_open_types(self, api, open_type, extra, expected, given):
+        org = factories.Organization()
+        data = {k: v for k, v in factories.Dataset.stub(owner_org=org["id"]).__dict__.items()
+                if not k.startswith("_") and k != "license_id"}
+        data.update(open_type=open_type, **extra)
+        if given is not None:
+            data["license_id"] = given
+        created = api.ok("package_create", **data)
+        assert created["license_id"] == expected
+        assert call_action("package_show", id=created["id"])["license_id"] == expected
+
+    def test_a_chosen_licence_is_kept(self):
+        ds = factories.Dataset(license_id="odc-by")
+        assert call_action("package_show", id=ds["id"])["license_id"] == "odc-by"
+
+    def test_an_unknown_licence_is_refused(self, create_error):
+        errors = create_error(license_id="my-own-licence")
+        assert errors["license_id"][0].startswith("未知的许可协议 my-own-licence")
+
+    def test_a_draft_gets_its_licence_once_the_open_type_is_given(self, api):
+        org = factories.Organization()
+        draft = api.ok("package_create", title="烟台市许可测试草稿", notes="第一页",
+                       owner_org=org["id"], state="draft")
+        assert draft["license_id"] in ("", None)
+        patched = api.ok("package_patch", id=draft["id"], open_type="closed")
+        assert patched["license_id"] == "other-closed"

@@ -8,7 +8,7 @@ import os
 import chinese_calendar
 import pytest
 
-from ckanext.yantai import workdays
+from ckanext.yantai import config, workdays
 from ckanext.yantai.workdays import Calendar, CalendarError, CalendarMissing
 
 D = dt.date
@@ -191,18 +191,19 @@ class TestOverride:
         assert cal.is_workday(D(2024, 2, 12))  # Spring Festival gone with the replaced year
         assert not cal.is_workday(D(2025, 1, 28))  # other years as shipped
 
-    def test_default_calendar_follows_the_configured_file(self, tmp_path, ckan_config, monkeypatch):
-        assert not workdays.default_calendar().covers(2027)
+    def test_the_portals_calendar_follows_the_configured_file(self, tmp_path, ckan_config,
+                                                              monkeypatch):
+        assert not config.calendar().covers(2027)
         extra = tmp_path / "extra.yaml"
         extra.write_text(table(), encoding="utf-8")
         monkeypatch.setitem(ckan_config, "ckanext.yantai.calendar.path", str(extra))
-        first = workdays.default_calendar()
-        assert first is workdays.default_calendar()  # cached while the file is unchanged
+        first = config.calendar()
+        assert first is config.calendar()  # cached while the file is unchanged
         assert not first.covers(2027) and first.covers(2026)
 
         extra.write_text(table(YEAR_2027), encoding="utf-8")
         os.utime(extra, ns=(extra.stat().st_atime_ns, extra.stat().st_mtime_ns + 10**9))
-        assert workdays.default_calendar().covers(2027)  # no restart
+        assert config.calendar().covers(2027)  # no restart
 
     @pytest.mark.parametrize("entry, reason", [
         ("  - year: 2027\n    source: {title: t}\n    holidays: [{date: 2027-01-02}]\n",

@@ -14,11 +14,20 @@ for harvest sources).
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import Action, AuthFunction, AuthResult, Context, DataDict
+from ckan.types import (
+    Action,
+    AuthFunction,
+    AuthResult,
+    ChainedAction,
+    ChainedAuthFunction,
+    Context,
+    DataDict,
+)
 
 from ckanext.yantai import access
 
@@ -83,13 +92,14 @@ def _all(*checks: Check) -> Check:
 
 # -- the auth functions ---------------------------------------------------------------------------
 
-def _auth(name: str, check: Check, anonymous: bool = False) -> AuthFunction:
+def _auth(name: str, check: Check, anonymous: bool = False) -> ChainedAuthFunction:
     """A chained auth function running ``check`` first. CKAN gives a chain its own flags and
     names its refusal of anonymous callers by the chain's name: both as the original's."""
     @tk.chained_auth_function
-    def chained(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
+    def chained(next_auth: AuthFunction, context: Context,
+                data_dict: DataDict | None) -> AuthResult:
         check(context, data_dict if data_dict is not None else {})
-        return next_auth(context, data_dict)
+        return next_auth(context, data_dict)  # pyright: ignore[reportArgumentType]  # passed on data_dict as given, None too
 
     chained.__name__ = name
     if anonymous:
@@ -122,7 +132,7 @@ def _member_object(context: Context, data_dict: DataDict) -> None:
     obj_type = data_dict.get("object_type")
     if isinstance(obj_type, str) and obj_type.lower() == "package" \
             and _unseen(context, _package(data_dict.get("object"))):
-        raise tk.ObjectNotFound("%s was not found." % obj_type.title())
+        raise tk.ObjectNotFound(f"{obj_type.title()} was not found.")
 
 
 def _collaborators(message: str, refusal: str) -> Check:
@@ -229,21 +239,21 @@ def _checks() -> dict[str, tuple[Check, bool]]:
 
 @tk.chained_auth_function
 def harvest_object_list(next_auth: AuthFunction, context: Context,
-                        data_dict: DataDict) -> AuthResult:
+                        data_dict: DataDict | None) -> AuthResult:
     """Every source's object ids (marked for removal in ckanext-harvest): sysadmins only."""
     return {"success": False, "msg": tk._("Only sysadmins may do this")}
 
 
 @tk.chained_auth_function
 def harvest_log_list(next_auth: AuthFunction, context: Context,
-                     data_dict: DataDict) -> AuthResult:
+                     data_dict: DataDict | None) -> AuthResult:
     """ckanext-harvest defines no such auth function: its plugin registers the action itself as
     one (a mutable default argument shares the dict), which asks itself again. The log spans
     every source: sysadmins only."""
     return {"success": False, "msg": tk._("Only sysadmins may do this")}
 
 
-def auth_functions() -> dict[str, AuthFunction]:
+def auth_functions() -> dict[str, ChainedAuthFunction]:
     functions = {name: _auth(name, check, anonymous)
                  for name, (check, anonymous) in _checks().items()}
     functions["harvest_object_list"] = harvest_object_list
@@ -284,7 +294,7 @@ def _renamed(error: Exception, back: dict[str, str]) -> Exception:
 
 
 def _absent_chain(name: str, refs: Callable[[DataDict], list[str]],
-                  find: Callable[[Any], model.Package | None]) -> Action:
+                  find: Callable[[Any], model.Package | None]) -> ChainedAction:
     """A chained action: for any named object the caller may not see, the missing answer."""
     @tk.chained_action
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
@@ -343,7 +353,7 @@ def harvest_source_reindex(next_action: Action, context: Context, data_dict: Dat
     return next_action(context, data_dict)
 
 
-def chained_actions() -> dict[str, Action]:
+def chained_actions() -> dict[str, ChainedAction]:
     return {
         "resource_view_create": _absent_chain(
             "resource_view_create",

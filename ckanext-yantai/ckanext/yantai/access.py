@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, cast
 
 import ckan.authz as authz
 import ckan.model as model
@@ -22,7 +22,7 @@ RESTRICTED_URL = ""  # what a resource URL reads as for those who may not have t
 
 def today() -> dt.date:
     """Today in Asia/Shanghai: access ends at the end of its expiry day there."""
-    return workdays.local_date(dt.datetime.now(dt.timezone.utc))
+    return workdays.local_date(dt.datetime.now(dt.UTC))
 
 
 def _user_obj(user: Any) -> model.User | None:
@@ -81,7 +81,9 @@ def _load_viewer(user_obj: model.User) -> tiers.Viewer:
     return tiers.Viewer(user_id=user_obj.id, sysadmin=bool(user_obj.sysadmin),
                         orgs=frozenset(group_id for group_id, _, _ in memberships),
                         reviewer=reviewer, grants=frozenset(grants),
-                        share_grants=frozenset(share_grants))
+                        share_grants=frozenset(share_grants),
+                        admin_orgs=frozenset(group_id for group_id, capacity, _ in memberships
+                                             if capacity == "admin"))
 
 
 def context_viewer(context: Context) -> tiers.Viewer | None:
@@ -315,10 +317,11 @@ def is_restricted(pkg: model.Package | dict[str, Any]) -> bool:
 
 
 def review_deadline(submitted: dt.datetime) -> dt.date | None:
-    """5 working days after submission (Chinese dates); None when the calendar lacks the year."""
+    """The configured working days (``ckanext.yantai.access.review_workdays``) after submission
+    (Chinese dates); None when the calendar lacks the year."""
     try:
-        return workdays.review_deadline(workdays.default_calendar(),
-                                        submitted.replace(tzinfo=dt.timezone.utc),
+        return workdays.review_deadline(config.calendar(),
+                                        submitted.replace(tzinfo=dt.UTC),
                                         config.access_review_workdays())
     except workdays.CalendarMissing:
         return None
@@ -337,6 +340,6 @@ def visible_packages(viewer: tiers.Viewer | None, refs: list[str]) -> set[str]:
 def search_facet(context: Context, field: str) -> dict[str, int]:
     """Counts of a facet over the datasets the caller may find (labels applied)."""
     result = tk.get_action("package_search")(
-        {"user": context.get("user"), "auth_user_obj": context.get("auth_user_obj")},
+        cast(Context, {"user": context.get("user"), "auth_user_obj": context.get("auth_user_obj")}),
         {"facet.field": [field], "facet.limit": -1, "rows": 0, "include_private": True})
     return dict(result["facets"].get(field, {}))

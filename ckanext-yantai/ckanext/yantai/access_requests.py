@@ -1,14 +1,15 @@
 """The conditional-access workflow (有条件开放 applications and 有条件共享 share requests):
-apply, review within 5 working days, approve with an expiry or reject with a reason, revoke."""
+apply, review within the configured working days (``ckanext.yantai.access.review_workdays``),
+approve with an expiry or reject with a reason, revoke."""
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import Context
+from ckan.types import Context, ErrorDict
 
 from ckanext.yantai import access, audit, config, params, tiers
 from ckanext.yantai.model import AccessRequest
@@ -38,13 +39,10 @@ def _in_reach(day: dt.date | None, key: str, today: dt.date,
             first=f"{today.year - 1}-01-01", last=f"{today.year + PERIOD_YEARS}-12-31")]
 
 
-def _truthy(value: Any) -> bool:
-    return value is True or str(value).lower() in ("true", "1", "yes", "on")
-
-
 def status(req: AccessRequest, today: dt.date | None = None) -> str:
     """pending, approved, rejected, revoked or expired (approved, past its expiry day)."""
-    if req.status == "approved" and req.expires is not None and req.expires < (today or access.today()):
+    if (req.status == "approved" and req.expires is not None
+            and req.expires < (today or access.today())):
         return "expired"
     return req.status
 
@@ -74,7 +72,8 @@ def as_dict(req: AccessRequest) -> dict[str, Any]:
         "review_deadline": req.review_deadline.isoformat() if req.review_deadline else None,
         "calendar_missing": req.status == "pending" and req.review_deadline is None,
         "overdue": overdue(req),
-        "decided_by": req.decided_by, "decided_at": req.decided_at.isoformat() if req.decided_at else None,
+        "decided_by": req.decided_by,
+        "decided_at": req.decided_at.isoformat() if req.decided_at else None,
         "expires": req.expires.isoformat() if req.expires else None,
         # The expiry an approval may set now (first, last); null when none may.
         "expires_range": _expires_range(req),
@@ -93,31 +92,20 @@ def _expires_range(req: AccessRequest) -> list[str] | None:
 
 
 def get_visible(context: Context, request_id: Any) -> AccessRequest:
-    """The request if the caller may see it (its applicant, the owning department's staff, the
-    data authority's reviewers, sysadmins); NotFound otherwise."""
-    req = model.Session.get(AccessRequest, str(request_id)) if request_id else None
-    viewer = access.context_viewer(context)
-    if req is None or not (viewer is None or req.user_id == viewer.user_id
-                           or may_review_queue(viewer, req.organization_id)):
+    """The request if the caller may see it (``yantai_access_request_show``: its applicant, and
+    whoever follows the owning department's work); NotFound otherwise, so that nobody learns of
+    another's request. An anonymous caller is told to log in."""
+    req = model.Session.get(AccessRequest, request_id) if isinstance(request_id, str) else None
+    if req is None:
         raise tk.ObjectNotFound(tk._("Access request not found"))
+    try:
+        tk.check_access("yantai_access_request_show", context, {"id": req.id})
+    except tk.NotAuthorized:
+        user = context.get("auth_user_obj")
+        if user is None or user.is_anonymous:
+            raise
+        raise tk.ObjectNotFound(tk._("Access request not found")) from None
     return req
-
-
-def may_review_queue(viewer: tiers.Viewer, organization_id: str) -> bool:
-    """Who sees a department's queue: its members, the data authority's reviewers, sysadmins."""
-    return viewer.sysadmin or viewer.reviewer or organization_id in viewer.orgs
-
-
-def may_decide(context: Context, req: AccessRequest) -> bool:
-    """Admins of the owning department and sysadmins decide; never the applicant."""
-    user = context.get("auth_user_obj") or model.User.get(context.get("user") or "")
-    if user is None or user.id == req.user_id:
-        return False
-    if user.sysadmin:
-        return True
-    import ckan.authz as authz
-
-    return authz.has_user_permission_for_group_or_org(req.organization_id, user.name, "admin")
 
 
 def create(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +119,7 @@ def create(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     # Government users may ask to share a closed dataset shared on conditions, which they cannot
     # see before approval, by its id or name (from the government sharing catalogue or its
     # department); everything else needs a dataset the user can see.
-    if pkg is None or pkg.state != "active" or pkg.type != "dataset" or not (
+    if pkg is None or ds is None or pkg.state != "active" or pkg.type != "dataset" or not (
             access.may_see_pkg(viewer, pkg)
             or (viewer.government and ds.share_type == "conditional" and not pkg.private)):
         raise tk.ObjectNotFound(tk._("Dataset not found"))
@@ -142,7 +130,8 @@ def create(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
             message = (tk._("This dataset is open to everyone; no application is needed")
                        if ds.open_type == "open" else tk._("You already have access to this data"))
         else:
-            message = tk._("This dataset is not open and not shared on conditions; it takes no applications")
+            message = tk._("This dataset is not open and not shared on conditions; "
+                           "it takes no applications")
         raise tk.ValidationError({"package_id": [message]})
 
     errors: dict[str, list[str]] = {}
@@ -166,16 +155,17 @@ def create(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
         elif end < today:
             errors["period_end"] = [tk._("The period of use is over: give a period that has "
                                          "not ended yet")]
-    if not _truthy(data_dict.get("commitment_accepted")):
+    if not params.flag(data_dict.get("commitment_accepted")):
         errors["commitment_accepted"] = [
             tk._("Accept the data security commitment (安全承诺书) to apply")]
     pending = (model.Session.query(AccessRequest)
                .filter(AccessRequest.package_id == pkg.id, AccessRequest.user_id == user.id,
                        AccessRequest.status == "pending").first())
     if pending is not None:
-        errors["package_id"] = [tk._("You already have an application under review for this dataset")]
+        errors["package_id"] = [
+            tk._("You already have an application under review for this dataset")]
     if errors:
-        raise tk.ValidationError(errors)
+        raise tk.ValidationError(cast(ErrorDict, errors))
 
     now = dt.datetime.utcnow()
     req = AccessRequest(
@@ -218,8 +208,7 @@ def expiry_problem(req: AccessRequest, expires: dt.date,
 
 def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     req = get_visible(context, data_dict.get("id"))
-    if not may_decide(context, req):
-        raise tk.NotAuthorized(tk._("Only the owning department's admins decide access requests"))
+    tk.check_access("yantai_access_request_decide", context, {"id": req.id})
     if req.status != "pending":
         raise tk.ValidationError({"id": [tk._("This request has already been decided")]})
     decision = data_dict.get("decision")
@@ -238,8 +227,9 @@ def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     else:
         errors["decision"] = [tk._("Decision must be approve or reject")]
     if errors:
-        raise tk.ValidationError(errors)
-    user = context.get("auth_user_obj") or model.User.get(context["user"])
+        raise tk.ValidationError(cast(ErrorDict, errors))
+    user = context.get("auth_user_obj") or model.User.get(context["user"])  # pyright: ignore[reportTypedDictNotRequiredAccess]  # set by check_access
+    assert user is not None  # check_access above required a signed-in user
     req.status = "approved" if decision == "approve" else "rejected"
     req.decided_by = user.name
     req.decided_at = dt.datetime.utcnow()
@@ -254,12 +244,12 @@ def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
 
 def revoke(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     req = get_visible(context, data_dict.get("id"))
-    if not may_decide(context, req):
-        raise tk.NotAuthorized(tk._("Only the owning department's admins revoke access"))
+    tk.check_access("yantai_access_request_revoke", context, {"id": req.id})
     if status(req) != "approved":
         raise tk.ValidationError({"id": [tk._("Only granted, unexpired access can be revoked")]})
     reason = data_dict.get("reason")
-    user = context.get("auth_user_obj") or model.User.get(context["user"])
+    user = context.get("auth_user_obj") or model.User.get(context["user"])  # pyright: ignore[reportTypedDictNotRequiredAccess]  # set by check_access
+    assert user is not None  # check_access above required a signed-in user
     req.status = "revoked"
     req.revoked_by = user.name
     req.revoked_at = dt.datetime.utcnow()
@@ -274,23 +264,18 @@ def revoke(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
 
 def query(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
     """Requests by scope: the caller's own (default), a department's queue (``organization``), or
-    every department's (``all``: data authority reviewers and sysadmins)."""
-    viewer = access.context_viewer(context)
+    every department's (``all``); who may ask for which, ``yantai_access_request_list`` says."""
     user = context.get("auth_user_obj") or model.User.get(context.get("user") or "")
     if user is None or user.is_anonymous:
         raise tk.NotAuthorized(tk._("Log in to see access requests"))
-    viewer = viewer or access.viewer_for(user)
     q = model.Session.query(AccessRequest)
     org_ref = data_dict.get("organization")
     if org_ref:
         org = model.Group.get(org_ref) if isinstance(org_ref, str) else None
-        if org is None or not org.is_organization or not may_review_queue(viewer, org.id):
+        if org is None or not org.is_organization:
             raise tk.ObjectNotFound(tk._("Organization not found"))
         q = q.filter(AccessRequest.organization_id == org.id)
-    elif _truthy(data_dict.get("all")):
-        if not (viewer.sysadmin or viewer.reviewer):
-            raise tk.NotAuthorized(tk._("Only the data authority sees every department's requests"))
-    else:
+    elif not params.flag(data_dict.get("all")):
         q = q.filter(AccessRequest.user_id == user.id)
     package_ref = data_dict.get("package_id")
     if package_ref:
@@ -300,6 +285,17 @@ def query(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
     wanted = data_dict.get("status")
     if wanted:
         rows = [r for r in rows if r["status"] == wanted]
-    if _truthy(data_dict.get("overdue")):
+    if params.flag(data_dict.get("overdue")):
         rows = [r for r in rows if r["overdue"]]
     return rows
+
+
+def follow_owner(pkg: model.Package) -> None:
+    """A dataset moved to another department takes its requests along: that department's admins
+    decide and revoke them, and they stand in its queue and audit log (in the caller's
+    transaction)."""
+    if pkg.owner_org:
+        (model.Session.query(AccessRequest)
+         .filter(AccessRequest.package_id == pkg.id,
+                 AccessRequest.organization_id != pkg.owner_org)
+         .update({"organization_id": pkg.owner_org}, synchronize_session=False))

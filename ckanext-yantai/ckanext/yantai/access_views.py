@@ -6,12 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import Any, cast
 
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import unflatten
 from ckan.logic import clean_dict, parse_params, tuplize_dict
+from ckan.types import Context
 from flask import Blueprint, Response
+
+from ckanext.yantai import config, tiers
+from ckanext.yantai.access import viewer_for
 
 access = Blueprint("yantai_access", __name__)
 
@@ -19,7 +23,7 @@ APPLY_FIELDS = ("purpose", "intended_use", "applicant_organization", "period_sta
                 "period_end", "commitment_accepted")
 
 
-def _context() -> dict[str, Any]:
+def _context() -> Context:
     return {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
 
 
@@ -55,12 +59,25 @@ def apply(id: str) -> Any:
             errors = e.error_dict
         else:
             tk.h.flash_success(tk._("Your application has been submitted; the department will "
-                                    "review it within 5 working days"))
+                                    "review it within {num} working days").format(
+                num=config.access_review_workdays()))
             return tk.redirect_to("yantai_access.my_requests")
     return tk.render("yantai/access/apply.html",
                      {"pkg": pkg, "pkg_dict": pkg, "data": data, "errors": errors,
-                      "error_summary": {k: v[0] if isinstance(v, list) else v
+                      "review_workdays": config.access_review_workdays(),
+                      "error_summary": {_apply_label(k): v[0] if isinstance(v, list) else v
                                         for k, v in errors.items()}})
+
+
+def _apply_label(key: str) -> str:
+    """The form's label for a field of the application, as the error summary names it."""
+    labels = {
+        "purpose": tk._("Purpose"), "intended_use": tk._("Intended use"),
+        "applicant_organization": tk._("Applicant organization"),
+        "period_start": tk._("Period of use from"), "period_end": tk._("Period of use until"),
+        "commitment_accepted": tk._("Data security commitment"), "package_id": tk._("Dataset"),
+    }
+    return labels.get(key, key)
 
 
 @access.route("/dashboard/access-requests")
@@ -101,6 +118,9 @@ def queue(id: str) -> Any:
     return tk.render("yantai/access/queue.html",
                      {"group_dict": org, "group_type": "organization", "requests": requests,
                       "changes": changes,
+                      # Only the department's admins decide (the data authority's reviewers
+                      # see every queue, and decide tier changes on the dataset's page).
+                      "may_decide": tiers.administers(viewer_for(tk.current_user), org["id"]),
                       "may_export": tk.h.check_access("yantai_audit_log_list",
                                                       {"organization": org["id"]})})
 
@@ -186,7 +206,8 @@ def audit_export(id: str) -> Any:
             page = tk.get_action("yantai_audit_log_list")(
                 _context(), {**params, "limit": 1000, "offset": offset})
         except tk.ValidationError as e:
-            return tk.abort(400, "; ".join(str(v[0]) for v in e.error_dict.values()))
+            errors = cast("dict[str, list[Any]]", e.error_dict)
+            return tk.abort(400, "; ".join(str(v[0]) for v in errors.values()))
         for entry in page["results"]:
             writer.writerow([entry["at"], entry["actor"] or "", entry["event"],
                              entry["package_id"] or "", entry["resource_id"] or "",

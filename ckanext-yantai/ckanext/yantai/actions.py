@@ -3,14 +3,23 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import Context, DataDict
+from ckan.types import Context, DataDict, ErrorDict
 
-from ckanext.yantai import (access_requests, audit, compliance, compliance_reports, disclosure,
-                            params, quality_index, tier_changes, workdays)
+from ckanext.yantai import (
+    access_requests,
+    audit,
+    compliance,
+    compliance_reports,
+    config,
+    disclosure,
+    params,
+    quality_index,
+    tier_changes,
+)
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
 AUDIT_MAX_LIMIT = 1000
@@ -29,12 +38,13 @@ def yantai_quality_summary(context: Context, data_dict: DataDict) -> list[dict[s
     if organization is not None and not (isinstance(organization, str)
                                          and NAME.match(organization)):
         raise tk.ValidationError({"organization": [tk._("Must be a department name")]})
-    return quality_index.department_summary(dict(context), organization)
+    return quality_index.department_summary(context.copy(), organization)
 
 
 def yantai_access_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Apply for the data of a 有条件开放 dataset (or, as a government user, of a dataset shared on
-    conditions). The owning department decides within 5 working days.
+    conditions). The owning department decides within the working days configured as
+    ``ckanext.yantai.access.review_workdays``.
 
     :param package_id: the dataset's id or name
     :param purpose: what the data is for (申请用途)
@@ -43,11 +53,24 @@ def yantai_access_request_create(context: Context, data_dict: DataDict) -> dict[
     :param period_start: start of the period of use (exactly YYYY-MM-DD)
     :param period_end: end of the period of use (exactly YYYY-MM-DD; not in the past, at most
         10 years ahead)
-    :param commitment_accepted: true: the applicant accepts the data security commitment (安全承诺书)
+    :param commitment_accepted: true: the applicant accepts the data security commitment
+        (安全承诺书)
     :returns: the request (see ``yantai_access_request_show``)
     """
     tk.check_access("yantai_access_request_create", context, data_dict)
     return access_requests.create(context, data_dict)
+
+
+def _check_queue_access(action: str, context: Context, data_dict: DataDict) -> None:
+    """The list's auth function; a department's queue the caller may not follow is "not found"
+    rather than forbidden, so that nobody learns which departments have queues."""
+    try:
+        tk.check_access(action, context, data_dict)
+    except tk.NotAuthorized:
+        user = context.get("auth_user_obj")
+        if data_dict.get("organization") and user is not None and not user.is_anonymous:
+            raise tk.ObjectNotFound(tk._("Organization not found")) from None
+        raise
 
 
 @tk.side_effect_free
@@ -61,7 +84,6 @@ def yantai_access_request_show(context: Context, data_dict: DataDict) -> dict[st
         calendar_missing, decided_by, decided_at, expires, expires_range (pending: the first and
         last day an approval may set as expiry, or null when none may), reason, revoked_at``
     """
-    tk.check_access("yantai_access_request_show", context, data_dict)
     return access_requests.as_dict(access_requests.get_visible(context, data_dict.get("id")))
 
 
@@ -76,7 +98,7 @@ def yantai_access_request_list(context: Context, data_dict: DataDict) -> list[di
     :param status: pending, approved, rejected, revoked or expired (optional)
     :param overdue: true: only pending requests past their review deadline (optional)
     """
-    tk.check_access("yantai_access_request_list", context, data_dict)
+    _check_queue_access("yantai_access_request_list", context, data_dict)
     return access_requests.query(context, data_dict)
 
 
@@ -91,8 +113,7 @@ def yantai_access_request_decide(context: Context, data_dict: DataDict) -> dict[
         expiry outside these limits is refused, not clamped.
     :param reason: the reason given to the applicant (required to reject)
     """
-    tk.check_access("yantai_access_request_decide", context, data_dict)
-    return access_requests.decide(context, data_dict)
+    return access_requests.decide(context, data_dict)  # 404 unless visible, then its auth
 
 
 def yantai_access_request_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
@@ -101,8 +122,7 @@ def yantai_access_request_revoke(context: Context, data_dict: DataDict) -> dict[
     :param id: the request's id
     :param reason: why (optional, shown to the applicant)
     """
-    tk.check_access("yantai_access_request_revoke", context, data_dict)
-    return access_requests.revoke(context, data_dict)
+    return access_requests.revoke(context, data_dict)  # 404 unless visible, then its auth
 
 
 @tk.side_effect_free
@@ -114,7 +134,7 @@ def yantai_tier_change_list(context: Context, data_dict: DataDict) -> list[dict[
     :param package_id: one dataset's (optional)
     :param status: pending (default), approved, rejected or superseded; empty for all
     """
-    tk.check_access("yantai_tier_change_list", context, data_dict)
+    _check_queue_access("yantai_tier_change_list", context, data_dict)
     return tier_changes.query(context, data_dict)
 
 
@@ -126,8 +146,7 @@ def yantai_tier_change_decide(context: Context, data_dict: DataDict) -> dict[str
     :param decision: ``approve`` or ``reject``
     :param reason: optional
     """
-    tk.check_access("yantai_tier_change_decide", context, data_dict)
-    return tier_changes.decide(context, data_dict)
+    return tier_changes.decide(context, data_dict)  # 404 unless visible, then its auth
 
 
 @tk.side_effect_free
@@ -167,7 +186,7 @@ def yantai_audit_log_list(context: Context, data_dict: DataDict) -> dict[str, An
     if offset is None:
         errors["offset"] = [tk._("Give a whole number, 0 or more")]
     if errors:
-        raise tk.ValidationError(errors)
+        raise tk.ValidationError(cast(ErrorDict, errors))
     query = audit.entries(organization_id=org.id, **bounds)
     return {"count": query.count(),
             "results": [audit.as_dict(e) for e in query.limit(limit).offset(offset)]}
@@ -201,7 +220,7 @@ def yantai_compliance_check(context: Context, data_dict: DataDict) -> dict[str, 
                 "Give a date and time in ISO 8601 with its time zone, e.g. "
                 "2026-09-29T10:00:00+08:00")]})
     result = disclosure.check(record_type, record, now=max(now, published_at),
-                              calendar=workdays.default_calendar(), published_at=published_at)
+                              calendar=config.calendar(), published_at=published_at)
     body = result.as_dict()
     body["errors"] = compliance.finding_dicts(body["errors"])
     return body
@@ -221,8 +240,8 @@ def _record_type_and_record(data_dict: DataDict) -> tuple[str, dict[str, Any]]:
     if not isinstance(record, dict) or not record or params.too_deep(record):
         errors["record"] = [tk._("Give the record as an object of its fields")]
     if errors:
-        raise tk.ValidationError(errors)
-    return record_type, record
+        raise tk.ValidationError(cast(ErrorDict, errors))
+    return cast(str, record_type), cast("dict[str, Any]", record)  # checked above
 
 
 def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> dict[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ def record(event: str, actor: str | None, package_id: str | None = None,
     """Write an entry in its own transaction, so that it stays when the action it records is
     refused and rolled back (a classified upload leaves this and nothing else)."""
     assert event in EVENTS, event
-    with model.meta.engine.begin() as conn:
+    with cast(sa.engine.Engine, model.meta.engine).begin() as conn:  # bound once CKAN is loaded
         conn.execute(sa.insert(AuditEntry.__table__).values(
             at=dt.datetime.utcnow(), actor=actor, event=event, package_id=package_id,
             organization_id=organization_id, resource_id=resource_id, detail=detail))

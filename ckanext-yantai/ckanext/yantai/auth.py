@@ -1,16 +1,26 @@
 """Auth functions of the portal's actions.
 
-The workflow actions decide finer rules themselves (who may see or decide which request) and
-answer "not found" where CKAN would say "not authorized", so that nobody learns of what they may
-not see; these functions only keep anonymous users out of what needs an account.
+They carry the real rules, asked of the access policy in :mod:`ckanext.yantai.tiers` (who follows
+a department's work, who decides a request or a tier change), so that ``check_access`` and the
+templates' ``h.check_access`` tell the truth. Where an outsider should not learn that something
+exists, the actions answer "not found" for a refusal (see ``access_requests.get_visible``).
 """
 from __future__ import annotations
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import AuthResult, Context, DataDict
+from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.yantai import access
+from ckanext.yantai import access, params, tiers
+from ckanext.yantai.model import AccessRequest, TierChange
+
+
+def _viewer(context: Context) -> tiers.Viewer:
+    return access.viewer_for(context.get("auth_user_obj"))
+
+
+def _allowed(allowed: bool, msg: str) -> AuthResult:
+    return {"success": True} if allowed else {"success": False, "msg": msg}
 
 
 @tk.auth_allow_anonymous_access
@@ -26,26 +36,111 @@ def _logged_in(context: Context, data_dict: DataDict) -> AuthResult:
     return {"success": True}
 
 
-# The workflow's actions need an account; which requests, queues and decisions are the
-# caller's they decide themselves.
-yantai_access_request_create = yantai_access_request_show = yantai_access_request_list = \
-    yantai_access_request_decide = yantai_access_request_revoke = yantai_tier_change_list = \
-    yantai_tier_change_decide = _logged_in
+yantai_access_request_create = _logged_in
+
+
+def _request(data_dict: DataDict) -> AccessRequest | None:
+    ref = data_dict.get("id")
+    return model.Session.get(AccessRequest, ref) if isinstance(ref, str) and ref else None
+
+
+def _department(package_id: str, filed_with: str) -> str:
+    """The department a request or proposal is decided by: the one that owns the dataset now
+    (a dataset moved to another department takes its open requests along), else the one it was
+    filed with."""
+    pkg = model.Package.get(package_id)
+    return pkg.owner_org if pkg is not None and pkg.owner_org else filed_with
+
+
+def _organization(data_dict: DataDict) -> model.Group | None:
+    ref = data_dict.get("organization")
+    org = model.Group.get(ref) if isinstance(ref, str) and ref else None
+    return org if org is not None and org.is_organization else None
+
+
+def yantai_access_request_show(context: Context, data_dict: DataDict) -> AuthResult:
+    """Its applicant, and whoever follows the owning department's work."""
+    req, viewer = _request(data_dict), _viewer(context)
+    return _allowed(req is not None and viewer.user_id is not None
+                    and (req.user_id == viewer.user_id
+                         or tiers.oversees(viewer, _department(req.package_id,
+                                                               req.organization_id))),
+                    tk._("Not authorized to see this access request"))
+
+
+def _decides_request(msg: str) -> AuthFunction:
+    @tk.auth_sysadmins_check  # no one decides their own request, not even a sysadmin
+    def auth(context: Context, data_dict: DataDict) -> AuthResult:
+        req = _request(data_dict)
+        return _allowed(req is not None and tiers.decides_request(
+            _viewer(context), _department(req.package_id, req.organization_id), req.user_id),
+            tk._(msg))
+    return auth
+
+
+yantai_access_request_decide = _decides_request(
+    "Only the owning department's admins decide access requests")
+yantai_access_request_revoke = _decides_request(
+    "Only the owning department's admins revoke access")
+
+
+def _queue(context: Context, data_dict: DataDict, log_in: str, refused: str) -> AuthResult | None:
+    """The rule shared by the queues: an account, and for a named department (``organization``)
+    someone who follows its work. None: the caller's own scope, decided by the list."""
+    viewer = _viewer(context)
+    if viewer.user_id is None:
+        return {"success": False, "msg": log_in}
+    if data_dict.get("organization"):
+        org = _organization(data_dict)
+        return _allowed(org is not None and tiers.oversees(viewer, org.id), refused)
+    return None
+
+
+def yantai_access_request_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Any account its own requests; a department's queue (``organization``) whoever follows its
+    work; every department's (``all``) the data authority's reviewers and sysadmins."""
+    result = _queue(context, data_dict, tk._("Log in to see access requests"),
+                    tk._("Not authorized to see this department's requests"))
+    if result is not None:
+        return result
+    if params.flag(data_dict.get("all")):
+        return _allowed(tiers.oversees(_viewer(context)),
+                        tk._("Only the data authority sees every department's requests"))
+    return {"success": True}
+
+
+def yantai_tier_change_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Any government account its departments' proposals; a named department's whoever follows
+    its work."""
+    return _queue(context, data_dict, tk._("Log in to see tier changes"),
+                  tk._("Not authorized to see this department's tier changes")) \
+        or {"success": True}
+
+
+@tk.auth_sysadmins_check  # no one decides their own request or proposal
+def yantai_tier_change_decide(context: Context, data_dict: DataDict) -> AuthResult:
+    ref = data_dict.get("id")
+    change = model.Session.get(TierChange, ref) if isinstance(ref, str) and ref else None
+    if change is None:
+        return {"success": False, "msg": tk._("Tier change not found")}
+    site_name = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    site_user = model.User.get(site_name)
+    # By id: the proposer may have renamed themselves since. A proposal without one (its
+    # proposer was gone when ids were added) is for a reviewer, like one a harvest filed.
+    proposer_id = change.proposed_by_id or ""
+    return _allowed(tiers.decides_tier_change(
+        _viewer(context), _department(change.package_id, change.organization_id), proposer_id,
+        filed_by_harvest=not proposer_id or (site_user is not None
+                                             and proposer_id == site_user.id)),
+        tk._("A tier change is approved by another person: an admin of the department or a "
+             "reviewer of the data authority"))
 
 
 def yantai_audit_log_list(context: Context, data_dict: DataDict) -> AuthResult:
     """A department's admins, the data authority's reviewers and sysadmins."""
-    user = context.get("auth_user_obj")
-    org = model.Group.get(data_dict.get("organization") or "")
-    if user is None or user.is_anonymous or org is None or not org.is_organization:
-        return {"success": False, "msg": tk._("Not authorized to see this audit log")}
-    viewer = access.viewer_for(user)
-    import ckan.authz as authz
-
-    if viewer.sysadmin or viewer.reviewer or authz.has_user_permission_for_group_or_org(
-            org.id, user.name, "admin"):
-        return {"success": True}
-    return {"success": False, "msg": tk._("Not authorized to see this audit log")}
+    org = _organization(data_dict)
+    return _allowed(org is not None and tiers.sees_audit_log(_viewer(context), org.id),
+                    tk._("Not authorized to see this audit log"))
 
 
 @tk.auth_allow_anonymous_access
@@ -57,7 +152,7 @@ def yantai_compliance_check(context: Context, data_dict: DataDict) -> AuthResult
 def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> AuthResult:
     """Who may edit the resource: the department's editors and admins."""
     try:
-        tk.check_access("resource_update", dict(context), {"id": data_dict.get("resource_id")})
+        tk.check_access("resource_update", context.copy(), {"id": data_dict.get("resource_id")})
     except (tk.NotAuthorized, tk.ObjectNotFound):
         return {"success": False, "msg": tk._("Not authorized to submit records to this resource")}
     return {"success": True}
@@ -66,13 +161,11 @@ def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> AuthResul
 def _government(context: Context, data_dict: DataDict) -> AuthResult:
     """Department staff (members of any department), the data authority and sysadmins; which
     departments' figures they see, the reports decide."""
-    user = context.get("auth_user_obj")
-    if user is None or user.is_anonymous:
+    viewer = _viewer(context)
+    if viewer.user_id is None:
         return {"success": False, "msg": tk._("Log in first")}
-    viewer = access.viewer_for(user)
-    if viewer.sysadmin or viewer.reviewer or viewer.government:
-        return {"success": True}
-    return {"success": False, "msg": tk._("Compliance figures are for department staff")}
+    return _allowed(tiers.sees_compliance(viewer),
+                    tk._("Compliance figures are for department staff"))
 
 
 yantai_compliance_report = yantai_compliance_ranking = yantai_compliance_trend = \

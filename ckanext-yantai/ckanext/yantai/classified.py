@@ -23,9 +23,10 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 from xml.parsers.expat import ExpatError
 
 from zhconv import zhconv

@@ -3,14 +3,20 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import click
 from ckan.lib.redis import connect_to_redis
+from ckan.types import Context
 
-from ckanext.yantai import jobs
+from ckanext.yantai import compliance, config, domains, jobs, quality_index
+from ckanext.yantai import compliance_recheck as recheck
+from ckanext.yantai import compliance_reports as reports
+from ckanext.yantai.harvest import registry as sources
+from ckanext.yantai.harvest import runner
+from ckanext.yantai.model import DisclosureRecord
 
 __all__ = ["yantai"]
 
@@ -30,7 +36,7 @@ def check_worker(queue: str, timeout: float) -> None:
     redis = connect_to_redis()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = redis.get(jobs.heartbeat_key(token))
+        done = cast("bytes | None", redis.get(jobs.heartbeat_key(token)))  # a synchronous client
         if done:
             redis.delete(jobs.heartbeat_key(token))
             click.echo(f"worker ran job {job.id} at {done.decode()}")
@@ -43,8 +49,6 @@ def check_worker(queue: str, timeout: float) -> None:
 @yantai.command("init-domains")
 def init_domains() -> None:
     """Create or update the policy-domain groups (idempotent)."""
-    from ckanext.yantai import domains
-
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     outcome = domains.ensure_groups(site_user)
     for name, what in outcome.items():
@@ -68,12 +72,10 @@ def refresh_quality(batch: int) -> None:
 
     from ckan.lib import search
 
-    from ckanext.yantai import quality_index
-
-    context = {"ignore_auth": True}
+    context: Context = {"ignore_auth": True}
     start = total = changed = 0
     while True:
-        page = tk.get_action("package_search")(dict(context), {
+        page = tk.get_action("package_search")(context.copy(), {
             "q": "*:*", "rows": batch, "start": start, "include_private": True,
             "include_drafts": True, "sort": "id asc",
             "fl": ["id", "quality_score", "quality_issues", "validated_data_dict"]})
@@ -94,8 +96,6 @@ def refresh_quality(batch: int) -> None:
 @click.argument("datasets", nargs=-1)
 def check_resources(datasets: tuple[str, ...]) -> None:
     """Check the reachability of resources (all datasets, or those named) and update quality."""
-    from ckanext.yantai import quality_index
-
     ids = list(datasets) or [
         row[0] for row in model.Session.query(model.Package.id).filter(
             model.Package.state == "active", model.Package.type == "dataset")]
@@ -122,9 +122,6 @@ def compliance_recheck(organization: str | None, workers: int | None, push: bool
     """Check every stored record again (run daily): overdue records, ended publicity periods,
     years added to the working-day calendar. Records that reach or leave the public are synced
     and pushed."""
-    from ckanext.yantai import compliance, compliance_recheck as recheck
-    from ckanext.yantai.model import DisclosureRecord
-
     org_id = _organization_id(organization)
     query = model.Session.query(DisclosureRecord)
     if org_id:
@@ -143,14 +140,10 @@ def compliance_recheck(organization: str | None, workers: int | None, push: bool
 @compliance_group.command("push")
 def compliance_push() -> None:
     """Send the pushes to 信用烟台 that are due (new, changed and withdrawn records; retries)."""
-    from ckanext.yantai import compliance
-
     _send_pushes(compliance)
 
 
 def _send_pushes(compliance: Any) -> None:
-    from ckanext.yantai import config
-
     if config.credit_endpoint() is None:
         click.echo("ckanext.yantai.credit.endpoint is not set: pushes wait")
         return
@@ -170,8 +163,6 @@ def _send_pushes(compliance: Any) -> None:
 def compliance_report(organization: str | None, start: str | None, end: str | None, fmt: str,
                       output: str | None) -> None:
     """Figures per department: records, on time, late, overdue, invalid, push failures."""
-    from ckanext.yantai import compliance_reports as reports
-
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     try:
         body = reports.report(site_user, {"organization": organization, "start": start,
@@ -216,8 +207,6 @@ def harvest_group() -> None:
                 default="harvesters/registry.yaml")
 def harvest_load(registry: str) -> None:
     """Create or update the harvest sources a registry declares (idempotent)."""
-    from ckanext.yantai.harvest import registry as sources
-
     try:
         outcome = sources.load(registry)
     except sources.RegistryError as error:
@@ -234,8 +223,6 @@ def harvest_load(registry: str) -> None:
 def harvest_run(sources: tuple[str, ...], strict: bool) -> None:
     """Harvest SOURCES (names or ids) now, in this process, one after the other; a source that
     fails does not stop the others. Exits with an error when a source could not be harvested."""
-    from ckanext.yantai.harvest import runner
-
     failed = False
     for source in sources:
         started = time.monotonic()

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import operator
 import re
 import unicodedata
 from typing import NamedTuple
 
 from pypinyin import Style, lazy_pinyin, load_phrases_dict
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import ric as stdnum_ric
 
 # Place names that pypinyin reads wrongly out of context.
 load_phrases_dict({"长岛": [["cháng"], ["dǎo"]]})
-from stdnum import exceptions as stdnum_errors
-from stdnum.cn import ric as stdnum_ric
 
 
 def fold_width(value: str) -> str:
@@ -210,8 +211,8 @@ NAME_MAX = 90
 def pinyin_slug(title: str, max_length: int = NAME_MAX) -> str:
     """A readable URL name: the title's pinyin, one syllable per hyphen-separated part.
 
-    烟台市公交线路站点信息 → yan-tai-shi-gong-jiao-xian-lu-zhan-dian-xin-xi. Latin letters and digits
-    are kept (lower case); anything else separates parts. Cut at a part boundary.
+    烟台市公交线路站点信息 → yan-tai-shi-gong-jiao-xian-lu-zhan-dian-xin-xi. Latin letters and
+    digits are kept (lower case); anything else separates parts. Cut at a part boundary.
     """
     parts: list[str] = []
     for chunk in lazy_pinyin(fold_width(title), style=Style.NORMAL, errors="default"):
@@ -235,6 +236,6 @@ def pinyin_search_terms(text: str) -> list[str]:
     terms: list[str] = []
     for run in HAN.findall(text):
         syllables = lazy_pinyin(run, style=Style.NORMAL)
-        for first, second in zip(syllables, syllables[1:]):
+        for first, second in itertools.pairwise(syllables):
             terms += [first + second, first[:1] + second[:1]]
     return list(dict.fromkeys(terms))

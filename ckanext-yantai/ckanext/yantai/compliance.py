@@ -17,19 +17,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import marshal
 import logging
+import marshal
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.types import Context, ErrorDict
 
-from ckanext.yantai import (classified, config, credit, disclosure, firewall_guards, messages,
-                            workdays)
+from ckanext.yantai import (
+    classified,
+    config,
+    credit,
+    disclosure,
+    firewall_guards,
+    messages,
+    workdays,
+)
 from ckanext.yantai.model import CreditPush, DisclosureRecord
 
 log = logging.getLogger(__name__)
@@ -42,7 +50,7 @@ WITHDRAW_REASON = {"revoked": "revoked", "expired": "expired",
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def record_type_of(resource: model.Resource | None) -> str | None:
@@ -228,10 +236,10 @@ def refuse_bad_shapes(records: Sequence[Any], key: str = "records",
     if len(problems) > _SHOWN_PROBLEMS:
         errors.append(tk._("{count} more records with such problems").format(
             count=len(problems) - _SHOWN_PROBLEMS))
-    raise tk.ValidationError({key: errors})
+    raise tk.ValidationError(cast(ErrorDict, {key: errors}))
 
 
-def submit(context: Mapping[str, Any], resource_id: str, records: Any,
+def submit(context: Mapping[str, Any], resource_id: str | None, records: Any,
            now: dt.datetime | None = None) -> dict[str, Any]:
     """Take a department's records for a 双公示 resource (see ``yantai_disclosure_submit``).
 
@@ -258,10 +266,11 @@ def submit(context: Mapping[str, Any], resource_id: str, records: Any,
     refuse_bad_shapes(records)
     marking = classified.records_rule(records)
     if marking is not None:  # the firewall holds for 双公示 records as for every other text
-        firewall_guards.refuse(dict(context), {"records": marking}, resource.package_id,
+        firewall_guards.refuse(cast(Context, dict(context)), {"records": marking},
+                               resource.package_id,
                                resource.package.owner_org, object="disclosure")
     now = now or utcnow()
-    calendar = workdays.default_calendar()
+    calendar = config.calendar()
     package = resource.package
     normalised_records = [disclosure.normalise(record_type, raw) for raw in records]
     keys = [disclosure.record_key(record_type, n.fields) for n in normalised_records]
@@ -270,7 +279,7 @@ def submit(context: Mapping[str, Any], resource_id: str, records: Any,
         DisclosureRecord.resource_id == resource.id, DisclosureRecord.record_key.in_(keys))}
     changed: dict[str, DisclosureRecord] = {}
     answers: list[dict[str, Any]] = []
-    for index, (normalised, key) in enumerate(zip(normalised_records, keys)):
+    for index, (normalised, key) in enumerate(zip(normalised_records, keys, strict=True)):
         row = existing.get(key)
         if row is None:
             row = DisclosureRecord(id=str(uuid.uuid4()), resource_id=resource.id,
@@ -314,7 +323,7 @@ def _iso(value: dt.date | None) -> str | None:
 
 # -- the public table -----------------------------------------------------------------------------
 
-def _sync_context() -> dict[str, Any]:
+def _sync_context() -> Context:
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     # An internal call: record_tables lets only such calls write a 双公示 table.
     return {"ignore_auth": True, "user": site_user}
@@ -326,6 +335,7 @@ def datastore_fields(record_type: str) -> list[dict[str, Any]]:
 
 
 def public_row(row: DisclosureRecord) -> dict[str, Any]:
+    assert row.first_public_at is not None  # a public row has been public since then
     first = row.first_public_at.astimezone(workdays.SHANGHAI).replace(tzinfo=None)
     return {KEY_COLUMN: row.record_key, FIRST_PUBLIC_COLUMN: first.isoformat(timespec="seconds"),
             **disclosure.mask(row.record_type, row.fields)}
@@ -336,18 +346,19 @@ def sync_datastore(resource_id: str, record_type: str, rows: Iterable[Disclosure
     rows = list(rows)
     context = _sync_context()
     resource = model.Resource.get(resource_id)
+    assert resource is not None  # the records' own resource
     if not (resource.extras or {}).get("datastore_active"):
-        tk.get_action("datastore_create")(dict(context), {
+        tk.get_action("datastore_create")(context.copy(), {
             "resource_id": resource_id, "force": True, "primary_key": KEY_COLUMN,
             "fields": datastore_fields(record_type), "records": []})
     public = [public_row(r) for r in rows if r.public]
     gone = [r.record_key for r in rows if not r.public]
     for start in range(0, len(public), 1000):
-        tk.get_action("datastore_upsert")(dict(context), {
+        tk.get_action("datastore_upsert")(context.copy(), {
             "resource_id": resource_id, "force": True, "method": "upsert",
             "records": public[start:start + 1000]})
     for start in range(0, len(gone), 1000):
-        tk.get_action("datastore_delete")(dict(context), {  # with filters: rows only
+        tk.get_action("datastore_delete")(context.copy(), {  # with filters: rows only
             "resource_id": resource_id, "force": True,
             "filters": {KEY_COLUMN: gone[start:start + 1000]}})
 
@@ -449,6 +460,7 @@ def send_due(now: dt.datetime | None = None, sender: credit.CreditClient | None 
         query = query.limit(limit)
     for push in query.all():
         row = model.Session.get(DisclosureRecord, push.record_id)
+        assert row is not None  # a push belongs to its record (a foreign key)
         delivered = (model.Session.query(CreditPush)
                      .filter(CreditPush.record_id == row.id, CreditPush.status == "sent"))
         message = credit_push_of(row, push.kind, push.reason, generation(delivered))
@@ -485,13 +497,15 @@ def send_due(now: dt.datetime | None = None, sender: credit.CreditClient | None 
     return counts
 
 
+CREDIT_PUSH_JOB = "ckanext.yantai.jobs.yantai_credit_push"
+
+
 def enqueue_push() -> None:
     """Send the due pushes in the background (the worker), not in the department's request."""
     if config.credit_endpoint() is None:
         return
-    from ckanext.yantai import jobs
-
     try:
-        tk.enqueue_job(jobs.yantai_credit_push, title="双公示 push to 信用烟台")
+        # By name: the jobs module runs this one's send_due, so it imports this module.
+        tk.enqueue_job(CREDIT_PUSH_JOB, title="双公示 push to 信用烟台")  # pyright: ignore[reportArgumentType]  # RQ takes a function's dotted name too
     except Exception:  # Redis down: the daily run sends them
         log.exception("could not enqueue the credit push; the daily run will send it")

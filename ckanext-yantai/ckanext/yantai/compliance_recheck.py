@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 import logging
 import multiprocessing
@@ -21,14 +22,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 import orjson
 import psycopg2
 import psycopg2.extras
-
-from ckanext.yantai import compliance, workdays
-from ckanext.yantai.model import DisclosureRecord
 from sqlalchemy.engine import make_url
+
+from ckanext.yantai import compliance, config, workdays
+from ckanext.yantai.model import DisclosureRecord
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ TABLE = DisclosureRecord.__tablename__
 # and decoded with orjson, cheaper than psycopg2's JSON typecaster; the errors only when they
 # hold a finding of the intake (two columns for one field), which a recheck cannot see again.
 SELECT = ("id, record_type, fields::text, first_public_at, withdrawn_at, public, result_digest, "
-          "CASE WHEN errors::text LIKE '%%duplicate_field%%' THEN errors::text END")  # %% for psycopg2
+          # %% for psycopg2
+          "CASE WHEN errors::text LIKE '%%duplicate_field%%' THEN errors::text END")
 # Written back when changed, with their PostgreSQL types for the staging table.
 WRITE = (("valid", "boolean"), ("errors", "jsonb"), ("decision_date", "date"),
          ("deadline", "date"), ("timeliness", "text"), ("working_days_late", "integer"),
@@ -51,7 +52,7 @@ CHUNKS_PER_WORKER = 16
 
 def dsn() -> str:
     """The catalogue database as a libpq connection string, for the worker processes."""
-    url = make_url(tk.config["sqlalchemy.url"])
+    url = make_url(config.database_url())
     parts = {"host": url.host, "port": url.port, "dbname": url.database, "user": url.username,
              "password": url.password}
     return " ".join(f"{k}='{v}'" for k, v in parts.items() if v is not None)
@@ -173,7 +174,7 @@ def recheck(now: dt.datetime | None = None, organization_id: str | None = None,
     """
     started = time.monotonic()
     now = now or compliance.utcnow()
-    calendar = workdays.default_calendar()
+    calendar = config.calendar()
     workers = workers or min(os.cpu_count() or 1, 8)
     connection_string = dsn()
     model.Session.commit()  # our own reads must see what the session wrote
@@ -181,7 +182,7 @@ def recheck(now: dt.datetime | None = None, organization_id: str | None = None,
         cuts = boundaries(connection, workers * CHUNKS_PER_WORKER, organization_id)
     connection.close()
     jobs = [(connection_string, low, high, organization_id, now, calendar)
-            for low, high in zip(cuts, cuts[1:])]
+            for low, high in itertools.pairwise(cuts)]
     counts = {"checked": 0, "changed": 0, "published": 0, "withdrawn": 0}
     moved: list[str] = []
 

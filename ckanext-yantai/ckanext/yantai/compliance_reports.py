@@ -13,17 +13,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
-
-from ckanext.yantai import access, disclosure, messages, params
-from ckanext.yantai.model import DisclosureRecord
+from ckan.types import ErrorDict
 from sqlalchemy.dialects.postgresql import JSONB
+
+from ckanext.yantai import access, compliance, disclosure, messages, params, tiers
+from ckanext.yantai.model import DisclosureRecord
 
 MAX_MONTHS = 120  # the longest period a report covers (the trend has a row per month)
 TIMELINESS = ("on_time", "late", "overdue", "pending", "calendar_missing")
@@ -46,11 +46,9 @@ def visible_departments(user: Any) -> set[str] | None:
         tk.NotAuthorized: Not a government user (anonymous or a member of no department).
     """
     viewer = access.viewer_for(user)
-    if viewer.sysadmin or viewer.reviewer:
-        return None
-    if not viewer.government:
+    if not tiers.sees_compliance(viewer):
         raise tk.NotAuthorized(tk._("Compliance figures are for department staff"))
-    return set(viewer.orgs)
+    return None if tiers.oversees(viewer) else set(viewer.orgs)
 
 
 def department(user: Any, name_or_id: str | None) -> model.Group | None:
@@ -93,7 +91,7 @@ def period(data: Mapping[str, Any], today: dt.date | None = None) -> tuple[dt.da
         else:
             bounds[key] = first
     if errors:
-        raise tk.ValidationError(errors)
+        raise tk.ValidationError(cast(ErrorDict, errors))
     end = _next_month(bounds.get("end") or today.replace(day=1))
     start = bounds.get("start") or disclosure.add_months(end, -12)
     if start >= end:
@@ -145,7 +143,7 @@ def _figure_columns() -> list[Any]:
 
 
 def _figures(row: Mapping[str, Any]) -> dict[str, Any]:
-    figures = {name: int(row[name]) for name in FIGURES}
+    figures: dict[str, Any] = {name: int(row[name]) for name in FIGURES}
     figures["late_by_days"] = {label: int(row[f"late_{label}"]) for label, _, _ in LATE_BUCKETS}
     due = figures["on_time"] + figures["late"] + figures["overdue"]
     figures["on_time_rate"] = round(figures["on_time"] / due, 4) if due else None
@@ -321,8 +319,8 @@ def records(user: Any, data: Mapping[str, Any]) -> dict[str, Any]:
     offset = params.whole(data.get("offset", 0), 0)
     if offset is None:
         errors["offset"] = [tk._("Give a whole number, 0 or more")]
-    if errors:
-        raise tk.ValidationError(errors)
+    if errors or limit is None or offset is None:  # either None is an error
+        raise tk.ValidationError(cast(ErrorDict, errors))
     count = query.count()
     rows = (query.order_by(DisclosureRecord.decision_date.desc().nullslast(),
                            DisclosureRecord.id).limit(min(limit, 1000)).offset(offset).all())
@@ -335,8 +333,6 @@ def _choices(values: Iterable[str]) -> str:
 
 
 def record_dict(row: DisclosureRecord) -> dict[str, Any]:
-    from ckanext.yantai import compliance
-
     return {
         "record_key": row.record_key, "record_type": row.record_type,
         "resource_id": row.resource_id, "package_id": row.package_id,
@@ -374,7 +370,7 @@ RECORD_COLUMNS = (
 
 
 def report_rows(body: Mapping[str, Any]) -> list[list[Any]]:
-    rows = [[title for _, title in REPORT_COLUMNS]]
+    rows: list[list[Any]] = [[title for _, title in REPORT_COLUMNS]]
     for entry in [*body["departments"], {**body["total"], "title": "合计"}]:
         flat = {**entry, **{f"late_{k}": v for k, v in entry["late_by_days"].items()}}
         rows.append([flat.get(key) for key, _ in REPORT_COLUMNS])
@@ -382,7 +378,7 @@ def report_rows(body: Mapping[str, Any]) -> list[list[Any]]:
 
 
 def record_rows(results: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
-    rows = [[title for _, title in RECORD_COLUMNS]]
+    rows: list[list[Any]] = [[title for _, title in RECORD_COLUMNS]]
     for r in results:
         flat = {**r, "行政相对人名称": r["fields"].get("行政相对人名称"),
                 "document": r["fields"].get(disclosure.DOC_NUMBER[r["record_type"]])

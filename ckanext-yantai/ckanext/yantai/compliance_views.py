@@ -4,13 +4,14 @@ pages show exactly what the API gives the same user."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import ckan.plugins.toolkit as tk
+from ckan.types import Context
+from flask import Blueprint, Response
 
 from ckanext.yantai import compliance_reports as reports
 from ckanext.yantai import messages
-from flask import Blueprint, Response
 
 compliance = Blueprint("yantai_compliance", __name__)
 
@@ -20,7 +21,7 @@ FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _context() -> dict[str, Any]:
+def _context() -> Context:
     return {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
 
 
@@ -39,7 +40,8 @@ def _call(action: str, data: dict[str, Any]) -> Any:
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Department not found"))
     except tk.ValidationError as error:
-        text = "；".join(f"{k}: {' '.join(v)}" for k, v in error.error_dict.items())
+        errors = cast("dict[str, list[str]]", error.error_dict)
+        text = "；".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
         return tk.abort(400, text)
 
 
@@ -62,12 +64,6 @@ def chart_labels() -> dict[str, str]:
         "invalid_by_rule": tk._("Records failing each rule"),
         "days": tk._("Working days late"), "count": tk._("Records"),
     }
-
-
-def rule_label(code: str) -> str:
-    return messages.message(code, **{k: "…" for k in ("field", "value", "choices", "months",
-                                                      "rule")}) \
-        if code in messages.MESSAGES else code
 
 
 def chart_data(report: dict[str, Any], trend: dict[str, Any], ranking: dict[str, Any] | None,
@@ -93,7 +89,7 @@ def chart_data(report: dict[str, Any], trend: dict[str, Any], ranking: dict[str,
                           "url": records_url(late_days=label)}
                          for label, n in figures["late_by_days"].items()]
         if figures["late"] else [],
-        "invalid_by_rule": [{"code": code, "label": rule_label(code), "count": n,
+        "invalid_by_rule": [{"code": code, "label": messages.rule_label(code), "count": n,
                              "url": records_url(error=code)}
                             for code, n in figures["invalid_by_rule"].items()],
     }
@@ -109,7 +105,7 @@ def dashboard() -> Any:
     return tk.render("yantai/compliance/dashboard.html", {
         "report": report, "ranking": ranking, "trend": trend, "period": period,
         "charts": chart_data(report, trend, ranking, None),
-        "rule_label": rule_label})
+        "rule_label": messages.rule_label})
 
 
 @compliance.route("/organization/compliance/<id>")
@@ -128,7 +124,7 @@ def department(id: str) -> Any:
         "figures": report["departments"][0] if report["departments"] else report["total"],
         "trend": trend, "period": period, "failing": failing, "overdue": overdue,
         "charts": chart_data(report, trend, None, group_dict["name"]),
-        "rule_label": rule_label})
+        "rule_label": messages.rule_label})
 
 
 RECORD_FILTERS = reports.RECORD_FILTERS
@@ -149,7 +145,7 @@ def records(id: str) -> Any:
     return tk.render("yantai/compliance/records.html", {
         "group_dict": group_dict, "group_type": "organization", "result": result,
         "filters": filters, "page": page, "pages": max(1, -(-result["count"] // PAGE_SIZE)),
-        "rule_label": rule_label})
+        "rule_label": messages.rule_label})
 
 
 @compliance.route("/compliance/report.<fmt>")
@@ -190,15 +186,3 @@ def _download(rows: list[list[Any]], fmt: str, name: str, title: str) -> Respons
         "Content-Type": FORMATS[fmt],
         "Content-Disposition": f'attachment; filename="{name}.{fmt}"',
         "Cache-Control": "private, no-store"})
-
-
-def report_upload(totals: dict[str, int] | None, resource: dict[str, Any]) -> None:
-    """Tell the department on its next page what became of the records of its file."""
-    import flask
-
-    if totals is None or not flask.has_request_context() or \
-            flask.request.path.startswith("/api/"):
-        return
-    tk.h.flash_notice(tk._(
-        "{received} records received: {public} published, {invalid} failing the rules (see the "
-        "department's disclosure compliance page)").format(**totals))

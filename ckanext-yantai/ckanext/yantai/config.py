@@ -1,16 +1,18 @@
-"""The extension's settings: the only module that reads them (declared in config_declaration.yaml)."""
+"""The extension's settings: the only module that reads them (declared in
+config_declaration.yaml)."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import ckan.plugins.toolkit as tk
 from ckan.exceptions import CkanConfigurationException
 
-from ckanext.yantai import classified, feedsafety, netguard
+from ckanext.yantai import classified, feedsafety, netguard, previews, workdays
+from ckanext.yantai import search_limits as search_limits_rules
 from ckanext.yantai.messages import bilingual
 
 log = logging.getLogger(__name__)
-from ckanext.yantai import search_limits as search_limits_rules
 
 # The services outbound requests never reach (netguard.Policy.protected): option, default port.
 _SERVICE_URLS = (("ckan.site_url", None), ("solr_url", 8983), ("ckan.redis.url", 6379),
@@ -96,6 +98,20 @@ def calendar_path() -> str | None:
     return tk.config.get("ckanext.yantai.calendar.path") or None
 
 
+def calendar() -> workdays.Calendar:
+    """The portal's working days: the shipped table, then ``ckanext.yantai.calendar.path`` if set
+    (read again when a file changes).
+
+    Raises:
+        CalendarError: A table is malformed (the error names the file and the year).
+        OSError: A table is missing or unreadable, e.g. a wrong ``ckanext.yantai.calendar.path``.
+    """
+    paths = [workdays.SHIPPED_TABLE]
+    if extra := calendar_path():
+        paths.append(Path(extra))
+    return workdays.calendar_of(*paths)
+
+
 def credit_endpoint() -> str | None:
     """The credit site's receiving service (None: pushes wait until it is configured)."""
     return tk.config.get("ckanext.yantai.credit.endpoint") or None
@@ -137,11 +153,22 @@ def upload_limits() -> classified.UploadLimits:
             max_cells=tk.config.get("ckanext.yantai.upload.max_sheet_cells")))
 
 
+def preview_limits() -> previews.Limits:
+    """How much of an uploaded file a table preview reads and shows
+    (``ckanext.yantai.preview.*``)."""
+    def option(name: str) -> int:
+        return int(tk.config.get(f"ckanext.yantai.preview.{name}"))
+
+    return previews.Limits(max_rows=option("max_rows"), max_columns=option("max_columns"),
+                           max_cell_chars=option("max_cell_chars"),
+                           text_bytes=option("text_bytes"), file_bytes=option("file_bytes"))
+
+
 def harvest_drop_folder() -> str | None:
     return tk.config.get("ckanext.yantai.harvest.drop_folder") or None
 
 
-def search_limits() -> "search_limits_rules.Limits":
+def search_limits() -> search_limits_rules.Limits:
     """The bounds of every search parameter, before anything reaches Solr."""
     key = "ckanext.yantai.search."
     return search_limits_rules.Limits(
@@ -150,3 +177,59 @@ def search_limits() -> "search_limits_rules.Limits":
         fq_terms=tk.config.get(key + "fq_max_terms"), start=tk.config.get(key + "start_max"),
         facet_fields=tk.config.get(key + "facet_fields_max"),
         facet_limit=tk.config.get(key + "facet_limit_max"))
+
+
+def home_cache_seconds() -> int:
+    """How long the home page's figures are kept per visitor (0: computed on every view)."""
+    return tk.config.get("ckanext.yantai.home.cache_seconds")
+
+
+def portal_operator() -> str:
+    return tk.config.get("ckanext.yantai.portal.operator") or ""
+
+
+def portal_contact() -> str:
+    return tk.config.get("ckanext.yantai.portal.contact") or ""
+
+
+def portal_email() -> str:
+    return tk.config.get("ckanext.yantai.portal.email") or ""
+
+
+def portal_credit_url() -> str:
+    return tk.config.get("ckanext.yantai.portal.credit_url") or ""
+
+
+def portal_icp() -> str:
+    return tk.config.get("ckanext.yantai.portal.icp") or ""
+
+
+# -- CKAN's own options that the portal's code reads ---------------------------------------------
+
+def site_id() -> str:
+    return tk.config["ckan.site_id"]
+
+
+def site_url() -> str:
+    return tk.config["ckan.site_url"].rstrip("/")
+
+
+def default_locale() -> str:
+    return tk.config.get("ckan.locale_default") or "zh_Hans_CN"
+
+
+def search_include_private() -> bool:
+    return tk.config.get("ckan.search.default_include_private")
+
+
+def search_query_parsers() -> frozenset[str]:
+    """Solr local-parameter parsers CKAN lets through (ckan.search.solr_allowed_query_parsers)."""
+    return frozenset(tk.config["ckan.search.solr_allowed_query_parsers"])
+
+
+def search_rows_max() -> int:
+    return tk.config["ckan.search.rows_max"]
+
+
+def database_url() -> str:
+    return tk.config["sqlalchemy.url"]

@@ -23,8 +23,9 @@ from typing import Any
 
 import requests
 
+from ckanext.yantai.disclosure import RECORD_TYPES
+
 KINDS = ("publish", "withdraw")
-RECORD_TYPES = ("license", "penalty")
 WITHDRAW_REASONS = ("revoked", "expired", "not_for_publication", "invalid", "deleted")
 RETRY_AFTER_CAP = 30.0  # seconds; a longer wait belongs to the scheduler, not to one call
 RETRYABLE_STATUS = frozenset({408, 429})  # and every 5xx

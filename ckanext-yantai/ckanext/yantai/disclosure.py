@@ -20,13 +20,14 @@ working-day calendar.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -182,11 +183,13 @@ def canonical_field(record_type: str, header: str) -> str | None:
 
 @dataclass(frozen=True)
 class Finding:
-    """One broken rule: the field it is about, an error code (messages.py) and message parameters."""
+    """One broken rule: the field it is about, an error code (messages.py) and message
+    parameters."""
 
     field: str
     code: str
-    params: Mapping[str, str] = field(default_factory=dict)
+    # dataclasses.field: the name field is this class's own
+    params: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"field": self.field, "code": self.code, **({"params": dict(self.params)}
@@ -605,17 +608,22 @@ def _shanghai_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(SHANGHAI).date()
 
 
-_deadlines: dict[tuple[int, dt.date], dt.date] = {}
+# The calendar the deadlines below were computed with (held, so that it is compared by identity
+# and its place in memory cannot go to a reloaded calendar), and the deadline of each decision day.
+_deadlines: tuple[Calendar, dict[dt.date, dt.date]] | None = None
 
 
 def _deadline(calendar: Calendar, decision: dt.date) -> dt.date:
-    # Memoised per calendar and day: a million records have a few thousand decision dates.
-    key = (id(calendar), decision)
-    if key not in _deadlines:
-        if len(_deadlines) > 100_000:
-            _deadlines.clear()
-        _deadlines[key] = disclosure_deadline(calendar, decision)
-    return _deadlines[key]
+    # Memoised per day: a million records have a few thousand decision dates.
+    global _deadlines
+    if _deadlines is None or _deadlines[0] is not calendar:
+        _deadlines = (calendar, {})
+    memo = _deadlines[1]
+    if decision not in memo:
+        if len(memo) > 100_000:
+            memo.clear()
+        memo[decision] = disclosure_deadline(calendar, decision)
+    return memo[decision]
 
 
 def _party_findings(fields: Mapping[str, str]) -> list[Finding]:
@@ -626,9 +634,9 @@ def _party_findings(fields: Mapping[str, str]) -> list[Finding]:
                              {"choices": "、".join(PARTY_CATEGORIES)}))
     if category in (CATEGORY_ORG, CATEGORY_SOLE) and not fields.get(USCC):
         found.append(Finding(USCC, "required_when", {"field": CATEGORY, "value": category}))
-    if fields.get(USCC) and category != CATEGORY_PERSON:
-        if error := codes.uscc_error(fields[USCC], embedded=True):
-            found.append(Finding(USCC, error))
+    if (fields.get(USCC) and category != CATEGORY_PERSON
+            and (error := codes.uscc_error(fields[USCC], embedded=True))):
+        found.append(Finding(USCC, error))
     if category == CATEGORY_PERSON:
         for name in PARTY_CODES:
             if fields.get(name):
@@ -642,9 +650,9 @@ def _party_findings(fields: Mapping[str, str]) -> list[Finding]:
         if id_type and id_type not in ID_TYPES and id_type != "居民身份证":
             found.append(Finding(type_field, "not_in_vocabulary",
                                  {"choices": "、".join(ID_TYPES)}))
-        if fields.get(number_field) and id_type in ("身份证", "居民身份证"):
-            if error := codes.ric_error(fields[number_field]):
-                found.append(Finding(number_field, error))
+        if (fields.get(number_field) and id_type in ("身份证", "居民身份证")
+                and (error := codes.ric_error(fields[number_field]))):
+            found.append(Finding(number_field, error))
     return found
 
 
@@ -809,8 +817,10 @@ _NAME = rf"(?:(?![的在于住是了将向从到和与及等其被把对经因�
 _ADMIN_KEPT = r"特别行政区|自治区|自治州|自治县|自治旗|开发区|高新区|新区|地区|省|市|州|盟|区|县|旗"
 _ADMIN = rf"{_NAME}{{1,8}}(?:{_ADMIN_KEPT}|街道|镇|乡)"
 # a street or estate that names an office, a court, a market … is not a home
-_NOT_ORGANISATION = r"(?![道办委局院所处队站厅会派政店村]|中心|公司|医院|学校|市场|商场|超市|酒店|宾馆)"
-_STREET = rf"{_NAME}{{1,8}}(?:大街|大道|胡同|新村|小区|社区|花园|公寓|大厦|家园|路|街|巷|弄|村|屯|苑)"
+_NOT_ORGANISATION = (r"(?![道办委局院所处队站厅会派政店村]"
+                     r"|中心|公司|医院|学校|市场|商场|超市|酒店|宾馆)")
+_STREET = (rf"{_NAME}{{1,8}}"
+           r"(?:大街|大道|胡同|新村|小区|社区|花园|公寓|大厦|家园|路|街|巷|弄|村|屯|苑)")
 _NUMBER = (r"(?:\d+(?:-\d+)*|[一二三四五六七八九十百零〇两]+|[A-Za-z])"
            r"(?:号院|号楼|号|栋|幢|座|单元|楼|层|室|户|组)(?:(?<=[元楼栋幢])\d{1,5}(?![\d年月日元万时分秒室户号]))?")
 # each component atomic: a text of many place-like words cannot make the search backtrack
@@ -818,10 +828,11 @@ _LOW = rf"(?>{_STREET}{_NOT_ORGANISATION}|{_NUMBER})"
 _ADDRESS = rf"(?>{_ADMIN}){{1,6}}{_LOW}+|{_LOW}{{2,}}"
 _ADDRESS_IN_TEXT = re.compile(_ADDRESS)
 _KEPT_PREFIX = re.compile(rf"{_NAME}{{1,8}}(?:{_ADMIN_KEPT})")
-_PERSONAL_CUES = (r"家庭住址|家庭地址|现住址|住址|户籍地址|户籍所在地|户籍地|户籍|居住地址|居住地|现住|"
-                  r"家住|暂住|居住于|居住在|住在")
+_PERSONAL_CUES = (r"家庭住址|家庭地址|现住址|住址|户籍地址|户籍所在地|户籍地|户籍|"
+                  r"居住地址|居住地|现住|家住|暂住|居住于|居住在|住在")
 _NEUTRAL_CUES = r"联系地址|通讯地址|通信地址|地址|住所地|住所"
-_CUE_BODY = (rf"(?P<body>(?>{_ADMIN}|{_LOW})+|(?:(?![的在于])[^，。；;,、()\[\]【】<>《》\"'“”‘’\s#])"
+_CUE_BODY = (rf"(?P<body>(?>{_ADMIN}|{_LOW})+"
+             r"|(?:(?![的在于])[^，。；;,、()\[\]【】<>《》\"'“”‘’\s#])"
              r"{1,20})")
 _PERSONAL_CUE = re.compile(rf"(?:{_PERSONAL_CUES})[:：为是在于]?\s*{_CUE_BODY}"
                            rf"|(?<![居暂现家])住[在于]?(?P<address>{_ADDRESS})")

@@ -10,6 +10,7 @@ import re
 from typing import Any, BinaryIO
 
 import ckan.plugins.toolkit as tk
+import flask
 
 from ckanext.yantai import compliance, feedsafety, text_encoding
 from ckanext.yantai.messages import message
@@ -51,7 +52,7 @@ def read_records(stream: BinaryIO, filename: str) -> list[dict[str, Any]]:
     header = [str(c).strip() if c is not None else "" for c in rows[0]]
     if len(set(h for h in header if h)) < len([h for h in header if h]):
         raise _error(tk._("The header row names a column twice"))
-    return [{h: v for h, v in zip(header, row) if h} for row in rows[1:]]
+    return [{h: v for h, v in zip(header, row, strict=False) if h} for row in rows[1:]]
 
 
 def _decode(data: bytes) -> str:
@@ -69,7 +70,7 @@ def _decode(data: bytes) -> str:
 def _csv_rows(text: str) -> list[list[str]]:
     # A line of millions of commas would be one row of millions of cells: refused before the
     # csv module builds it (quoted commas count too: an upper bound).
-    if re.search(r"^(?:[^,\n]*,){%d}" % MAX_COLUMNS, text, re.MULTILINE):
+    if re.search(rf"^(?:[^,\n]*,){{{MAX_COLUMNS}}}", text, re.MULTILINE):
         raise _error(message("harvest_sheet_columns", limit=str(MAX_COLUMNS)))
     try:
         # strict: an unclosed quote would otherwise swallow every record after it, silently
@@ -134,3 +135,14 @@ def submit_upload(context: dict[str, Any], resource: dict[str, Any]) -> dict[str
         for key in totals:
             totals[key] += result[key]
     return totals
+
+
+def report_upload(totals: dict[str, int] | None, resource: dict[str, Any]) -> None:
+    """Tell the department on its next page what became of the records of its file (a web
+    upload; an API caller gets the records' outcome from the compliance actions)."""
+    if totals is None or not flask.has_request_context() or \
+            flask.request.path.startswith("/api/"):
+        return
+    tk.h.flash_notice(tk._(
+        "{received} records received: {public} published, {invalid} failing the rules (see the "
+        "department's disclosure compliance page)").format(**totals))

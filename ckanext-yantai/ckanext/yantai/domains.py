@@ -7,15 +7,16 @@ made to match it (other groups are left alone). The groups themselves are create
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.types import Context
 
-from ckanext.yantai import vocabularies
+from ckanext.yantai import config, vocabularies
 
 # Stored content of each group (the portal's language first), not an interface string.
-DESCRIPTION = "{zh}领域的政府开放数据。Open government data on {en}."
+DESCRIPTION = "烟台市各部门和区市开放的{zh}领域政府数据。"
 ICON_PATH = "/yantai/domains/{name}.svg"  # under the site URL (public/ of this extension)
 
 
@@ -55,20 +56,20 @@ def sync_groups(package: model.Package) -> None:
 
 def ensure_groups(site_user: str) -> dict[str, str]:
     """Create or update a group per domain; return {name: "created"|"updated"|"unchanged"}."""
-    context = {"user": site_user, "ignore_auth": True}
+    context: Context = {"user": site_user, "ignore_auth": True}
     outcome: dict[str, str] = {}
     for term in vocabularies.DOMAINS:
         # An absolute URL: CKAN takes a relative image_url for an uploaded file's name.
-        icon = tk.config["ckan.site_url"].rstrip("/") + ICON_PATH.format(name=term.value)
+        icon = config.site_url() + ICON_PATH.format(name=term.value)
         wanted = {"name": term.value, "title": term.zh, "image_url": icon,
-                  "description": DESCRIPTION.format(zh=term.zh, en=term.en.lower())}
+                  "description": DESCRIPTION.format(zh=term.zh)}
         existing = model.Group.get(term.value)
         if existing is None:
-            tk.get_action("group_create")(dict(context), wanted)
+            tk.get_action("group_create")(context.copy(), wanted)
             outcome[term.value] = "created"
         elif existing.state != "active" or any(
                 getattr(existing, k) != v for k, v in wanted.items() if k != "name"):
-            tk.get_action("group_patch")(dict(context), {"id": existing.id, "state": "active",
+            tk.get_action("group_patch")(context.copy(), {"id": existing.id, "state": "active",
                                                          **wanted})
             outcome[term.value] = "updated"
         else:

@@ -13,7 +13,7 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import Action, Context, DataDict
+from ckan.types import Action, ChainedAction, Context, DataDict
 
 from ckanext.yantai import audit, classified
 from ckanext.yantai.messages import message
@@ -56,7 +56,7 @@ def errors_for(found: dict[str, str]) -> dict[str, Any]:
     return errors
 
 
-def _group_chain(name: str, is_org: bool) -> Action:
+def _group_chain(name: str, is_org: bool) -> ChainedAction:
     @tk.chained_action
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
         ref = data_dict.get("id") or data_dict.get("name")
@@ -70,7 +70,7 @@ def _group_chain(name: str, is_org: bool) -> Action:
     return chained
 
 
-def _view_chain(name: str) -> Action:
+def _view_chain(name: str) -> ChainedAction:
     @tk.chained_action
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
         found = classified.findings(dict(data_dict))
@@ -91,7 +91,7 @@ def _view_chain(name: str) -> Action:
     return chained
 
 
-def _fields_chain(name: str, fields: tuple[str, ...], kind: str) -> Action:
+def _fields_chain(name: str, fields: tuple[str, ...], kind: str) -> ChainedAction:
     """Only the given fields: a user's name and description (not the password, the e-mail),
     a relationship's comment."""
     @tk.chained_action
@@ -104,9 +104,9 @@ def _fields_chain(name: str, fields: tuple[str, ...], kind: str) -> Action:
     return chained
 
 
-def chained_actions() -> dict[str, Action]:
+def chained_actions() -> dict[str, ChainedAction]:
     """The chains above (the *_patch actions go through *_update)."""
-    actions: dict[str, Action] = {}
+    actions: dict[str, ChainedAction] = {}
     for verb in ("create", "update"):
         actions[f"organization_{verb}"] = _group_chain(f"organization_{verb}", True)
         actions[f"group_{verb}"] = _group_chain(f"group_{verb}", False)
@@ -117,7 +117,7 @@ def chained_actions() -> dict[str, Action]:
     return actions
 
 
-def chain_into(actions: dict[str, Action]) -> None:
+def chain_into(actions: dict[str, ChainedAction]) -> None:
     """Add the chains above to ``actions`` (guards' chained actions). A plugin registers one
     function per action, so where one is there already (the absence checks of views and
     relationships), it runs first and this one after it."""
@@ -126,10 +126,10 @@ def chain_into(actions: dict[str, Action]) -> None:
         actions[name] = chained if earlier is None else _both(name, earlier, chained)
 
 
-def _both(name: str, first: Action, second: Action) -> Action:
+def _both(name: str, first: ChainedAction, second: ChainedAction) -> ChainedAction:
     @tk.chained_action
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-        return first(lambda c, d: second(next_action, c, d), context, data_dict)  # type: ignore
+        return first(lambda c, d: second(next_action, c, d), context, data_dict)
 
     chained.__name__ = name
     return chained

@@ -10,14 +10,34 @@ every channel CKAN, its DataStore, activity and harvest plugins offer.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import Action, AuthFunction, AuthResult, Context, DataDict
+from ckan.types import (
+    Action,
+    AuthFunction,
+    AuthResult,
+    ChainedAction,
+    ChainedAuthFunction,
+    Context,
+    DataDict,
+)
 
-from ckanext.yantai import (absence, access, audit, classified, config, feedsafety,
-                            firewall_guards, record_tables, tier_changes, tiers)
+from ckanext.yantai import (
+    absence,
+    access,
+    access_requests,
+    audit,
+    classified,
+    config,
+    feedsafety,
+    firewall_guards,
+    record_tables,
+    tier_changes,
+    tiers,
+)
 from ckanext.yantai.harvest import jobs as harvest_jobs
 from ckanext.yantai.harvest import sources as harvest_sources
 from ckanext.yantai.messages import message
@@ -25,13 +45,13 @@ from ckanext.yantai.messages import message
 log = logging.getLogger(__name__)
 
 
-# -- reading: datasets and resources ----------------------------------------------------------------
+# -- reading: datasets and resources ---------------------------------------------------------------
 
 @tk.chained_auth_function
 @tk.auth_allow_anonymous_access
 def package_show_auth(next_auth: AuthFunction, context: Context,
-                      data_dict: DataDict) -> AuthResult:
-    result = next_auth(context, data_dict)
+                      data_dict: DataDict | None) -> AuthResult:
+    result = next_auth(context, data_dict)  # pyright: ignore[reportArgumentType]  # passed on data_dict as given, None too
     if not result.get("success"):
         return result
     pkg = context.get("package") or model.Package.get((data_dict or {}).get("id") or "")
@@ -47,7 +67,7 @@ def _not_found_instead(next_action: Action, context: Context, data_dict: DataDic
     try:
         return next_action(context, data_dict)
     except tk.NotAuthorized:
-        raise missing()
+        raise missing() from None
 
 
 @tk.chained_action
@@ -64,7 +84,7 @@ def resource_show(next_action: Action, context: Context, data_dict: DataDict) ->
     return _not_found_instead(next_action, context, data_dict, tk.ObjectNotFound)
 
 
-# -- reading: activity streams ----------------------------------------------------------------------
+# -- reading: activity streams ---------------------------------------------------------------------
 
 def _guard_activities(next_action: Action, context: Context, data_dict: DataDict) -> Any:
     activities = next_action(context, data_dict)
@@ -73,7 +93,7 @@ def _guard_activities(next_action: Action, context: Context, data_dict: DataDict
     return [a for a in guarded if a is not None]
 
 
-def _activity_chain(name: str) -> Action:
+def _activity_chain(name: str) -> ChainedAction:
     @tk.chained_action
     @tk.side_effect_free
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
@@ -157,7 +177,7 @@ def resource_view_show(next_action: Action, context: Context, data_dict: DataDic
     return view
 
 
-# -- reading: the DataStore -------------------------------------------------------------------------
+# -- reading: the DataStore ------------------------------------------------------------------------
 
 # The DataStore's own words for a table that does not exist, per action.
 DATASTORE_MISSING = {"datastore_search": 'Resource "{0}" was not found.',
@@ -166,7 +186,7 @@ DATASTORE_MISSING = {"datastore_search": 'Resource "{0}" was not found.',
 TABLE_METADATA = "_table_metadata"
 
 
-def _datastore_chain(name: str) -> Action:
+def _datastore_chain(name: str) -> ChainedAction:
     def missing(resource_id: Any) -> Exception:
         return tk.ObjectNotFound(tk._(DATASTORE_MISSING[name].format(resource_id)))
 
@@ -182,11 +202,11 @@ def _datastore_chain(name: str) -> Action:
             try:
                 pkg = access.check_data_access(context, resource_id)
             except tk.ObjectNotFound:
-                raise missing(resource_id)
+                raise missing(resource_id) from None
         result = _not_found_instead(next_action, context, data_dict,
                                     lambda: missing(resource_id))
-        if pkg is not None:
-            _audit_data(context, pkg, resource_id, "datastore_read")
+        if pkg is not None:  # found for a string id only
+            _audit_data(context, pkg, cast(str, resource_id), "datastore_read")
         return result
 
     chained.__name__ = name
@@ -196,7 +216,7 @@ def _datastore_chain(name: str) -> Action:
 @tk.chained_auth_function
 @tk.auth_allow_anonymous_access
 def datastore_search_sql_auth(next_auth: AuthFunction, context: Context,
-                              data_dict: DataDict) -> AuthResult:
+                              data_dict: DataDict | None) -> AuthResult:
     """Every table a query reads must be data the caller may have."""
     for name in context.get("table_names") or []:
         try:
@@ -204,7 +224,7 @@ def datastore_search_sql_auth(next_auth: AuthFunction, context: Context,
         except tk.ObjectNotFound:
             if model.Resource.get(name) is not None:
                 return {"success": False, "msg": "Not authorized to read resource."}
-    return next_auth(context, data_dict)
+    return next_auth(context, data_dict)  # pyright: ignore[reportArgumentType]  # passed on data_dict as given, None too
 
 
 def _audit_data(context: Context, pkg: model.Package, resource_id: str, event: str) -> None:
@@ -212,7 +232,7 @@ def _audit_data(context: Context, pkg: model.Package, resource_id: str, event: s
         audit.record(event, context.get("user") or None, pkg.id, pkg.owner_org, resource_id)
 
 
-# -- writing ----------------------------------------------------------------------------------------
+# -- writing ---------------------------------------------------------------------------------------
 
 def refuse_classified(context: Context, data_dict: dict[str, Any],
                       pkg: model.Package | None) -> None:
@@ -272,11 +292,15 @@ def package_update(next_action: Action, context: Context, data_dict: DataDict) -
     finally:
         if not deferred:
             context.pop("defer_commit", None)
-    pkg = model.Package.get(pkg.id)
+    updated = model.Package.get(pkg.id)
+    assert updated is not None  # updated above, in this uncommitted transaction
+    pkg = updated
     try:
         record_tables.check_record_types(pkg, record_types_before)
         proposed = tier_changes.hold_widening(pkg, published)
         tier_changes.record_published(pkg, approved, published)
+        tier_changes.follow_owner(pkg)
+        access_requests.follow_owner(pkg)
         change = (tier_changes.propose(context, pkg, {k: published[k] for k in proposed},
                                        proposed) if proposed and published else None)
         if access.PermissionLabels().get_dataset_labels(pkg) != labels_before:
@@ -291,7 +315,7 @@ def package_update(next_action: Action, context: Context, data_dict: DataDict) -
             and pkg.state == "active":
         audit.record("tier_narrowed", context.get("user") or None, pkg.id, pkg.owner_org,
                      before=published, after=after)
-    if change is not None:
+    if change is not None and published is not None:  # proposed against a published tier only
         announced = tier_changes.announce(change)
         if isinstance(result, dict):
             result.update({key: published[key] for key in proposed})  # what was kept
@@ -325,8 +349,8 @@ def refuse_classified_upload(context: Context, resource: dict[str, Any],
     raise tk.ValidationError({"upload": [error]})
 
 
-def chained_actions() -> dict[str, Action]:
-    actions: dict[str, Any] = {
+def chained_actions() -> dict[str, ChainedAction]:
+    actions: dict[str, ChainedAction] = {
         "package_show": package_show, "resource_show": resource_show,
         "package_create": package_create,
         "package_update": package_update, "activity_show": activity_show,
@@ -347,7 +371,7 @@ def chained_actions() -> dict[str, Action]:
     return actions
 
 
-def chained_auth_functions() -> dict[str, AuthFunction]:
+def chained_auth_functions() -> dict[str, ChainedAuthFunction]:
     return {"package_show": package_show_auth,
             "datastore_search_sql": datastore_search_sql_auth,
             "resource_search": sysadmin_only,
@@ -364,7 +388,7 @@ def chained_auth_functions() -> dict[str, AuthFunction]:
 
 def _chain(name: str, after: Callable[[Context, DataDict, Any], Any] | None = None,
            before: Callable[[Context, DataDict], DataDict] | None = None,
-           around: Callable[[Action, Context, DataDict], Any] | None = None) -> Action:
+           around: Callable[[Action, Context, DataDict], Any] | None = None) -> ChainedAction:
     """A chained action that filters for the caller (not for internal calls nor sysadmins):
     ``before`` checks or adjusts the request, ``after`` filters the result, ``around`` replaces
     the call altogether."""
@@ -419,7 +443,8 @@ def _tag_show_before(context: Context, data_dict: DataDict) -> DataDict:
 def _tag_show_after(context: Context, data_dict: DataDict, tag: Any) -> Any:
     if data_dict.get("yantai_datasets"):
         found = tk.get_action("package_search")(
-            {"user": context.get("user"), "auth_user_obj": context.get("auth_user_obj")},
+            cast(Context, {"user": context.get("user"),
+                           "auth_user_obj": context.get("auth_user_obj")}),
             {"fq": f'tags:"{tag["name"]}"', "rows": 1000})
         tag["packages"] = found["results"]
     return tag
@@ -449,11 +474,12 @@ def _recount(context: Context, groups: Any, is_org: bool) -> Any:
     counts = _group_counts(context, is_org)
     for group in groups:
         if isinstance(group, dict) and "package_count" in group:
-            group["package_count"] = counts.get(group.get("name"), 0)
+            name = group.get("name")
+            group["package_count"] = counts.get(name, 0) if isinstance(name, str) else 0
     return groups
 
 
-def _group_list(is_org: bool) -> Action:
+def _group_list(is_org: bool) -> ChainedAction:
     """group_list / organization_list: counts of what the caller may find, and the order by
     count computed from those counts (CKAN's SQL order counts every dataset)."""
 
@@ -462,7 +488,7 @@ def _group_list(is_org: bool) -> Action:
         if not sort.startswith("package_count"):
             return _recount(context, next_action(context, data_dict), is_org)
         counts = _group_counts(context, is_org)
-        names = next_action(dict(context), {**data_dict, "sort": "name", "all_fields": False,
+        names = next_action(context.copy(), {**data_dict, "sort": "name", "all_fields": False,
                                             "limit": None, "offset": 0})
         names.sort(key=lambda n: counts.get(n, 0), reverse=not sort.endswith("asc"))
         offset = int(data_dict.get("offset") or 0)
@@ -470,7 +496,7 @@ def _group_list(is_org: bool) -> Action:
         page = names[offset:offset + int(limit)] if limit else names[offset:]
         if not tk.asbool(data_dict.get("all_fields", False)):
             return page
-        rows = next_action(dict(context), {**data_dict, "groups": page, "sort": "name",
+        rows = next_action(context.copy(), {**data_dict, "groups": page, "sort": "name",
                                            "limit": len(page) or 1, "offset": 0})
         order = {n: i for i, n in enumerate(page)}
         rows = [r for r in rows if r["name"] in order] if page else []
@@ -531,7 +557,7 @@ def _harvest_object_after(context: Context, data_dict: DataDict, obj: Any) -> An
         # Not imported (yet, or refused): only who may edit the source sees what it brought.
         source = obj.get("harvest_source_id") or obj.get("source")
         try:
-            tk.check_access("package_update", {"user": context.get("user")},
+            tk.check_access("package_update", cast(Context, {"user": context.get("user")}),
                             {"id": source or ""})
         except (tk.NotAuthorized, tk.ObjectNotFound):
             raise tk.ObjectNotFound("Harvest object not found") from None
@@ -543,7 +569,8 @@ def _harvest_object_after(context: Context, data_dict: DataDict, obj: Any) -> An
     return obj
 
 
-def _not_found_chain(name: str, missing: Callable[[], Exception] = tk.ObjectNotFound) -> Action:
+def _not_found_chain(name: str,
+                     missing: Callable[[], Exception] = tk.ObjectNotFound) -> ChainedAction:
     @tk.chained_action
     @tk.side_effect_free
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
@@ -554,13 +581,14 @@ def _not_found_chain(name: str, missing: Callable[[], Exception] = tk.ObjectNotF
 
 
 @tk.chained_auth_function
-def sysadmin_only(next_auth: AuthFunction, context: Context, data_dict: DataDict) -> AuthResult:
+def sysadmin_only(next_auth: AuthFunction, context: Context,
+                  data_dict: DataDict | None) -> AuthResult:
     """resource_search (a URL oracle across datasets) and the harvest source list (URLs and
     configs of every source): sysadmins only, who bypass auth functions anyway."""
     return {"success": False, "msg": tk._("Only sysadmins may do this")}
 
 
-def more_chained_actions() -> dict[str, Action]:
+def more_chained_actions() -> dict[str, ChainedAction]:
     return {
         "tag_list": _chain("tag_list", _filter_tag_names),
         "tag_autocomplete": _chain("tag_autocomplete", _filter_tag_names),

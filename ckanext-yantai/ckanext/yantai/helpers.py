@@ -1,11 +1,27 @@
 """Template helpers (registered by the plugin as h.yantai_*)."""
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.lib.i18n import get_lang
 
-from ckanext.yantai import vocabularies
+from ckanext.yantai import (
+    access,
+    access_requests,
+    config,
+    editor_dashboard,
+    home,
+    messages,
+    quality,
+    quality_index,
+    tier_changes,
+    tiers,
+    vocabularies,
+)
+from ckanext.yantai.model import AccessRequest
 
 
 def yantai_vocabulary_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
@@ -18,11 +34,8 @@ def yantai_vocabulary_label(vocabulary: str, value: str, lang: str = "zh_Hans_CN
 
 
 def yantai_quality(pkg_dict: dict[str, Any]) -> dict[str, Any]:
-    """The dataset's quality for its page: score, issues with labels, missing fields, last update."""
-    import ckan.plugins.toolkit as tk
-
-    from ckanext.yantai import quality, quality_index
-
+    """The dataset's quality for its page: score, issues with labels, missing fields, last
+    update."""
     result = quality_index.assess(pkg_dict)
     return {
         "score": result.score,
@@ -36,17 +49,11 @@ def yantai_quality(pkg_dict: dict[str, Any]) -> dict[str, Any]:
 
 def yantai_department_quality(organization: str) -> dict[str, Any] | None:
     """The department's line of yantai_quality_summary, as the current user may see it."""
-    import ckan.plugins.toolkit as tk
-
     summary = tk.get_action("yantai_quality_summary")({}, {"organization": organization})
     return summary[0] if summary else None
 
 
 def yantai_issue_label(code: str) -> str:
-    import ckan.plugins.toolkit as tk
-
-    from ckanext.yantai import quality
-
     return tk._(quality.ISSUE_LABELS.get(code, code))
 
 
@@ -54,7 +61,7 @@ TIER_MEANINGS = {
     "open": "Open data: everyone may see and download it.",
     "conditional": "Conditionally open: everyone sees the description; the data is available to "
                    "approved applicants. Apply stating your purpose; the department decides within "
-                   "5 working days.",
+                   "{num} working days.",
     "closed": "Not open to the public: for government users by the share type.",
 }
 REQUEST_STATUSES = {
@@ -64,19 +71,11 @@ REQUEST_STATUSES = {
 
 
 def yantai_request_status_label(status: str) -> str:
-    import ckan.plugins.toolkit as tk
-
     return tk._(REQUEST_STATUSES.get(status, status))
 
 
 def yantai_tier(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     """The dataset's tier for its page, as the current user stands with it."""
-    import ckan.model as model
-    import ckan.plugins.toolkit as tk
-
-    from ckanext.yantai import access, access_requests, tier_changes, tiers
-    from ckanext.yantai.model import AccessRequest
-
     lang = tk.h.lang()
     ds = access.dataset_of(pkg_dict)
     viewer = access.viewer_for(tk.current_user if tk.current_user.is_authenticated else None)
@@ -93,7 +92,7 @@ def yantai_tier(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         request["status_label"] = yantai_request_status_label(request["status"])
     pending = None
     may_approve = False
-    if viewer.user_id and (viewer.sysadmin or viewer.reviewer or ds.owner_org in viewer.orgs):
+    if viewer.user_id and tiers.oversees(viewer, ds.owner_org):
         change = tier_changes.pending_for(ds.id)
         if change is not None:
             pending = tier_changes.as_dict(change)
@@ -103,7 +102,8 @@ def yantai_tier(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         "open_type": ds.open_type, "share_type": ds.share_type,
         "open_label": vocabularies.label("open_type", ds.open_type, lang),
         "share_label": vocabularies.label("share_type", ds.share_type, lang),
-        "meaning": tk._(TIER_MEANINGS.get(ds.open_type, "")),
+        "meaning": tk._(TIER_MEANINGS.get(ds.open_type, "")).format(
+            num=config.access_review_workdays()),
         "has_data": has_data,
         "expires": latest.expires.isoformat() if has_data and latest is not None
         and latest.status == "approved" and latest.expires else None,
@@ -117,8 +117,6 @@ def yantai_tier(pkg_dict: dict[str, Any]) -> dict[str, Any]:
 def _visible_featured(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """CKAN's featured groups and organizations (home page) list two datasets each, found with
     ignore_auth: keep only those the current user may see, without data they may not have."""
-    from ckanext.yantai import access
-
     viewer = access.viewer_for(tk.current_user if tk.current_user.is_authenticated else None)
     for group in groups:
         packages = group.get("packages") or []
@@ -134,32 +132,49 @@ def get_featured_organizations(next_helper: Any, *args: Any, **kwargs: Any) -> A
 
 
 @tk.chained_helper
+def render_datetime(next_helper: Any, datetime_: Any, date_format: str | None = None,
+                    with_hours: bool = False, with_seconds: bool = False) -> str:
+    """CKAN writes a time to the minute as "MMMM d, YYYY, HH:mm (z)" in every language, which in
+    Chinese reads "十二月 4, 2026, 03:23 (+0800)"; the portal writes "2026年12月4日 11:23" there,
+    in the display time zone (Asia/Shanghai)."""
+
+    if with_hours and not with_seconds and not date_format and get_lang().startswith("zh"):
+        if isinstance(datetime_, datetime.datetime) and datetime_.tzinfo is not None:
+            datetime_ = datetime_.astimezone(tk.h.get_display_timezone())
+        return next_helper(datetime_, date_format="%Y年%-m月%-d日 %H:%M")
+    return next_helper(datetime_, date_format=date_format, with_hours=with_hours,
+                       with_seconds=with_seconds)
+
+
+@tk.chained_helper
 def get_featured_groups(next_helper: Any, *args: Any, **kwargs: Any) -> Any:
     return _visible_featured(next_helper(*args, **kwargs))
 
 
 def yantai_may_see_queue(organization_id: str) -> bool:
-    import ckan.plugins.toolkit as tk
-
-    from ckanext.yantai import access, access_requests
-
     if not tk.current_user.is_authenticated:
         return False
-    return access_requests.may_review_queue(access.viewer_for(tk.current_user), organization_id)
+    return tiers.oversees(access.viewer_for(tk.current_user), organization_id)
 
 
 def yantai_may_see_compliance(organization_id: str | None = None) -> bool:
     """Whether the current user sees 双公示 figures: of this department, or any (no id)."""
-    import ckan.plugins.toolkit as tk
-
-    from ckanext.yantai import access
-
     if not tk.current_user.is_authenticated:
         return False
     viewer = access.viewer_for(tk.current_user)
-    if viewer.sysadmin or viewer.reviewer:
-        return True
-    return organization_id in viewer.orgs if organization_id else viewer.government
+    if organization_id:
+        return tiers.oversees(viewer, organization_id)
+    return tiers.sees_compliance(viewer)
+
+
+def yantai_home_figures() -> dict[str, Any]:
+    """The home page's catalogue figures as the current visitor may see them (home.figures)."""
+    return home.figures()
+
+
+def yantai_portal() -> dict[str, Any]:
+    """Who runs the portal and how to reach them (About page, footer)."""
+    return home.portal()
 
 
 def yantai_percent(rate: float | None) -> str:
@@ -182,8 +197,6 @@ COMPLIANCE_FILTERS = {"timeliness": "Timeliness", "late_days": "Working days lat
 
 def yantai_compliance_label(kind: str, value: str | None) -> str:
     """The display name of a 双公示 state (timeliness, publication, push, record type)."""
-    import ckan.plugins.toolkit as tk
-
     if value is None:
         return "–"
     text = COMPLIANCE_LABELS.get(kind, {}).get(value)
@@ -191,12 +204,8 @@ def yantai_compliance_label(kind: str, value: str | None) -> str:
 
 
 def yantai_compliance_filter_label(key: str, value: str) -> str:
-    import ckan.plugins.toolkit as tk
-
-    from ckanext.yantai.compliance_views import rule_label
-
     if key == "error":
-        shown = rule_label(value)
+        shown = messages.rule_label(value)
     elif key == "valid":
         shown = tk._("yes") if tk.asbool(value) else tk._("no")
     else:
@@ -204,6 +213,15 @@ def yantai_compliance_filter_label(key: str, value: str) -> str:
     return f"{tk._(COMPLIANCE_FILTERS.get(key, key))}: {shown}"
 
 
-__all__ = ["get_featured_organizations", "get_featured_groups", "yantai_tier", "yantai_request_status_label", "yantai_may_see_queue", "yantai_vocabulary_choices", "yantai_vocabulary_label", "yantai_quality",
+__all__ = ["get_featured_organizations", "get_featured_groups", "render_datetime", "yantai_tier",
+           "yantai_request_status_label", "yantai_may_see_queue", "yantai_vocabulary_choices",
+           "yantai_vocabulary_label", "yantai_quality",
            "yantai_department_quality", "yantai_issue_label", "yantai_may_see_compliance",
-           "yantai_percent", "yantai_compliance_label", "yantai_compliance_filter_label"]
+           "yantai_percent", "yantai_home_figures", "yantai_portal", "yantai_compliance_label",
+           "yantai_compliance_filter_label",
+           "yantai_editor_desks"]
+
+
+def yantai_editor_desks() -> list[editor_dashboard.Desk]:
+    """The current user's departments with their datasets, drafts and what waits (dashboard)."""
+    return editor_dashboard.for_user(tk.current_user)

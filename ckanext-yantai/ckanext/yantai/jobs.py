@@ -7,8 +7,10 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from sqlalchemy import event
 from ckan.lib.redis import connect_to_redis
+from sqlalchemy import event
+
+from ckanext.yantai import compliance, config, quality_index
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +24,10 @@ def enqueue_resource_check(pkg_dict: dict[str, Any]) -> None:
     dataset is saved by then: a queue that cannot take the job (Redis down) must not turn the
     saved change into an error; the daily ``ckan yantai check-resources`` checks it instead.
     """
-    from ckanext.yantai import config
-
     if not (config.linkcheck_on_update() and pkg_dict.get("id") and pkg_dict.get("resources")):
         return
-    package_id, title = pkg_dict["id"], f"check resources of {pkg_dict.get('name') or pkg_dict['id']}"
+    package_id = pkg_dict["id"]
+    title = f"check resources of {pkg_dict.get('name') or pkg_dict['id']}"
 
     def enqueue(_session: Any) -> None:
         try:
@@ -39,20 +40,18 @@ def enqueue_resource_check(pkg_dict: dict[str, Any]) -> None:
 
 
 def heartbeat_key(token: str) -> str:
-    return f"{tk.config['ckan.site_id']}:yantai:worker-heartbeat:{token}"
+    return f"{config.site_id()}:yantai:worker-heartbeat:{token}"
 
 
 def yantai_heartbeat(token: str) -> str:
     """Record that a worker picked up and ran a job; `ckan yantai check-worker` waits for it."""
-    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    now = dt.datetime.now(dt.UTC).isoformat()
     connect_to_redis().set(heartbeat_key(token), now, ex=HEARTBEAT_TTL)
     return now
 
 
 def yantai_check_resources(package_id: str) -> dict[str, bool]:
     """Check a dataset's resources (reachability, for its quality score)."""
-    from ckanext.yantai import quality_index
-
     try:
         results = quality_index.check_package(package_id)
     except tk.ObjectNotFound:  # deleted since
@@ -62,6 +61,4 @@ def yantai_check_resources(package_id: str) -> dict[str, bool]:
 
 def yantai_credit_push() -> dict[str, int]:
     """Send the due 双公示 pushes to 信用烟台 (filed when records arrive or change)."""
-    from ckanext.yantai import compliance
-
     return compliance.send_due()

@@ -2,11 +2,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import ckan.plugins.toolkit as tk
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer,
-                        UnicodeText, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    UnicodeText,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSON, JSONB
+from sqlalchemy.orm import Mapped
+
+
+def column(*args: Any, **kwargs: Any) -> Any:
+    """A ``Column``, typed for checkers by the ``Mapped[...]`` annotation of its attribute:
+    SQLAlchemy 1.4's declarative classes have typed attributes only through a mypy plugin."""
+    return Column(*args, **kwargs)
 
 
 class ResourceCheck(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -14,12 +31,12 @@ class ResourceCheck(tk.BaseModel):  # type: ignore[misc, valid-type]
 
     __tablename__ = "yantai_resource_check"
 
-    resource_id = Column(UnicodeText, ForeignKey("resource.id", ondelete="CASCADE"),
-                         primary_key=True)
-    checked_at = Column(DateTime, nullable=False, default=dt.datetime.utcnow)
-    ok = Column(Boolean, nullable=False)
-    status_code = Column(Integer)
-    error = Column(UnicodeText)
+    resource_id: Mapped[str] = column(UnicodeText, ForeignKey("resource.id", ondelete="CASCADE"),
+                                      primary_key=True)
+    checked_at: Mapped[dt.datetime] = column(DateTime, nullable=False, default=dt.datetime.utcnow)
+    ok: Mapped[bool] = column(Boolean, nullable=False)
+    status_code: Mapped[int | None] = column(Integer)
+    error: Mapped[str | None] = column(UnicodeText)
 
 
 class AccessRequest(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -28,28 +45,28 @@ class AccessRequest(tk.BaseModel):  # type: ignore[misc, valid-type]
 
     __tablename__ = "yantai_access_request"
 
-    id = Column(UnicodeText, primary_key=True)
-    package_id = Column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
-                        nullable=False, index=True)
-    organization_id = Column(UnicodeText, nullable=False, index=True)
-    user_id = Column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"), nullable=False,
-                     index=True)
-    kind = Column(UnicodeText, nullable=False)
-    status = Column(UnicodeText, nullable=False, default="pending")
-    purpose = Column(UnicodeText, nullable=False)
-    intended_use = Column(UnicodeText, nullable=False)
-    applicant_organization = Column(UnicodeText, nullable=False)
-    period_start = Column(Date, nullable=False)
-    period_end = Column(Date, nullable=False)
-    commitment_accepted = Column(Boolean, nullable=False)
-    created = Column(DateTime, nullable=False, default=dt.datetime.utcnow)
-    review_deadline = Column(Date)
-    decided_by = Column(UnicodeText)
-    decided_at = Column(DateTime)
-    expires = Column(Date)
-    reason = Column(UnicodeText)
-    revoked_by = Column(UnicodeText)
-    revoked_at = Column(DateTime)
+    id: Mapped[str] = column(UnicodeText, primary_key=True)
+    package_id: Mapped[str] = column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
+                                     nullable=False, index=True)
+    organization_id: Mapped[str] = column(UnicodeText, nullable=False, index=True)
+    user_id: Mapped[str] = column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"),
+                                  nullable=False, index=True)
+    kind: Mapped[str] = column(UnicodeText, nullable=False)
+    status: Mapped[str] = column(UnicodeText, nullable=False, default="pending")
+    purpose: Mapped[str] = column(UnicodeText, nullable=False)
+    intended_use: Mapped[str] = column(UnicodeText, nullable=False)
+    applicant_organization: Mapped[str] = column(UnicodeText, nullable=False)
+    period_start: Mapped[dt.date] = column(Date, nullable=False)
+    period_end: Mapped[dt.date] = column(Date, nullable=False)
+    commitment_accepted: Mapped[bool] = column(Boolean, nullable=False)
+    created: Mapped[dt.datetime] = column(DateTime, nullable=False, default=dt.datetime.utcnow)
+    review_deadline: Mapped[dt.date | None] = column(Date)
+    decided_by: Mapped[str | None] = column(UnicodeText)
+    decided_at: Mapped[dt.datetime | None] = column(DateTime)
+    expires: Mapped[dt.date | None] = column(Date)
+    reason: Mapped[str | None] = column(UnicodeText)
+    revoked_by: Mapped[str | None] = column(UnicodeText)
+    revoked_at: Mapped[dt.datetime | None] = column(DateTime)
 
 
 class TierChange(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -57,18 +74,21 @@ class TierChange(tk.BaseModel):  # type: ignore[misc, valid-type]
 
     __tablename__ = "yantai_tier_change"
 
-    id = Column(UnicodeText, primary_key=True)
-    package_id = Column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
-                        nullable=False, index=True)
-    organization_id = Column(UnicodeText, nullable=False, index=True)
-    proposed_by = Column(UnicodeText, nullable=False)
-    proposed_at = Column(DateTime, nullable=False, default=dt.datetime.utcnow)
-    current = Column(JSONB, nullable=False)
-    proposed = Column(JSONB, nullable=False)
-    status = Column(UnicodeText, nullable=False, default="pending")
-    decided_by = Column(UnicodeText)
-    decided_at = Column(DateTime)
-    reason = Column(UnicodeText)
+    id: Mapped[str] = column(UnicodeText, primary_key=True)
+    package_id: Mapped[str] = column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
+                                     nullable=False, index=True)
+    organization_id: Mapped[str] = column(UnicodeText, nullable=False, index=True)
+    proposed_by: Mapped[str] = column(UnicodeText, nullable=False)  # the name, for display
+    # Who proposed it, by id: a name can change (null only for a proposal whose proposer was
+    # gone when the id was added).
+    proposed_by_id: Mapped[str | None] = column(UnicodeText)
+    proposed_at: Mapped[dt.datetime] = column(DateTime, nullable=False, default=dt.datetime.utcnow)
+    current: Mapped[dict[str, Any]] = column(JSONB, nullable=False)
+    proposed: Mapped[dict[str, Any]] = column(JSONB, nullable=False)
+    status: Mapped[str] = column(UnicodeText, nullable=False, default="pending")
+    decided_by: Mapped[str | None] = column(UnicodeText)
+    decided_at: Mapped[dt.datetime | None] = column(DateTime)
+    reason: Mapped[str | None] = column(UnicodeText)
 
 
 class PublishedTier(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -78,11 +98,11 @@ class PublishedTier(tk.BaseModel):  # type: ignore[misc, valid-type]
 
     __tablename__ = "yantai_published_tier"
 
-    package_id = Column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
-                        primary_key=True)
-    open_type = Column(UnicodeText, nullable=False)
-    share_type = Column(UnicodeText, nullable=False)
-    published_at = Column(DateTime, nullable=False, default=dt.datetime.utcnow)
+    package_id: Mapped[str] = column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
+                                     primary_key=True)
+    open_type: Mapped[str] = column(UnicodeText, nullable=False)
+    share_type: Mapped[str] = column(UnicodeText, nullable=False)
+    published_at: Mapped[dt.datetime] = column(DateTime, nullable=False, default=dt.datetime.utcnow)
 
 
 class AuditEntry(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -91,14 +111,15 @@ class AuditEntry(tk.BaseModel):  # type: ignore[misc, valid-type]
 
     __tablename__ = "yantai_audit_log"
 
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    at = Column(DateTime, nullable=False, default=dt.datetime.utcnow, index=True)
-    actor = Column(UnicodeText)
-    event = Column(UnicodeText, nullable=False)
-    package_id = Column(UnicodeText, index=True)
-    resource_id = Column(UnicodeText)
-    organization_id = Column(UnicodeText, index=True)
-    detail = Column(JSONB, nullable=False, default=dict)
+    id: Mapped[int] = column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = column(DateTime, nullable=False, default=dt.datetime.utcnow,
+                                     index=True)
+    actor: Mapped[str | None] = column(UnicodeText)
+    event: Mapped[str] = column(UnicodeText, nullable=False)
+    package_id: Mapped[str | None] = column(UnicodeText, index=True)
+    resource_id: Mapped[str | None] = column(UnicodeText)
+    organization_id: Mapped[str | None] = column(UnicodeText, index=True)
+    detail: Mapped[dict[str, Any]] = column(JSONB, nullable=False, default=dict)
 
 
 class DisclosureRecord(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -111,33 +132,35 @@ class DisclosureRecord(tk.BaseModel):  # type: ignore[misc, valid-type]
 
     __tablename__ = "yantai_disclosure_record"
 
-    id = Column(UnicodeText, primary_key=True)
-    resource_id = Column(UnicodeText, ForeignKey("resource.id", ondelete="CASCADE"),
-                         nullable=False, index=True)
-    package_id = Column(UnicodeText, nullable=False, index=True)
-    organization_id = Column(UnicodeText, nullable=False, index=True)
-    record_type = Column(UnicodeText, nullable=False)
-    record_key = Column(UnicodeText, nullable=False)
-    fields = Column(JSON, nullable=False)  # json, not jsonb: read back verbatim by rechecks
-    extra = Column(JSONB, nullable=False, default=dict)
-    received_at = Column(DateTime(timezone=True), nullable=False)
-    updated_at = Column(DateTime(timezone=True), nullable=False)
-    first_public_at = Column(DateTime(timezone=True))
-    public = Column(Boolean, nullable=False, default=False)
-    withdrawn_at = Column(DateTime(timezone=True))
-    checked_at = Column(DateTime(timezone=True), nullable=False)
-    valid = Column(Boolean, nullable=False)
-    errors = Column(JSONB, nullable=False, default=list)
-    warnings = Column(JSONB, nullable=False, default=list)
-    decision_date = Column(Date, index=True)
-    deadline = Column(Date)
-    timeliness = Column(UnicodeText)
-    working_days_late = Column(Integer, nullable=False, default=0)
-    publish = Column(UnicodeText, nullable=False)
-    publicity_end = Column(Date)
-    missing_year = Column(Integer)
-    push_status = Column(UnicodeText, nullable=False, default="none")
-    result_digest = Column(BigInteger)  # of the result columns (compliance.outcome)
+    id: Mapped[str] = column(UnicodeText, primary_key=True)
+    resource_id: Mapped[str] = column(UnicodeText, ForeignKey("resource.id", ondelete="CASCADE"),
+                                      nullable=False, index=True)
+    package_id: Mapped[str] = column(UnicodeText, nullable=False, index=True)
+    organization_id: Mapped[str] = column(UnicodeText, nullable=False, index=True)
+    record_type: Mapped[str] = column(UnicodeText, nullable=False)
+    record_key: Mapped[str] = column(UnicodeText, nullable=False)
+    # json, not jsonb: read back verbatim by rechecks
+    fields: Mapped[dict[str, Any]] = column(JSON, nullable=False)
+    extra: Mapped[dict[str, Any]] = column(JSONB, nullable=False, default=dict)
+    received_at: Mapped[dt.datetime] = column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[dt.datetime] = column(DateTime(timezone=True), nullable=False)
+    first_public_at: Mapped[dt.datetime | None] = column(DateTime(timezone=True))
+    public: Mapped[bool] = column(Boolean, nullable=False, default=False)
+    withdrawn_at: Mapped[dt.datetime | None] = column(DateTime(timezone=True))
+    checked_at: Mapped[dt.datetime] = column(DateTime(timezone=True), nullable=False)
+    valid: Mapped[bool] = column(Boolean, nullable=False)
+    errors: Mapped[list[Any]] = column(JSONB, nullable=False, default=list)
+    warnings: Mapped[list[Any]] = column(JSONB, nullable=False, default=list)
+    decision_date: Mapped[dt.date | None] = column(Date, index=True)
+    deadline: Mapped[dt.date | None] = column(Date)
+    timeliness: Mapped[str | None] = column(UnicodeText)
+    working_days_late: Mapped[int] = column(Integer, nullable=False, default=0)
+    publish: Mapped[str] = column(UnicodeText, nullable=False)
+    publicity_end: Mapped[dt.date | None] = column(Date)
+    missing_year: Mapped[int | None] = column(Integer)
+    push_status: Mapped[str] = column(UnicodeText, nullable=False, default="none")
+    # of the result columns (compliance.outcome)
+    result_digest: Mapped[int | None] = column(BigInteger)
 
 
 class CreditPush(tk.BaseModel):  # type: ignore[misc, valid-type]
@@ -147,19 +170,20 @@ class CreditPush(tk.BaseModel):  # type: ignore[misc, valid-type]
     __table_args__ = (UniqueConstraint("record_id", "idempotency_key",
                                        name="yantai_credit_push_record_key"),)
 
-    id = Column(UnicodeText, primary_key=True)
-    record_id = Column(UnicodeText, ForeignKey("yantai_disclosure_record.id", ondelete="CASCADE"),
-                       nullable=False, index=True)
-    kind = Column(UnicodeText, nullable=False)
-    reason = Column(UnicodeText)
+    id: Mapped[str] = column(UnicodeText, primary_key=True)
+    record_id: Mapped[str] = column(UnicodeText,
+                                    ForeignKey("yantai_disclosure_record.id", ondelete="CASCADE"),
+                                    nullable=False, index=True)
+    kind: Mapped[str] = column(UnicodeText, nullable=False)
+    reason: Mapped[str | None] = column(UnicodeText)
     # A digest of the message's content: records with the same content share it (the receiver
     # takes the second as a duplicate), so it is unique per record only.
-    idempotency_key = Column(UnicodeText, nullable=False, index=True)
-    status = Column(UnicodeText, nullable=False, default="pending")
-    attempts = Column(Integer, nullable=False, default=0)
-    next_attempt_at = Column(DateTime(timezone=True))
-    created = Column(DateTime(timezone=True), nullable=False)
-    sent_at = Column(DateTime(timezone=True))
-    receipt_id = Column(UnicodeText)
-    received_at = Column(UnicodeText)
-    error = Column(UnicodeText)
+    idempotency_key: Mapped[str] = column(UnicodeText, nullable=False, index=True)
+    status: Mapped[str] = column(UnicodeText, nullable=False, default="pending")
+    attempts: Mapped[int] = column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = column(DateTime(timezone=True))
+    created: Mapped[dt.datetime] = column(DateTime(timezone=True), nullable=False)
+    sent_at: Mapped[dt.datetime | None] = column(DateTime(timezone=True))
+    receipt_id: Mapped[str | None] = column(UnicodeText)
+    received_at: Mapped[str | None] = column(UnicodeText)
+    error: Mapped[str | None] = column(UnicodeText)

@@ -35,7 +35,7 @@ import socket
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 import certifi
 import idna
@@ -45,7 +45,7 @@ MAX_REDIRECTS = 3
 USER_AGENT = "yantai-open-data-portal/1"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str], Iterable[str]]
 LocalCheck = Callable[[IPAddress], bool]
 
@@ -207,7 +207,7 @@ def local_address(ip: IPAddress) -> bool:
 
 
 def resolve(host: str) -> list[str]:
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, None,
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None,
                                                              type=socket.SOCK_STREAM)})
 
 

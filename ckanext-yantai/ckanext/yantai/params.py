@@ -24,6 +24,11 @@ _WHOLE = re.compile(r"[+-]?[0-9]{1,18}")
 MAX_BIGINT = 2 ** 63 - 1
 
 
+def flag(value: Any) -> bool:
+    """A yes/no parameter: true, "true", "1", "yes" or "on" (any case) are yes; anything else no."""
+    return value is True or str(value).strip().lower() in ("true", "1", "yes", "on")
+
+
 def date(value: Any, years: range = YEARS) -> dt.date | None:
     """A date given as exactly ``YYYY-MM-DD`` (or a ``datetime.date``) in ``years``."""
     if isinstance(value, dt.datetime):
@@ -55,7 +60,7 @@ def datetime(value: Any) -> dt.datetime | None:
         return None
     if moment.tzinfo is not None:
         try:
-            moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
         except OverflowError:  # 9999-12-31T23:59-01:00
             return None
     return moment if moment.year in YEARS else None
@@ -69,7 +74,7 @@ def aware_datetime(value: Any) -> dt.datetime | None:
         return None
     try:
         moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        utc = moment.astimezone(dt.timezone.utc)
+        utc = moment.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         return None
     return utc if moment.year in YEARS and utc.year in YEARS else None

@@ -8,10 +8,23 @@ import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from ckanext.yantai import (
+    access,
+    access_views,
+    actions,
+    auth,
+    compliance_views,
+    disclosure_files,
+    domains,
+    guards,
+    jobs,
+    log_privacy,
+    quality_index,
+    search,
+    validators,
+    views,
+)
 from ckanext.yantai import config as yantai_config
-from ckanext.yantai import (access, access_views, actions, auth, compliance_views,
-                            disclosure_files, domains, guards, jobs, log_privacy, quality_index,
-                            search, validators)
 
 
 def _public(module: Any) -> dict[str, Any]:
@@ -38,7 +51,7 @@ class YantaiPlugin(p.SingletonPlugin):
 
     # IConfigurer
 
-    def update_config(self, config: "tk.CKANConfig") -> None:
+    def update_config(self, config: tk.CKANConfig) -> None:
         log_privacy.install()
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
@@ -46,7 +59,7 @@ class YantaiPlugin(p.SingletonPlugin):
 
     # IConfigurable
 
-    def configure(self, config: "tk.CKANConfig") -> None:
+    def configure(self, config: tk.CKANConfig) -> None:
         yantai_config.check_endpoint_lists()  # a bare host in an allow-list stops the start
 
     # ITranslation
@@ -65,25 +78,23 @@ class YantaiPlugin(p.SingletonPlugin):
     # IMiddleware
 
     def make_middleware(self, app: Any, config: Any) -> Any:
-        from ckanext.yantai import views
-
         return views.install(search.install(app))
 
     # IFacets
 
-    def dataset_facets(self, facets_dict: "OrderedDict[str, Any]",
-                       package_type: str) -> "OrderedDict[str, Any]":
+    def dataset_facets(self, facets_dict: OrderedDict[str, Any],
+                       package_type: str) -> OrderedDict[str, Any]:
         # Other types (harvest sources) keep their own facets.
         return search.facet_titles() if package_type == "dataset" else facets_dict
 
-    def organization_facets(self, facets_dict: "OrderedDict[str, Any]", organization_type: str,
-                            package_type: str | None) -> "OrderedDict[str, Any]":
+    def organization_facets(self, facets_dict: OrderedDict[str, Any], organization_type: str,
+                            package_type: str | None) -> OrderedDict[str, Any]:
         facets = search.facet_titles()
         facets.pop("organization")
         return facets
 
-    def group_facets(self, facets_dict: "OrderedDict[str, Any]", group_type: str,
-                     package_type: str | None) -> "OrderedDict[str, Any]":
+    def group_facets(self, facets_dict: OrderedDict[str, Any], group_type: str,
+                     package_type: str | None) -> OrderedDict[str, Any]:
         return search.facet_titles()
 
     # IPackageController
@@ -143,9 +154,9 @@ class YantaiPlugin(p.SingletonPlugin):
         disclosure_files.take_upload(context, resource)
 
     def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
-        compliance_views.report_upload(disclosure_files.submit_upload(context, resource),
+        disclosure_files.report_upload(disclosure_files.submit_upload(context, resource),
                                        resource)
 
     def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
-        compliance_views.report_upload(disclosure_files.submit_upload(context, resource),
+        disclosure_files.report_upload(disclosure_files.submit_upload(context, resource),
                                        resource)

@@ -4,7 +4,8 @@ Pure rules (a dataset dict in, an assessment out; no CKAN imports), so they read
 they implement and can be tested without services:
 
 - completeness of the catalogue's core fields (40 points, in proportion);
-- an open licence (15);
+- a licence that agrees with the open type (15; ``vocabularies.licence_fits``): an open licence
+  for 无条件开放 data, a licence that is not open for 有条件开放 and 不予开放 data;
 - machine-readable resource formats (15, in proportion to the resources);
 - resources reachable: each resource's last check (15, in proportion; unchecked ones count as
   reachable until a check says otherwise);
@@ -14,7 +15,10 @@ they implement and can be tested without services:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from ckanext.yantai import vocabularies
 
 CORE_FIELDS = (
     "title", "notes", "resource_category", "resource_code", "provider_code", "domain", "region",
@@ -38,6 +42,7 @@ WEIGHTS = {"completeness": 40, "licence": 15, "machine_readable": 15, "reachable
 ISSUE_LABELS = {
     "incomplete": "Catalogue fields missing",
     "licence_not_open": "Licence is not open",
+    "licence_mismatch": "Licence does not match the open type",
     "no_resources": "No data resources",
     "not_machine_readable": "Resources not machine-readable",
     "unreachable": "Resources unreachable",
@@ -74,7 +79,7 @@ def _parse_time(value: Any) -> dt.datetime | None:
         except ValueError:
             return None
     # CKAN stores naive UTC timestamps.
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 # Live services: their data is as fresh as the service, not as the resource record.
@@ -106,10 +111,11 @@ def assess(pkg: Mapping[str, Any], now: dt.datetime, open_licences: frozenset[st
     if missing:
         issues.append("incomplete")
 
-    if pkg.get("license_id") in open_licences:
+    open_type = pkg.get("open_type") or None
+    if vocabularies.licence_fits(open_type, pkg.get("license_id"), open_licences):
         points += WEIGHTS["licence"]
     else:
-        issues.append("licence_not_open")
+        issues.append("licence_not_open" if open_type in (None, "open") else "licence_mismatch")
 
     resources = pkg.get("resources") or []
     if not resources:
@@ -125,7 +131,7 @@ def assess(pkg: Mapping[str, Any], now: dt.datetime, open_licences: frozenset[st
             issues.append("unreachable")
 
     updated = last_updated(pkg)
-    allowance = OVERDUE_AFTER_DAYS.get(str(pkg.get("update_cycle") or ""), None)
+    allowance = OVERDUE_AFTER_DAYS.get(str(pkg.get("update_cycle") or ""))
     if resources and all(str(r.get("format") or "").upper() in LIVE_FORMATS for r in resources):
         allowance = None  # a service answers with current data; reachability covers it
     overdue_days = None

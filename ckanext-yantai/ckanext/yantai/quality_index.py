@@ -9,6 +9,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib import search
 from ckan.lib.uploader import get_resource_uploader
+from ckan.types import Context
 
 from ckanext.yantai import config, linkcheck, quality
 from ckanext.yantai.model import ResourceCheck
@@ -20,7 +21,7 @@ def open_licences() -> frozenset[str]:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def reachability(pkg: dict[str, Any]) -> dict[str, bool]:
@@ -73,7 +74,7 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     return pkg_dict
 
 
-def department_summary(context: dict[str, Any], organization: str | None) -> list[dict[str, Any]]:
+def department_summary(context: Context, organization: str | None) -> list[dict[str, Any]]:
     """Per department: datasets, average score and how many datasets have each issue.
 
     Goes through package_search, so it counts exactly the datasets the caller may see; the
@@ -82,7 +83,7 @@ def department_summary(context: dict[str, Any], organization: str | None) -> lis
     search_action = tk.get_action("package_search")
 
     def facets(fq: str, fields: list[str]) -> dict[str, dict[str, int]]:
-        return search_action(dict(context), {
+        return search_action(context.copy(), {
             "q": "*:*", "fq": fq, "rows": 0, "include_private": True,
             "facet.field": fields, "facet.limit": -1, "facet.mincount": 1})["facets"]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import Action, Context, DataDict
+from ckan.types import Action, ChainedAction, Context, DataDict
 
 from ckanext.yantai import classified, firewall_guards
 from ckanext.yantai.model import DisclosureRecord
@@ -88,7 +88,7 @@ def _refusal() -> tk.ValidationError:
         "with yantai_disclosure_submit, which checks them and masks personal data")]})
 
 
-def datastore_write_chain(name: str) -> Action:
+def datastore_write_chain(name: str) -> ChainedAction:
     @tk.chained_action
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
         if not context.get("ignore_auth"):
@@ -105,10 +105,11 @@ def datastore_write_chain(name: str) -> Action:
             exists = any(model.Resource.get(t) is not None for t in tables) or \
                 isinstance(data_dict.get("resource"), dict)
             if (holding or marking) and exists:
-                tk.check_access(name, dict(context), dict(data_dict))
+                tk.check_access(name, context.copy(), dict(data_dict))
                 if holding:
                     raise _refusal()
-                _refuse_marking(context, marking, tables)
+                if marking:  # always, as (holding or marking) and not holding
+                    _refuse_marking(context, marking, tables)
         return next_action(context, data_dict)
 
     chained.__name__ = name
@@ -132,11 +133,11 @@ def _refuse_marking(context: Context, rule: str, tables: set[str]) -> None:
                            pkg.owner_org if pkg else None, object="datastore")
 
 
-def chained_actions() -> dict[str, Action]:
+def chained_actions() -> dict[str, ChainedAction]:
     return {name: datastore_write_chain(name) for name in DATASTORE_WRITES}
 
 
-# -- record types of a dataset's resources, around a dataset update ----------------------------------
+# -- record types of a dataset's resources, around a dataset update --------------------------------
 
 def record_types(pkg: model.Package) -> dict[str, tuple[str, bool]]:
     """Each resource's stored record type and whether it holds records, before an update."""

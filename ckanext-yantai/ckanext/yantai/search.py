@@ -6,20 +6,21 @@ facet counts each value, not each combination.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 import ckan.plugins.toolkit as tk
-from ckan.lib.search import query as solr_query
 from ckan.lib.search import common as search_common
+from ckan.lib.search import query as solr_query
 from ckan.lib.search.common import SearchQueryError
-from ckan.types import Action, Context, DataDict
+from ckan.types import Action, ChainedAction, Context, DataDict, ErrorDict
 
 from ckanext.yantai import codes, config, domains, quality, search_limits, vocabularies
 
 # Facet field -> vocabulary of its values (None: CKAN's own display names).
-FACETS: "OrderedDict[str, str | None]" = OrderedDict([
+FACETS: OrderedDict[str, str | None] = OrderedDict([
     ("domain", "domain"),
     ("organization", None),
     ("region", "region"),
@@ -41,7 +42,7 @@ FACET_TITLES = {
 }
 
 
-def facet_titles() -> "OrderedDict[str, Any]":
+def facet_titles() -> OrderedDict[str, Any]:
     return OrderedDict((name, tk._(FACET_TITLES[name])) for name in FACETS)
 
 
@@ -50,7 +51,8 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     if "domain" in pkg_dict:
         pkg_dict["domain"] = domains.parse_domains(pkg_dict["domain"])
     if "related_resource_codes" in pkg_dict:
-        pkg_dict["related_resource_codes"] = domains.parse_domains(pkg_dict["related_resource_codes"])
+        pkg_dict["related_resource_codes"] = domains.parse_domains(
+            pkg_dict["related_resource_codes"])
     pkg_dict.pop("info_items", None)  # structured: searchable as text via extras_*, not a facet
     pinyin = codes.pinyin_search_terms(str(pkg_dict.get("title") or ""))
     if pinyin:
@@ -68,7 +70,7 @@ def _lang() -> str:
     try:
         return tk.h.lang() or "zh_Hans_CN"
     except (RuntimeError, AttributeError, TypeError):
-        return tk.config.get("ckan.locale_default") or "zh_Hans_CN"
+        return config.default_locale()
 
 
 def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
@@ -89,10 +91,10 @@ def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
 # -- bounds on search parameters (search_limits' rules, applied to every search) -----------------
 
 # Facets other than the catalogue's own: CKAN's defaults, ckanext-harvest's (harvest source
-# pages) and those the portal's code asks for.
+# pages) and those the portal's code asks for (num_resources: the home page adds up resources).
 OTHER_FACET_FIELDS = frozenset({"groups", "organization", "tags", "res_format", "license_id",
                                 "owner_org", "dataset_type", "quality_score", "frequency",
-                                "source_type"})
+                                "source_type", "num_resources"})
 # Indexed single-valued fields that CKAN's and the portal's pages sort by.
 SORT_FIELDS = frozenset({"score", "metadata_modified", "metadata_created", "title_string", "name",
                          "id", "views_recent", "views_total", "quality_score",
@@ -113,7 +115,8 @@ class SearchLimitError(tk.ValidationError, SearchQueryError):
 
     def __str__(self) -> str:
         return "; ".join(f"{key}: {' '.join(map(str, msgs))}"
-                         for key, msgs in self.error_dict.items() if not key.startswith("__"))
+                         for key, msgs in cast("dict[str, list[str]]", self.error_dict).items()
+                         if not key.startswith("__"))
 
 
 def _ckan_refuses(value: str) -> bool:
@@ -131,11 +134,11 @@ def _ckan_refuses(value: str) -> bool:
         parser = solr_query._get_local_query_parser(value)  # noqa: SLF001 (CKAN's own parser)
     except SearchQueryError:
         return True
-    return parser not in tk.config["ckan.search.solr_allowed_query_parsers"]
+    return parser not in config.search_query_parsers()
 
 
 def _rules() -> search_limits.Rules:
-    allowed = frozenset(tk.config["ckan.search.solr_allowed_query_parsers"])
+    allowed = config.search_query_parsers()
     return search_limits.Rules(
         known_params=frozenset(solr_query.VALID_SOLR_PARAMETERS) | CKAN_KEYS,
         facet_fields=frozenset(FACETS) | OTHER_FACET_FIELDS,
@@ -150,11 +153,9 @@ def refuse(findings: list[search_limits.Finding]) -> None:
     for key, code, args in findings:
         message = tk._(search_limits.MESSAGES[code])  # some show Solr's braces: format if asked
         errors.setdefault(key, []).append(message.format(**args) if args else message)
-    try:
+    with contextlib.suppress(RuntimeError, AttributeError):  # no request (CLI, jobs)
         tk.g.yantai_search_refused = True
-    except (RuntimeError, AttributeError):  # no request (CLI, jobs)
-        pass
-    raise SearchLimitError(errors)
+    raise SearchLimitError(cast(ErrorDict, errors))
 
 
 def bound_search(search_params: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +176,7 @@ def package_autocomplete(next_action: Action, context: Context, data_dict: DataD
     findings = search_limits.check({} if q is None else {"q": q}, config.search_limits(),
                                    _rules())
     limit = data_dict.get("limit")
-    rows_max = tk.config["ckan.search.rows_max"]
+    rows_max = config.search_rows_max()
     try:
         too_many = limit is not None and int(limit) > rows_max
     except (TypeError, ValueError):
@@ -187,7 +188,7 @@ def package_autocomplete(next_action: Action, context: Context, data_dict: DataD
     return next_action(context, data_dict)
 
 
-def chained_actions() -> dict[str, Action]:
+def chained_actions() -> dict[str, ChainedAction]:
     return {"package_autocomplete": package_autocomplete}
 
 
@@ -204,13 +205,14 @@ def _answer(response: Any) -> Any:
     elif response.status_code == 500 and response.mimetype == "application/json":
         body = response.get_json(silent=True)
         error = body.get("error") if isinstance(body, dict) else None
+        error_type = error.get("__type") if isinstance(error, dict) else None
         # CKAN answers a write while Solr is down with a 500 that quotes Solr's address; the
         # write was not committed (the index is updated before the commit). A document that a
         # running Solr refuses stays a 500: a defect, which trying again would not mend.
-        solr_error = isinstance(error, dict) and error.get("__type") in SOLR_ERRORS
+        solr_error = error_type in SOLR_ERRORS
         if solr_error and not search_common.is_available():
             message = tk._(SEARCH_UNAVAILABLE)
-            body["error"] = {"__type": error["__type"], "message": message,
+            body["error"] = {"__type": error_type, "message": message,
                              "search": [message]}
             response.set_data(json.dumps(body))
             response.status_code = 503

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 # (parameter, message code, arguments of the message)
 Finding = tuple[str, str, dict[str, Any]]
@@ -90,7 +91,7 @@ def check(params: Mapping[str, Any], limits: Limits, rules: Rules) -> list[Findi
     """Findings for every parameter of a package_search (after CKAN's schema) that is out of
     bounds; none when the search may go to Solr."""
     findings: list[Finding] = []
-    for key, value in params.items():
+    for key in params:
         if key not in rules.known_params:
             findings.append((key, "not_allowed", {}))
     findings += _check_q(params.get("q"), limits)

@@ -95,7 +95,7 @@ def _judge(data: bytes, readable: dict[str, str]) -> str:
 def _commonness(text: str, encoding: str) -> float:
     """The share of the text's CJK characters that are common ones: GB2312's hanzi for
     GB18030, Big5's frequent characters (lead bytes A4-C6) for Big5."""
-    cjk = [c for c in text if "\u2e80" <= c]
+    cjk = [c for c in text if c >= "\u2e80"]
     if not cjk:
         return 1.0
     common = 0

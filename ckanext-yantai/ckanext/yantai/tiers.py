@@ -13,6 +13,11 @@ Pure rules (no CKAN imports), read like the policy:
 Reviewers of the data authority see the metadata of every dataset (they approve tier changes), not
 its data. Sysadmins see everything.
 
+Who follows and decides a department's work (access requests, tier changes, audit log, compliance
+figures) is stated here too, by :func:`oversees`, :func:`decides_request`,
+:func:`decides_tier_change`, :func:`sees_audit_log` and :func:`sees_compliance`; the auth
+functions, actions, helpers and views ask these.
+
 The same rules are expressed as CKAN permission labels (for the search index and activity
 streams) by :func:`dataset_labels` and :func:`viewer_labels`; ``tests/yantai/test_tiers.py`` checks
 the two agree for every combination.
@@ -50,6 +55,7 @@ class Viewer:
     reviewer: bool = False
     grants: frozenset[str] = field(default_factory=frozenset)
     share_grants: frozenset[str] = field(default_factory=frozenset)
+    admin_orgs: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def government(self) -> bool:
@@ -132,6 +138,50 @@ def viewer_labels(viewer: Viewer) -> list[str]:
 
 def widens(old: dict[str, str], new: dict[str, str]) -> bool:
     """Whether a change of open type or share type makes anything more open."""
-    return (OPEN_ORDER.get(new.get("open_type", ""), -1) > OPEN_ORDER.get(old.get("open_type", ""), -1)
+    return (OPEN_ORDER.get(new.get("open_type", ""), -1)
+            > OPEN_ORDER.get(old.get("open_type", ""), -1)
             or SHARE_ORDER.get(new.get("share_type", ""), -1)
             > SHARE_ORDER.get(old.get("share_type", ""), -1))
+
+
+def oversees(viewer: Viewer, org_id: str | None = None) -> bool:
+    """Whether the viewer follows a department's work (its queues of access requests and tier
+    changes, its figures): sysadmins and the data authority's reviewers every department's,
+    members their own. Without ``org_id``: every department's."""
+    return viewer.sysadmin or viewer.reviewer or (org_id is not None and org_id in viewer.orgs)
+
+
+def administers(viewer: Viewer, org_id: str) -> bool:
+    """An admin of the department (or a sysadmin)."""
+    return viewer.user_id is not None and (viewer.sysadmin or org_id in viewer.admin_orgs)
+
+
+def decides_request(viewer: Viewer, org_id: str, applicant_id: str) -> bool:
+    """An access request is decided by an admin of the owning department (or a sysadmin), never
+    by the applicant."""
+    return viewer.user_id != applicant_id and administers(viewer, org_id)
+
+
+def decides_tier_change(viewer: Viewer, org_id: str, proposer_id: str,
+                        filed_by_harvest: bool) -> bool:
+    """A tier change is approved by a second person: a data-authority reviewer or an admin of the
+    owning department (or a sysadmin), never the proposer; one a harvest filed, by a reviewer
+    (the department controls its feed, so someone outside it decides)."""
+    if viewer.user_id is None or viewer.user_id == proposer_id:
+        return False
+    if viewer.sysadmin:
+        return True
+    if filed_by_harvest:
+        return viewer.reviewer
+    return viewer.reviewer or org_id in viewer.admin_orgs
+
+
+def sees_audit_log(viewer: Viewer, org_id: str) -> bool:
+    """A department's audit log: its admins, the data authority's reviewers, sysadmins."""
+    return viewer.sysadmin or viewer.reviewer or org_id in viewer.admin_orgs
+
+
+def sees_compliance(viewer: Viewer) -> bool:
+    """The 双公示 compliance figures: government users (any department's staff), the data
+    authority's reviewers, sysadmins; which departments' rows they get, :func:`oversees` says."""
+    return viewer.sysadmin or viewer.reviewer or viewer.government

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ckan.model as model
-import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.validation import scheming_validator
 
@@ -77,7 +78,8 @@ def yantai_provider_code(key: FlattenKey, data: FlattenDataDict, errors: Flatten
 
 def yantai_resource_code(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
                          context: Context) -> None:
-    """信息资源代码: classification code + sequence, matching the category, unique among datasets."""
+    """信息资源代码: classification code + sequence, matching the category, unique among
+    datasets."""
     value = data.get(key)
     if _blank(value):
         return
@@ -164,6 +166,23 @@ def yantai_vocabulary(field: dict[str, Any], schema: dict[str, Any]) -> Validato
     return validator
 
 
+def yantai_licence(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                   context: Context) -> None:
+    """开放许可协议: one of the licence register's; left empty (or 未指定), the licence the open
+    type implies (``vocabularies.default_licence``), on every path that saves a dataset (form,
+    API, harvest). A draft without an open type yet keeps it empty until the open type is given."""
+    value = data.get(key)
+    licence = "" if _blank(value) else str(value).strip()
+    if licence in vocabularies.UNSPECIFIED_LICENCES:
+        open_type = data.get(("open_type",))
+        data[key] = vocabularies.default_licence(
+            open_type.strip() if isinstance(open_type, str) else None) or ""
+        return
+    if model.Package.get_license_register().get(licence) is None:
+        _stop(key, errors, message("licence_unknown", value=licence[:100]))
+    data[key] = licence
+
+
 @scheming_validator
 def yantai_required_when(field: dict[str, Any], schema: dict[str, Any]) -> Validator:
     """Required when another field has a value (``required_when: {field, value}``) or unless it has
@@ -197,8 +216,9 @@ def _is_draft(data: FlattenDataDict, context: Context | None = None) -> bool:
     """A draft: saved page by page by the multi-page form. An update that does not give a state
     keeps the dataset's own."""
     state = data.get(("state",))
-    if _blank(state) and context is not None and context.get("package") is not None:
-        state = context["package"].state
+    package = context.get("package") if context is not None else None
+    if _blank(state) and package is not None:
+        state = package.state
     return state == "draft"
 
 
@@ -222,7 +242,8 @@ def yantai_required(field: dict[str, Any], schema: dict[str, Any]) -> Validator:
 
 def yantai_info_items_required(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
                                context: Context) -> None:
-    """信息项 is core metadata: a complete dataset lists at least one item (schema after_validators)."""
+    """信息项 is core metadata: a complete dataset lists at least one item (schema
+    after_validators)."""
     if _is_draft(data, context):
         return
     if not any(k[0] == "info_items" and k[-1] == "name" and not _blank(v)
@@ -273,8 +294,8 @@ def _group_exists(name: str) -> bool:
 
 
 yantai_dataset_name = _name_from_title("package", _package_exists)
-yantai_dataset_name.__doc__ = """URL name of a dataset: when not given, the title's pinyin, made unique
-with -2, -3…; set once, so renaming the title keeps the URL."""
+yantai_dataset_name.__doc__ = """URL name of a dataset: when not given, the title's pinyin, made
+unique with -2, -3…; set once, so renaming the title keeps the URL."""
 yantai_group_name = _name_from_title("group", _group_exists)
 yantai_group_name.__doc__ = """URL name of a department or group, as yantai_dataset_name."""
 
@@ -310,6 +331,7 @@ def yantai_format_class(key: FlattenKey, data: FlattenDataDict, errors: FlattenE
 __all__ = [
     "yantai_uscc", "yantai_provider_code", "yantai_resource_category", "yantai_resource_code",
     "yantai_resource_codes", "yantai_office_phone", "yantai_non_classified", "yantai_vocabulary",
-    "yantai_required_when", "yantai_required", "yantai_info_items_required", "yantai_temporal_end", "yantai_dataset_name", "yantai_group_name",
-    "yantai_format_class", "yantai_text",
+    "yantai_required_when", "yantai_required", "yantai_info_items_required", "yantai_temporal_end",
+    "yantai_dataset_name", "yantai_group_name",
+    "yantai_format_class", "yantai_text", "yantai_licence",
 ]

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.types import Context
 from ckan.views.dataset import CreateView
-from flask.json.provider import DefaultJSONProvider
 from ckanext.scheming.views import SchemingCreateView
+from flask import Response
+from flask.json.provider import DefaultJSONProvider
 
-from ckanext.yantai import access, audit, params
+from ckanext.yantai import access, audit, form_views, params
 from ckanext.yantai.harvest import views as harvest_views
 
 # /dataset/<name>/resource/new or /dataset/<id>, with or without a locale prefix.
@@ -30,7 +32,7 @@ class YantaiCreateView(SchemingCreateView):
         response = CreateView.post(self, package_type)
         if getattr(response, "status_code", None) != 302:
             return response
-        saved = SAVED.search(response.headers.get("Location", ""))
+        saved = SAVED.search(cast(Response, response).headers.get("Location", ""))
         if saved is None:
             return response
         return tk.redirect_to(f"{package_type}.scheming_new_page", id=saved["id"], page=2)
@@ -43,7 +45,7 @@ def guarded_download(original: Any) -> Any:
 
     @functools.wraps(original)
     def download(package_type: str, id: str, resource_id: str, filename: str | None = None) -> Any:
-        context = {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
+        context: Context = {"user": tk.current_user.name, "auth_user_obj": tk.current_user}
         try:
             pkg = access.check_data_access(context, resource_id)
         except tk.ObjectNotFound:
@@ -111,6 +113,26 @@ def guarded_changes_multiple(original: Any) -> Any:
     return changes_multiple
 
 
+def locale_tagged(original: Any) -> Any:
+    """CKAN's JS translations for the page's locale. CKAN writes the locale into the page as a
+    BCP-47 tag (``zh-Hans-CN``) and its JS client turns back only the first hyphen, so it asks
+    for ``zh_Hans-CN``, which the route does not know (400, and no JS module starts). Any
+    spelling of a configured locale (hyphens or underscores) is served as that locale."""
+
+    @functools.wraps(original)
+    def i18n_js_translations(lang: str, *args: Any, **kwargs: Any) -> Any:
+        from ckan.lib.i18n import get_locales_from_config
+
+        wanted = lang.replace("-", "_").casefold()
+        for locale in get_locales_from_config():
+            if locale.casefold() == wanted:
+                lang = locale
+                break
+        return original(lang, *args, **kwargs)
+
+    return i18n_js_translations
+
+
 class BoundedJSON(DefaultJSONProvider):
     """Request bodies nested too deep are bad JSON (CKAN answers 400), not a RecursionError in
     the parser or in whatever walks the value later (500)."""
@@ -130,6 +152,10 @@ def install(app: Any) -> Any:
     place of CKAN's `dataset.new` and scheming's `dataset.scheming_new` (same URL), and the
     resource download behind the access tiers, under every blueprint that serves it."""
     app.json = BoundedJSON(app)
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith("api.") and getattr(view, "__name__", None) == \
+                "i18n_js_translations":
+            app.view_functions[endpoint] = locale_tagged(view)
     for endpoint in ("dataset.new", "dataset.scheming_new"):
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = YantaiCreateView.as_view("new")
@@ -144,5 +170,6 @@ def install(app: Any) -> Any:
     for endpoint in CHANGES_MULTIPLE:
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = guarded_changes_multiple(app.view_functions[endpoint])
+    form_views.install(app)
     harvest_views.install(app)
     return app

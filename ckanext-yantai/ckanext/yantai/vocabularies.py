@@ -37,6 +37,28 @@ OPEN_TYPES = _terms(
     ("closed", "不予开放", "Not open"),
 )
 
+# 开放许可协议: the licence each open type implies when none is chosen (ids of CKAN's licence
+# register). Data open to everyone carry an open licence; data given only on conditions, or not
+# given, carry one that is not open: the conditions, not a public licence, say what a user may do.
+OPEN_TYPE_LICENCES = {"open": "cc-by", "conditional": "other-closed", "closed": "other-closed"}
+UNSPECIFIED_LICENCES = frozenset({"", "notspecified"})
+
+
+def default_licence(open_type: str | None) -> str | None:
+    """The licence an open type implies (None for no open type, or an unknown one)."""
+    return OPEN_TYPE_LICENCES.get(open_type or "")
+
+
+def licence_fits(open_type: str | None, licence: str | None, open_licences: frozenset[str]) -> bool:
+    """Whether a licence agrees with the open type: an open licence for open data, a licence that
+    is not open (but is given) for conditional and closed data. Without an open type, an open
+    licence is what counts."""
+    licence = (licence or "").strip()
+    if licence in UNSPECIFIED_LICENCES:
+        return False
+    return (licence in open_licences) == (open_type in (None, "", "open"))
+
+
 SHARE_TYPES = _terms(
     ("unconditional", "无条件共享", "Shared unconditionally"),
     ("conditional", "有条件共享", "Shared on conditions"),

@@ -12,7 +12,8 @@ each year the notice it comes from, the weekdays off and the weekend days worked
 table lacks is never guessed from weekends: asking about it raises ``CalendarMissing``, so that the
 missing notice gets added instead of a deadline coming out wrong.
 
-Everything here is pure except ``default_calendar``, which reads the configured override file.
+Everything here is pure: ``config.calendar()`` names the tables (the shipped one and the configured
+override) and ``calendar_of`` reads them.
 """
 from __future__ import annotations
 
@@ -364,24 +365,17 @@ def _check_date(day: Any) -> None:
 _loaded: tuple[tuple[tuple[str, int, int], ...], Calendar] | None = None
 
 
-def default_calendar() -> Calendar:
-    """The portal's calendar: the shipped table, then ``ckanext.yantai.calendar.path`` if set.
-
-    Years in the configured file replace or extend the shipped ones. The files are read again
-    when they change, so that a year an administrator adds takes effect without a restart.
+def calendar_of(*paths: Path) -> Calendar:
+    """The calendar of these tables (a year in a later one replaces the same year of an earlier
+    one), read again when one of the files changes, so that a year an administrator adds takes
+    effect without a restart. ``config.calendar()`` gives the portal's.
 
     Raises:
         CalendarError: A table is malformed (the error names the file and the year).
-        OSError: A table is missing or unreadable, e.g. a wrong ``ckanext.yantai.calendar.path``.
+        OSError: A table is missing or unreadable.
     """
-    from ckanext.yantai import config
-
-    paths = [SHIPPED_TABLE]
-    if extra := config.calendar_path():
-        paths.append(Path(extra))
     key = tuple((str(p), (s := p.stat()).st_mtime_ns, s.st_size) for p in paths)
     global _loaded
     if _loaded is None or _loaded[0] != key:
         _loaded = (key, Calendar.from_files(*paths))
     return _loaded[1]
-

@@ -9,7 +9,7 @@ import time
 import openpyxl
 import pytest
 
-from ckanext.yantai.demo import files
+from demo import files
 
 COLUMNS = ["线路名称", "站点序号", "站点名称", "经度"]
 ROWS = [["1路", 1, "烟台火车站", 121.3921], ["䶮字路", 2, "芝罘区政府", 121.4004]]
@@ -38,6 +38,7 @@ def test_xlsx_round_trips_and_is_deterministic():
     assert ext == "xlsx"
     assert first == second
     sheet = openpyxl.load_workbook(io.BytesIO(first)).active
+    assert sheet is not None
     assert list(sheet.values) == [tuple(COLUMNS), *map(tuple, ROWS)]
 
 

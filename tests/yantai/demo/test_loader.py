@@ -10,7 +10,7 @@ from ckan.tests import factories
 from ckanapi import RemoteCKAN
 from ckanext.activity.model import Activity
 
-from ckanext.yantai.demo import Loader, files, read_catalogue
+from demo import Loader, files, read_catalogue
 from tests.stack.helpers import get_json
 
 pytestmark = pytest.mark.usefixtures("live_portal")
@@ -85,7 +85,8 @@ class TestLoader:
                    if r["name"] == wanted["name"])
         assert res["url_type"] == "upload"
         expected, _ = files.render("XLSX", wanted["columns"], wanted["rows"])
-        # The resource URL carries the configured site_url; fetch the same path from the live portal.
+        # The resource URL carries the configured site_url; fetch the same path from the live
+        # portal.
         path = res["url"].split("/dataset/", 1)[1]
         with urllib.request.urlopen(f"{client.address}/dataset/{path}") as resp:
             assert resp.read() == expected

@@ -17,14 +17,14 @@ import json
 import logging
 import urllib.parse
 from collections.abc import Iterator
-from typing import Any
-
-import click
-import flask
-import sqlalchemy as sa
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+import click
+import flask
+import sqlalchemy as sa
+from ckan.types import Context
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra
 
@@ -214,7 +214,7 @@ class FeedHarvester(HarvesterBase):
         # ``ckan harvester import`` (harvest_objects_import) sets ``force_import`` to import
         # current objects again.
         force, self.force_import = self.force_import, False
-        lock = model.meta.engine.connect()
+        lock = cast(sa.engine.Engine, model.meta.engine).connect()  # bound once CKAN is loaded
         try:
             lock.execute(sa.text("SELECT pg_advisory_lock(hashtext(:key))"),
                          {"key": f"yantai.harvest_object:{harvest_object.id}"})
@@ -266,7 +266,7 @@ class FeedHarvester(HarvesterBase):
         package = model.Package.get(job.source.id)
         return model.Group.get(package.owner_org) if package and package.owner_org else None
 
-    def context(self) -> dict[str, Any]:
+    def context(self) -> Context:
         return {"model": model, "session": model.Session, "user": self._get_user_name(),
                 "ignore_auth": True}
 
@@ -285,7 +285,7 @@ class FeedHarvester(HarvesterBase):
         obj = HarvestObject(guid=guid, job=job, content=content, package_id=package_id,
                             extras=[HarvestObjectExtra(key="status", value=status)])
         obj.save()
-        return obj.id
+        return cast(str, obj.id)
 
     @staticmethod
     def status(obj: HarvestObject) -> str | None:
@@ -313,8 +313,8 @@ class FeedHarvester(HarvesterBase):
          .filter(HarvestObject.id != obj.id)
          .filter(HarvestObject.current == True)  # noqa: E712 (SQL)
          .update({"current": False}, synchronize_session=False))
-        obj.current = current
-        obj.package_id = package_id
+        obj.current = current  # pyright: ignore[reportAttributeAccessIssue]  # untyped harvest model
+        obj.package_id = package_id  # pyright: ignore[reportAttributeAccessIssue]  # untyped harvest model
         obj.save()
 
 
@@ -324,7 +324,7 @@ def validation_message(error: tk.ValidationError) -> str:
     for field, problems in (error.error_dict or {}).items():
         if isinstance(problems, list) and problems and isinstance(problems[0], dict):
             for index, nested in enumerate(problems):
-                for key, texts in (nested or {}).items():
+                for key, texts in cast("dict[str, Any]", nested or {}).items():
                     parts.append(f"{field}[{index + 1}].{key}: {_join(texts)}")
         else:
             parts.append(f"{field}: {_join(problems)}")

@@ -1,13 +1,14 @@
 """Harvester ``yantai_catalogue``: the 政务信息资源目录 spreadsheet (XLSX) with the guide's columns.
 
 Each row is one catalogue entry; it becomes a dataset of the portal's schema, created or updated
-by its 信息资源代码, in the department whose 信息资源提供方代码 it names (the source's own department;
-the data authority's sources may list every department's entries). Rows are read as the guide
-writes them: Chinese labels for the vocabularies (无条件共享, 每月, 字符型…), 信息项 as
-``名称（字符型）；名称（数值型）``. A row that cannot be read is reported with its row number and
-the others are imported; rows are then validated and imported as ``yantai_release`` entries are
-(same idempotence, tier and classified rules), their errors carrying the row number too, except
-that a row updates only the fields it has: the dataset's resources, other fields and state stay.
+by its 信息资源代码, in the department whose 信息资源提供方代码 it names (the source's own
+department; the data authority's sources may list every department's entries). Rows are read
+as the guide writes them: Chinese labels for the vocabularies (无条件共享, 每月, 字符型…),
+信息项 as ``名称（字符型）；名称（数值型）``. A row that cannot be read is reported with its
+row number and the others are imported; rows are then validated and imported as
+``yantai_release`` entries are (same idempotence, tier and classified rules), their errors
+carrying the row number too, except that a row updates only the fields it has: the dataset's
+resources, other fields and state stay.
 
 The catalogue describes resources; it has no files. Rows missing from a later spreadsheet are not
 withdrawn (a spreadsheet may cover part of the catalogue).
@@ -18,7 +19,7 @@ import datetime as dt
 import io
 import json
 import re
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra
@@ -127,7 +128,7 @@ class CatalogueHarvester(release.ReleaseHarvester):
                         HarvestObjectExtra(key="department", value=department),
                         HarvestObjectExtra(key="row", value=str(number))])
             obj.save()
-            ids.append(obj.id)
+            ids.append(cast(str, obj.id))
         return ids
 
     def target_organization(self, obj: HarvestObject) -> str:

@@ -19,19 +19,18 @@ import hashlib
 import io
 import json
 import logging
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectError
 
-from ckanext.yantai import compliance, disclosure, disclosure_files, feedsafety
+from ckanext.yantai import classified, compliance, disclosure, disclosure_files, feedsafety
 from ckanext.yantai.harvest import base
 from ckanext.yantai.messages import message
 
 log = logging.getLogger(__name__)
 
-RECORD_TYPES = ("license", "penalty")
 DROP_NAMES = ("records.csv", "records.xlsx", "records.json")
 
 
@@ -47,7 +46,7 @@ class DisclosureHarvester(base.FeedHarvester):
     }
 
     def check_config(self, data: dict[str, Any]) -> None:
-        if "record_type" in data and data["record_type"] not in RECORD_TYPES:
+        if "record_type" in data and data["record_type"] not in disclosure.RECORD_TYPES:
             raise ValueError(message("harvest_record_type", value=str(data["record_type"])))
 
     def gather(self, harvest_job: HarvestJob) -> list[str] | None:
@@ -75,12 +74,13 @@ class DisclosureHarvester(base.FeedHarvester):
     def import_(self, harvest_object: HarvestObject) -> bool | str:
         source = harvest_object.source
         options = self.source_config(source)
-        summary = json.loads(harvest_object.content)
+        summary = json.loads(harvest_object.content)  # pyright: ignore[reportArgumentType]  # untyped harvest model column
         previous = self.previous_current(harvest_object)
-        done = json.loads(previous.content) if previous is not None and previous.content else {}
-        if "totals" in done and done.get("sha256") == summary["sha256"]:  # imported whole
+        done = json.loads(previous.content) if previous is not None and previous.content else {}  # pyright: ignore[reportArgumentType]  # untyped harvest model column
+        if previous is not None and "totals" in done \
+                and done.get("sha256") == summary["sha256"]:  # imported whole
             harvest_object.content = previous.content
-            self.make_current(harvest_object, previous.package_id)
+            self.make_current(harvest_object, cast("str | None", previous.package_id))
             return "unchanged"
         try:
             content, where = self._read_feed(source.url)
@@ -97,7 +97,8 @@ class DisclosureHarvester(base.FeedHarvester):
             self._save_object_error(message("harvest_record_type_unknown"), harvest_object,
                                     "Import")
             return False
-        organization = model.Package.get(source.id).owner_org
+        # the source's own dataset, created in a department
+        organization = cast(str, cast(model.Package, model.Package.get(source.id)).owner_org)
         resource = self._resource(options, record_type, organization)
         if isinstance(resource, str):
             self._save_object_error(resource, harvest_object, "Import")
@@ -106,7 +107,8 @@ class DisclosureHarvester(base.FeedHarvester):
         try:  # the whole feed, before any part of it is taken
             compliance.refuse_bad_shapes(records, key="upload", header_row=True)
         except tk.ValidationError as error:
-            self._save_object_error("；".join(error.error_dict["upload"]), harvest_object,
+            self._save_object_error("；".join(cast("list[str]", error.error_dict["upload"])),
+                                    harvest_object,
                                     "Import")
             return False
         context = {**self.context(), "user": self._get_user_name()}
@@ -126,7 +128,7 @@ class DisclosureHarvester(base.FeedHarvester):
         log.info("source %s: %s 双公示 records, %s public, %s failing the rules", source.id,
                  totals["received"], totals["public"], totals["invalid"])
         summary["totals"] = totals
-        harvest_object.content = json.dumps(summary)
+        harvest_object.content = json.dumps(summary)  # pyright: ignore[reportAttributeAccessIssue]  # untyped harvest model
         self.make_current(harvest_object, resource.package_id)
         return True
 
@@ -183,12 +185,11 @@ def parse(content: bytes, name: str) -> list[dict[str, Any]]:
                                              else ("feed.xlsx" if content[:4] == b"PK\x03\x04"
                                                    else "feed.csv"))
     except tk.ValidationError as error:
-        raise FeedError("；".join(str(m) for m in error.error_dict.get("upload", []))) from None
+        messages = cast("list[str]", error.error_dict.get("upload", []))
+        raise FeedError("；".join(str(m) for m in messages)) from None
 
 
 def _json_records(content: bytes) -> list[dict[str, Any]]:
-    from ckanext.yantai import classified
-
     try:
         data = json.loads(classified.decode_text(content))
     except ValueError as error:
@@ -204,13 +205,13 @@ def _json_records(content: bytes) -> list[dict[str, Any]]:
 def recognise(records: list[dict[str, Any]]) -> str | None:
     """license or penalty from the columns the records have (None when they do not tell)."""
     headers = {h for record in records[:50] for h in record}
-    scores = {}
-    for record_type in RECORD_TYPES:
+    scores: dict[str, int] = {}
+    for record_type in disclosure.RECORD_TYPES:
         other = "penalty" if record_type == "license" else "license"
         own = set(disclosure.FIELDS[record_type]) - set(disclosure.FIELDS[other])
         scores[record_type] = sum(disclosure.canonical_field(record_type, h) in own
                                   for h in headers)
-    best = max(scores, key=scores.get)
+    best = max(scores, key=lambda record_type: scores[record_type])
     if scores[best] == 0 or scores["license"] == scores["penalty"]:
         return None
     return best

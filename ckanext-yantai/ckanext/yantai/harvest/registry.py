@@ -15,6 +15,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import yaml
+from ckan.types import Context
 
 from ckanext.yantai.harvest.base import portal_language
 
@@ -86,7 +87,7 @@ def _load(path: str) -> list[tuple[str, str]]:
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     outcome = []
     for entry in read(path):
-        context = {"model": model, "session": model.Session, "user": site_user}
+        context: Context = {"model": model, "session": model.Session, "user": site_user}
         try:
             organization = tk.get_action("organization_show")(
                 {"ignore_auth": True}, {"id": entry["department"]})
@@ -102,15 +103,15 @@ def _load(path: str) -> list[tuple[str, str]]:
             if entry["config"] else "",
         }
         try:
-            current = tk.get_action("harvest_source_show")(dict(context), {"id": entry["name"]})
+            current = tk.get_action("harvest_source_show")(context.copy(), {"id": entry["name"]})
         except tk.ObjectNotFound:
             current = None
         try:
             if current is None:
-                tk.get_action("harvest_source_create")(dict(context), wanted)
+                tk.get_action("harvest_source_create")(context.copy(), wanted)
                 outcome.append((entry["name"], "created"))
             elif any(_normal(current.get(k)) != _normal(v) for k, v in wanted.items()):
-                tk.get_action("harvest_source_update")(dict(context),
+                tk.get_action("harvest_source_update")(context.copy(),
                                                        {**wanted, "id": current["id"]})
                 outcome.append((entry["name"], "updated"))
             else:

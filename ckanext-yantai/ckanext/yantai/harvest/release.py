@@ -22,11 +22,12 @@ import logging
 import os
 import urllib.parse
 import uuid
-from typing import Any
+from typing import Any, Literal, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
+from ckan.types import Context
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from werkzeug.datastructures import FileStorage
 
@@ -95,7 +96,7 @@ class ReleaseHarvester(base.FeedHarvester):
             ids.append(self.new_object(
                 harvest_job, code, "change" if previous else "new",
                 content=json.dumps(entry, ensure_ascii=False, sort_keys=True),
-                package_id=previous.package_id if previous else None))
+                package_id=previous.package_id if previous else None))  # pyright: ignore[reportArgumentType]  # untyped harvest model column
 
         gone = [obj for guid, obj in current.items() if guid not in seen]
         if gone and not manifest["datasets"] and not options.get("allow_empty"):
@@ -106,8 +107,8 @@ class ReleaseHarvester(base.FeedHarvester):
             # An entry that could not be read is not a dataset that left: keep what it was.
             gone = []
         for obj in gone:
-            ids.append(self.new_object(harvest_job, obj.guid, "delete",
-                                       package_id=obj.package_id))
+            ids.append(self.new_object(harvest_job, cast(str, obj.guid), "delete",
+                                       package_id=cast("str | None", obj.package_id)))
         return ids
 
     def refuse_classified(self, harvest_job: HarvestJob, organization: model.Group | None,
@@ -128,7 +129,7 @@ class ReleaseHarvester(base.FeedHarvester):
         status = self.status(harvest_object)
         if status == "delete":
             return self._withdraw(harvest_object)
-        entry = json.loads(harvest_object.content)
+        entry = json.loads(harvest_object.content)  # pyright: ignore[reportArgumentType]  # untyped harvest model column
         source_url = harvest_object.source.url
         organization = self.target_organization(harvest_object)
         existing = self._existing(harvest_object, entry, organization)
@@ -158,19 +159,19 @@ class ReleaseHarvester(base.FeedHarvester):
         try:
             if existing is None:
                 package_id = self.link_new_package(harvest_object)
-                package = tk.get_action("package_create")(dict(context), {
+                package = tk.get_action("package_create")(context.copy(), {
                     **fields, "id": package_id, "owner_org": organization, "resources": []})
                 # Tracked from now on, also if adding its resources fails: the next harvest
                 # sees them missing and completes it, and a later withdrawal finds it.
                 self.make_current(harvest_object, package["id"])
             else:
-                current = tk.get_action("package_show")(dict(context), {"id": existing.id})
+                current = tk.get_action("package_show")(context.copy(), {"id": existing.id})
                 if self.OWNS_DATASET:  # the entry is the whole dataset; it is back online
                     base_fields = {k: v for k, v in current.items() if k in NOT_FROM_FEED}
                     base_fields["state"] = "active"
                 else:  # only the fields the feed has; resources and state as they are
                     base_fields = current
-                package = tk.get_action("package_update")(dict(context), {
+                package = tk.get_action("package_update")(context.copy(), {
                     **base_fields, **fields, "id": existing.id, "name": current["name"],
                     "owner_org": organization})
             if self.OWNS_DATASET:
@@ -185,7 +186,9 @@ class ReleaseHarvester(base.FeedHarvester):
 
     def target_organization(self, obj: HarvestObject) -> str:
         """The department the dataset belongs to: the source's."""
-        return model.Package.get(obj.source.id).owner_org
+        source = model.Package.get(obj.source.id)
+        assert source is not None  # the source's own dataset, which its objects belong to
+        return cast(str, source.owner_org)  # a source is created in a department
 
     def error_prefix(self, obj: HarvestObject) -> str:
         """What a dataset's errors start with (the report lists them under its code already)."""
@@ -203,23 +206,23 @@ class ReleaseHarvester(base.FeedHarvester):
         transaction (the constraint checked at commit): a harvest killed right after the
         dataset was created finds it through the object."""
         package_id = str(uuid.uuid4())
-        obj.package_id = package_id
+        obj.package_id = package_id  # pyright: ignore[reportAttributeAccessIssue]  # untyped harvest model
         obj.add()
         model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
         model.Session.flush()
         return package_id
 
     def _existing(self, obj: HarvestObject, entry: dict[str, Any],
-                  organization: str) -> model.Package | None | bool:
+                  organization: str) -> model.Package | Literal[False] | None:
         """The dataset this entry is (None: none yet); False (error saved) when the code is
         another department's."""
-        package = model.Package.get(obj.package_id) if obj.package_id else None
+        package = model.Package.get(obj.package_id) if obj.package_id else None  # pyright: ignore[reportArgumentType]  # untyped harvest model column
         if package is not None and package.type == "dataset":
             return package
         return self.dataset_by_code(obj, entry["resource_code"], organization)
 
     def dataset_by_code(self, obj: HarvestObject, code: str,
-                        organization: str) -> model.Package | None | bool:
+                        organization: str) -> model.Package | Literal[False] | None:
         """The department's dataset with this resource code; False (error saved) when the code
         is another department's."""
         rows = (model.Session.query(model.Package)
@@ -264,8 +267,11 @@ class ReleaseHarvester(base.FeedHarvester):
                             reason=base.refusal_message(error)), obj, "Import")
                 return None
             if rule:
-                audit.record("classified_refused", self._get_user_name(), obj.package_id,
-                             model.Package.get(obj.source.id).owner_org, rule=rule,
+                audit.record("classified_refused", self._get_user_name(),
+                             cast("str | None", obj.package_id),
+                             # the source's own dataset, which its objects belong to
+                             cast(model.Package, model.Package.get(obj.source.id)).owner_org,
+                             rule=rule,
                              channel=f"harvest:{obj.source.id}", file=os.path.basename(name))
                 self._save_object_error(message("harvest_file_classified", file=name), obj,
                                         "Import")
@@ -288,7 +294,7 @@ class ReleaseHarvester(base.FeedHarvester):
             return False
         return all(resources[name].hash == digest for name, (_, digest) in files.items())
 
-    def _sync_resources(self, context: dict[str, Any], package: dict[str, Any],
+    def _sync_resources(self, context: Context, package: dict[str, Any],
                         entry: dict[str, Any], files: dict[str, tuple[bytes, str]]) -> None:
         """The dataset's resources as the entry lists them: matched by name, so that ids stay;
         a file is uploaded again only when its content changed."""
@@ -309,20 +315,20 @@ class ReleaseHarvester(base.FeedHarvester):
                 if old is not None and old.get("url_type"):  # was a file: a link now
                     data["url_type"] = ""
             if old is None:
-                tk.get_action("resource_create")(dict(context), {**data,
+                tk.get_action("resource_create")(context.copy(), {**data,
                                                                  "package_id": package["id"]})
             elif any(old.get(k) != v for k, v in data.items()) or "upload" in data:
-                tk.get_action("resource_patch")(dict(context), {**data, "id": old["id"]})
+                tk.get_action("resource_patch")(context.copy(), {**data, "id": old["id"]})
         for old in existing.values():
-            tk.get_action("resource_delete")(dict(context), {"id": old["id"]})
+            tk.get_action("resource_delete")(context.copy(), {"id": old["id"]})
 
     def _withdraw(self, obj: HarvestObject) -> bool:
-        package = model.Package.get(obj.package_id) if obj.package_id else None
+        package = model.Package.get(obj.package_id) if obj.package_id else None  # pyright: ignore[reportArgumentType]  # untyped harvest model column
         if package is not None and package.state == "active":
             tk.get_action("package_delete")(self.context(), {"id": package.id})
             log.info("withdrew dataset %s (left the manifest of source %s)", package.id,
                      obj.harvest_source_id)
-        self.make_current(obj, obj.package_id, current=False)
+        self.make_current(obj, cast("str | None", obj.package_id), current=False)
         return True
 
 
@@ -347,7 +353,9 @@ def parse_manifest(raw: bytes, organization: model.Group | None) -> dict[str, An
                                     version=str(manifest.get("version")), supported=str(VERSION)))
     if not isinstance(manifest.get("datasets"), list):
         raise ManifestError(message("harvest_manifest_datasets"))
-    publisher = manifest.get("publisher") if isinstance(manifest.get("publisher"), dict) else {}
+    publisher = manifest.get("publisher")
+    if not isinstance(publisher, dict):
+        publisher = {}
     expected = (organization.extras.get("dept_code") if organization is not None else None) or ""
     given = str(publisher.get("dept_code") or "").strip().upper()
     if not given or given != expected.upper():

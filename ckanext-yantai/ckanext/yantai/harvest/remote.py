@@ -13,7 +13,10 @@ source's configuration says how its datasets become ours, under the key ``yantai
 
 - **Department**: every dataset goes to the source's department (its organization).
 - **Fields**: a remote dataset's own values of the schema's fields win (a county portal running
-  this schema passes them through); ``defaults`` fill the rest. Remote vocabulary values are
+  this schema passes them through); ``defaults`` fill the rest. 所属领域 comes from the remote
+  dataset's themes (DCAT ``dcat:theme``) or groups (CKAN), translated by ``values``; a
+  ``defaults`` domain suits only a source whose datasets all share one domain (it would file every
+  dataset the source does not theme under it). Remote vocabulary values are
   translated by ``values`` (matched whole, or by the last segment of a URI), then by the EU
   authority tables DCAT-AP uses, then as the portal's codes or Chinese labels; a value none of
   these knows is reported for the dataset, never guessed.
@@ -35,13 +38,13 @@ import json
 import re
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import ckan.model as model
 import sqlalchemy as sa
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
-from ckanext.yantai import codes, tiers, vocabularies
+from ckanext.yantai import codes, quality_index, tiers, vocabularies
 from ckanext.yantai.harvest import base, release
 from ckanext.yantai.messages import message
 
@@ -195,11 +198,20 @@ def to_entry(record: Record, mapping: Mapping) -> tuple[dict[str, Any], str | No
     entry["open_type"] = _stricter(tiers.OPEN_ORDER, entry.get("open_type"), mapping.open_type)
     entry["share_type"] = _stricter(tiers.SHARE_ORDER, entry.get("share_type"),
                                     mapping.share_type)
+    # A condition belongs to a conditional tier only: the source's default one would otherwise
+    # show on every open dataset of the source.
+    if entry["open_type"] != "conditional":
+        entry.pop("open_condition", None)
+    if entry["share_type"] == "unconditional":
+        entry.pop("share_condition", None)
     for key in ("title", "notes"):
         if remote.get(key):
             entry[key] = str(remote[key]).strip()
-    if remote.get("license_id") in {lic.id for lic in model.Package.get_license_register()
-                                    .values()}:
+    # The remote licence when it agrees with the (capped) open type; otherwise the schema gives
+    # the open type's own (an open licence would contradict the conditions of a capped dataset).
+    if model.Package.get_license_register().get(str(remote.get("license_id") or "")) is not None \
+            and vocabularies.licence_fits(entry["open_type"], remote["license_id"],
+                                          quality_index.open_licences()):
         entry["license_id"] = remote["license_id"]
     tags = []
     for tag in remote.get("tags") or []:
@@ -324,7 +336,7 @@ class RemoteHarvester(release.ReleaseHarvester):
             ids.append(self.new_object(
                 harvest_job, record.guid, "change" if previous else "new",
                 content=json.dumps(entry, ensure_ascii=False, sort_keys=True),
-                package_id=previous.package_id if previous else None))
+                package_id=previous.package_id if previous else None))  # pyright: ignore[reportArgumentType]  # untyped harvest model column
 
         gone = [obj for guid, obj in current.items() if guid not in seen]
         if gone and not records and not options.get("allow_empty"):
@@ -333,12 +345,12 @@ class RemoteHarvester(release.ReleaseHarvester):
             return ids
         if refused:
             gone = []  # a dataset that could not be read has not left the source
-        listed = self.still_listed(harvest_job, [obj.guid for obj in gone])
+        listed = self.still_listed(harvest_job, [cast(str, obj.guid) for obj in gone])
         for obj in gone:
             if obj.guid in listed:  # missed by a listing that changed while it was read
                 continue
-            ids.append(self.new_object(harvest_job, obj.guid, "delete",
-                                       package_id=obj.package_id))
+            ids.append(self.new_object(harvest_job, cast(str, obj.guid), "delete",
+                                       package_id=cast("str | None", obj.package_id)))
         return ids
 
     def still_listed(self, harvest_job: HarvestJob, guids: list[str]) -> set[str]:
@@ -349,7 +361,7 @@ class RemoteHarvester(release.ReleaseHarvester):
     # -- import (the release's, with the identity and codes of remote datasets) ---------------
 
     def _existing(self, obj: HarvestObject, entry: dict[str, Any],
-                  organization: str) -> model.Package | None | bool:
+                  organization: str) -> model.Package | Literal[False] | None:
         linked = [obj.package_id] if obj.package_id else []
         linked += [row.package_id for row in (
             model.Session.query(HarvestObject.package_id)
@@ -358,7 +370,7 @@ class RemoteHarvester(release.ReleaseHarvester):
             .filter(HarvestObject.package_id.isnot(None))
             .order_by(HarvestObject.gathered.desc()))]
         for package_id in linked:  # this source's own, also one a killed harvest created
-            package = model.Package.get(package_id)
+            package = model.Package.get(package_id)  # pyright: ignore[reportArgumentType]  # untyped harvest model column
             if package is None or package.type != "dataset":
                 continue
             if package.owner_org != organization:  # the source moved to another department

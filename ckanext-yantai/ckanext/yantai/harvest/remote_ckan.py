@@ -21,15 +21,16 @@ import json
 import urllib.parse
 from typing import Any
 
-from ckanext.harvest.harvesters.ckanharvester import (CKANHarvester, ContentFetchError,
-                                                      SearchError)
+from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetchError, SearchError
 from ckanext.harvest.model import HarvestJob
 
 from ckanext.yantai.harvest import base, remote
 from ckanext.yantai.messages import message
 
 
-class CkanHarvester(remote.RemoteHarvester, CKANHarvester):
+# ckanext-harvest's methods are untyped: its fetch_stage is inferred as returning True only, and
+# its validate_config names the (positional) argument config.
+class CkanHarvester(remote.RemoteHarvester, CKANHarvester):  # pyright: ignore[reportIncompatibleMethodOverride]
     SOURCE_TYPE = "ckan"
     TITLE = "CKAN 门户（县市区数据开放平台）"
     DESCRIPTION = "采集县市区等 CKAN 门户公开的数据集，按来源配置映射为本平台的目录元数据。"
@@ -139,6 +140,9 @@ def _fields(package: dict[str, Any]) -> dict[str, Any]:
     for extra in package.get("extras") or []:  # a remote without this schema keeps them here
         if isinstance(extra, dict) and extra.get("key") in remote.SCHEMA_FIELDS:
             fields.setdefault(extra["key"], _json_or_text(extra.get("value")))
+    if "domain" not in fields:  # a portal without this schema files its datasets in groups
+        fields["domain"] = [g.get(key) for g in package.get("groups") or [] if isinstance(g, dict)
+                            for key in ("name", "title") if g.get(key)]
     fields["title"] = package.get("title") or package.get("name")
     fields["notes"] = package.get("notes")
     fields["license_id"] = package.get("license_id")

@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 JSON_LD = frozenset({"json-ld", "jsonld", "application/ld+json"})
 
 
-class DcatRdfHarvester(remote.RemoteHarvester, DCATRDFHarvester):
+# ckanext-dcat's fetch_stage is untyped, inferred as returning True only.
+class DcatRdfHarvester(remote.RemoteHarvester, DCATRDFHarvester):  # pyright: ignore[reportIncompatibleMethodOverride]
     SOURCE_TYPE = "dcat_rdf"
     TITLE = "DCAT 目录（RDF）"
     DESCRIPTION = ("采集省级等 DCAT 目录（RDF/XML、Turtle、JSON-LD）中的数据集，"

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.types import Context
 from ckanext.harvest import queue
+from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
 from ckanext.yantai.harvest.base import portal_language
@@ -27,7 +29,7 @@ class HarvestFailed(Exception):
     pass
 
 
-def _context() -> dict[str, Any]:
+def _context() -> Context:
     user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     return {"model": model, "session": model.Session, "user": user, "ignore_auth": True}
 
@@ -45,18 +47,20 @@ def run(source: str, progress: Callable[[int, int], None] | None = None) -> dict
 
     context = _context()
     try:
-        source_dict = tk.get_action("harvest_source_show")(dict(context), {"id": source})
-        job_dict = tk.get_action("harvest_job_create")(dict(context), {
+        source_dict = tk.get_action("harvest_source_show")(context.copy(), {"id": source})
+        job_dict = tk.get_action("harvest_job_create")(context.copy(), {
             "source_id": source_dict["id"], "run": False})
     except tk.ObjectNotFound:
         raise HarvestFailed(f"no harvest source {source}") from None
     except (HarvestJobExists, HarvestSourceInactiveError) as error:
         raise HarvestFailed(str(error)) from None
-    harvester = queue.get_harvester(source_dict["source_type"])
-    if harvester is None:
+    found = queue.get_harvester(source_dict["source_type"])
+    if found is None:
         raise HarvestFailed(f"no harvester for source type {source_dict['source_type']}")
+    harvester = cast(HarvesterBase, found)  # the portal's harvesters all extend HarvesterBase
     job = model.Session.get(HarvestJob, job_dict["id"])
-    job.status = "Running"
+    assert job is not None  # created just above
+    job.status = "Running"  # pyright: ignore[reportAttributeAccessIssue]  # untyped harvest model
     job.save()
     try:
         ids = queue.gather_stage(harvester, job) or []
@@ -74,15 +78,16 @@ def run(source: str, progress: Callable[[int, int], None] | None = None) -> dict
             log.exception("harvest object %s failed", object_id)
             model.Session.rollback()
             obj = model.Session.get(HarvestObject, object_id)
+            assert obj is not None  # gathered (and committed) above
             with portal_language():
                 text = message("harvest_internal", error=type(error).__name__)
             harvester._save_object_error(text, obj, "Import")
-            obj.state, obj.report_status = "ERROR", "errored"
+            obj.state, obj.report_status = "ERROR", "errored"  # pyright: ignore[reportAttributeAccessIssue]  # untyped harvest model
             obj.save()
         if progress:
             progress(done, len(ids))
-    tk.get_action("harvest_jobs_run")(dict(context), {"source_id": source_dict["id"]})
-    return tk.get_action("harvest_job_show")(dict(context), {"id": job_dict["id"]})
+    tk.get_action("harvest_jobs_run")(context.copy(), {"source_id": source_dict["id"]})
+    return tk.get_action("harvest_job_show")(context.copy(), {"id": job_dict["id"]})
 
 
 def report(job_id: str) -> dict[str, Any]:

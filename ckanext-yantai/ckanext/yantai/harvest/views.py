@@ -7,7 +7,8 @@ POSTs to CKAN's own dataset delete view, which already serves that address.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ckan.plugins.toolkit as tk
 from flask import request

@@ -15,7 +15,7 @@ With a token, every route but ``/health`` requires it: the stored messages hold 
 With a data directory, messages are appended to ``received.jsonl`` there and read back at start.
 The log has the method, path and status of each request, never a record value.
 
-Usage: ``python -m ckanext.yantai.credit_receiver --port 8901 --data-dir DIR [--token T]``.
+Usage: ``python -m demo.credit_receiver --port 8901 --data-dir DIR [--token T]``.
 """
 from __future__ import annotations
 
@@ -221,7 +221,7 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Server
+    server: _Server  # pyright: ignore[reportIncompatibleVariableOverride]  # only _Server serves it
     server_version = "yantai-credit-receiver/1"
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -371,7 +371,7 @@ def loopback(host: str) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m ckanext.yantai.credit_receiver",
+        prog="python -m demo.credit_receiver",
         description="Stand-in for 信用烟台's disclosure endpoint (tests and the demo only).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8901)

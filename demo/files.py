@@ -1,6 +1,8 @@
-"""Resource files of the demo catalogue, generated from its tables so that each build is byte-identical.
+"""Resource files of the demo catalogue, generated from its tables so that each build is
+byte-identical.
 
-Identical bytes give an identical sha256, which is how the loader knows that a resource is unchanged.
+Identical bytes give an identical sha256, which is how the loader knows that a resource is
+unchanged.
 """
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import io
 import json
 import re
 import zipfile
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import openpyxl
 
@@ -29,13 +32,14 @@ def to_csv(columns: Sequence[str], rows: Sequence[Row]) -> bytes:
 
 
 def to_json(columns: Sequence[str], rows: Sequence[Row]) -> bytes:
-    records = [dict(zip(columns, row)) for row in rows]
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
     return json.dumps(records, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
 def to_xlsx(columns: Sequence[str], rows: Sequence[Row], sheet: str = "数据") -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
+    assert ws is not None  # a new workbook has its one sheet
     ws.title = sheet[:31]
     ws.append(list(columns))
     for row in rows:

@@ -1,4 +1,5 @@
-"""Load the demo catalogue into a running portal: python -m ckanext.yantai.demo --url URL --token-file F."""
+"""Load the demo catalogue into a running portal:
+python -m demo --url URL --token-file F."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,7 @@ import sys
 
 from ckanapi import RemoteCKAN
 
-from ckanext.yantai.demo import CATALOGUE, Loader, read_catalogue
+from demo import CATALOGUE, Loader, read_catalogue
 
 
 def main(argv: list[str] | None = None) -> int:
