@@ -22,9 +22,9 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
 from ckanext.yantai import compliance, compliance_recheck
-from ckanext.yantai.credit_receiver import Receiver
 from ckanext.yantai.model import CreditPush, DisclosureRecord
 from ckanext.yantai.workdays import SHANGHAI
+from demo.credit_receiver import Receiver
 from tests import factories
 from tests.api import Api
 from tests.yantai.disclosure_records import ADULT_ID, FIRM, license, penalty, person_penalty
@@ -94,10 +94,11 @@ class TestCheckAction:
         assert model.Session.query(DisclosureRecord).count() == 0  # nothing stored
 
     def test_without_published_at_the_record_counts_as_published_now(self, department):
+        today = dt.datetime.now(SHANGHAI).date().isoformat()  # decided today: on time now
         body = department["anonymous"].ok("yantai_compliance_check", record_type="license",
-                                          record=license(许可决定日期="2026-11-25",
-                                                         有效期自="2026-11-25"))
+                                          record=license(许可决定日期=today, 有效期自=today))
         assert body["valid"] and body["timeliness"] == "on_time"
+        assert body["deadline"] > today
 
     def test_bad_requests_get_structured_errors(self, department):
         error = department["anonymous"].errors("yantai_compliance_check", record_type="permit",
@@ -125,11 +126,13 @@ class TestIntake:
             records=[person_penalty(违法事实=f"当事人（身份证号{ADULT_ID}）销售过期食品"), bad])
         assert (result["received"], result["public"], result["invalid"]) == (2, 1, 1)
         assert result["records"][1]["errors"] == [
-            {"field": "处罚决定日期", "code": "date_format", "message": "日期格式不正确（例如 2026-03-01）"}]
+            {"field": "处罚决定日期", "code": "date_format",
+             "message": "日期格式不正确（例如 2026-03-01）"}]
         rows = datastore_rows(department["resource"]["id"])
         assert len(rows) == 1
         assert rows[0]["证件号码"] == ADULT_ID[:6] + "********" + ADULT_ID[-4:]
-        assert rows[0]["违法事实"] == f"当事人（身份证号{ADULT_ID[:6]}********{ADULT_ID[-4:]}）销售过期食品"
+        assert rows[0]["违法事实"] == (
+            f"当事人（身份证号{ADULT_ID[:6]}********{ADULT_ID[-4:]}）销售过期食品")
         assert ADULT_ID not in datastore_text(department["resource"]["id"])
         # kept in full for the credit push, with the invalid one
         assert {r.fields["证件号码"] for r in stored(department["resource"]["id"])} == {ADULT_ID}
@@ -158,7 +161,7 @@ class TestIntake:
                 records=[person_penalty(), person_penalty(证件号码=wrong,
                                                           行政处罚决定书文号="烟市监罚〔2026〕7号")])
         finally:
-            for logger, level in zip(loggers, levels):
+            for logger, level in zip(loggers, levels, strict=True):
                 logger.removeHandler(handler)
                 logger.setLevel(level)
             for logger in disabled:
@@ -247,7 +250,7 @@ class TestIntake:
                                 json={"resource_id": rid, "force": True, **data})
                        for rid in (hidden, missing)]
             bodies = [json.dumps(a.json["error"], ensure_ascii=False).replace(rid, "<id>")
-                      for a, rid in zip(answers, (hidden, missing))]
+                      for a, rid in zip(answers, (hidden, missing), strict=True)]
             # CKAN's own answer for a missing table: 404, or datastore_create's validation error
             assert answers[0].status_code == answers[1].status_code in (404, 409), (action, bodies)
             assert bodies[0] == bodies[1], action
@@ -262,7 +265,8 @@ class TestIntake:
         assert department["editor"].call("package_update", **dataset)["success"] is False
         department["editor"].ok("package_patch", id=department["dataset"]["id"], notes="更新说明")
         model.Session.expire_all()
-        assert model.Resource.get(resource_id).state == "active"
+        resource = model.Resource.get(resource_id)
+        assert resource is not None and resource.state == "active"
         assert len(stored(resource_id)) == 1
 
     def test_no_alias_takes_a_resources_id(self, department):
@@ -296,7 +300,8 @@ class TestIntake:
             res.pop("record_type", None)  # a dataset update that drops the field altogether
         assert department["editor"].call("package_update", **dataset)["success"] is False
         model.Session.expire_all()
-        assert model.Resource.get(resource_id).extras["record_type"] == "penalty"
+        resource = model.Resource.get(resource_id)
+        assert resource is not None and resource.extras["record_type"] == "penalty"
 
     def test_a_table_of_other_data_does_not_become_a_records_table(self, department):
         own = department["editor"].ok("datastore_create", resource={
@@ -306,7 +311,8 @@ class TestIntake:
         error = department["editor"].errors("resource_patch", id=own, record_type="penalty")
         assert error["record_type"]
         model.Session.expire_all()
-        assert not model.Resource.get(own).extras.get("record_type")
+        resource = model.Resource.get(own)
+        assert resource is not None and not resource.extras.get("record_type")
 
     def test_only_the_departments_editors_may_submit(self, department):
         for who in ("anonymous", "public"):
@@ -325,7 +331,8 @@ class TestIntake:
                             package_id=department["dataset"]["id"], name="普通资源", url="")
         error = department["editor"].errors("yantai_disclosure_submit", resource_id=plain["id"],
                                             records=[penalty()])
-        assert error["resource_id"] == ["该资源不是双公示资源：请先设置其记录类型（行政许可或行政处罚）"]
+        assert error["resource_id"] == [
+            "该资源不是双公示资源：请先设置其记录类型（行政许可或行政处罚）"]
 
     def test_a_record_sent_again_replaces_itself_and_keeps_its_first_public_time(self,
                                                                                 department):
@@ -510,7 +517,8 @@ class TestPush:
 
 
 class TestFileUpload:
-    """Departments upload their records as CSV or XLSX: read into records, never stored as a file."""
+    """Departments upload their records as CSV or XLSX: read into records, never stored as a
+    file."""
 
     def upload(self, app, department, filename, data, **extra):
         headers = {"Authorization": department["editor"].headers["Authorization"]}
@@ -537,13 +545,15 @@ class TestFileUpload:
         assert len(rows) == 1 and rows[0]["证件号码"].count("*") == 8
         assert len(stored(resource["id"])) == 2
         storage = pathlib.Path(tk.config["ckan.storage_path"]) / "resources"
-        assert not (storage / resource["id"][:3] / resource["id"][3:6] / resource["id"][6:]).exists()
+        rid = resource["id"]
+        assert not (storage / rid[:3] / rid[3:6] / rid[6:]).exists()
         for path in storage.rglob("*") if storage.exists() else ():
             assert path.is_dir() or ADULT_ID.encode() not in path.read_bytes()
 
     def test_an_xlsx_file(self, app, department):
         book = openpyxl.Workbook()
         sheet = book.active
+        assert sheet is not None
         record = penalty()
         sheet.append(list(record))
         sheet.append(list(record.values()))
