@@ -34,10 +34,10 @@ from ckanext.yantai import (
     config,
     credit,
     disclosure,
-    firewall_guards,
     messages,
     workdays,
 )
+from ckanext.yantai.guards import firewall
 from ckanext.yantai.model import CreditPush, DisclosureRecord
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ def submit(context: Mapping[str, Any], resource_id: str | None, records: Any,
     refuse_bad_shapes(records)
     marking = classified.records_rule(records)
     if marking is not None:  # the firewall holds for 双公示 records as for every other text
-        firewall_guards.refuse(cast(Context, dict(context)), {"records": marking},
+        firewall.refuse(cast(Context, dict(context)), {"records": marking},
                                resource.package_id,
                                resource.package.owner_org, object="disclosure")
     now = now or utcnow()

@@ -16,7 +16,6 @@ from ckanext.yantai import (
     compliance_views,
     disclosure_files,
     domains,
-    guards,
     jobs,
     log_privacy,
     quality_index,
@@ -25,15 +24,16 @@ from ckanext.yantai import (
     views,
 )
 from ckanext.yantai import config as yantai_config
+from ckanext.yantai.guards import firewall, registry
 
 
 def _public(module: Any) -> dict[str, Any]:
     return {name: getattr(module, name) for name in module.__all__}
 
 
-@tk.blanket.actions(lambda: {**_public(actions), **guards.chained_actions(),
+@tk.blanket.actions(lambda: {**_public(actions), **registry.chained_actions(),
                              **search.chained_actions()})
-@tk.blanket.auth_functions(lambda: {**_public(auth), **guards.chained_auth_functions()})
+@tk.blanket.auth_functions(lambda: {**_public(auth), **registry.chained_auth_functions()})
 @tk.blanket.blueprints(lambda: [*access_views.blueprints(), compliance_views.compliance])
 @tk.blanket.cli
 @tk.blanket.config_declarations
@@ -144,13 +144,13 @@ class YantaiPlugin(p.SingletonPlugin):
 
     def before_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
         pkg = model.Package.get(resource.get("package_id") or "")
-        guards.refuse_classified_upload(context, resource, pkg)
+        firewall.refuse_classified_upload(context, resource, pkg)
         disclosure_files.take_upload(context, resource)
 
     def before_resource_update(self, context: Any, current: dict[str, Any],
                                resource: dict[str, Any]) -> None:
         pkg = model.Package.get(current.get("package_id") or "")
-        guards.refuse_classified_upload(context, resource, pkg)
+        firewall.refuse_classified_upload(context, resource, pkg)
         disclosure_files.take_upload(context, resource)
 
     def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:

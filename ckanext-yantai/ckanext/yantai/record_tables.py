@@ -20,7 +20,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, ChainedAction, Context, DataDict
 
-from ckanext.yantai import classified, firewall_guards
+from ckanext.yantai import classified
+from ckanext.yantai.guards import firewall
 from ckanext.yantai.model import DisclosureRecord
 
 DATASTORE_WRITES = ("datastore_create", "datastore_upsert", "datastore_delete",
@@ -129,7 +130,7 @@ def _marking(data_dict: DataDict) -> str | None:
 def _refuse_marking(context: Context, rule: str, tables: set[str]) -> None:
     resource = next((r for r in map(model.Resource.get, tables) if r is not None), None)
     pkg = resource.package if resource is not None else None
-    firewall_guards.refuse(context, {"records": rule}, pkg.id if pkg else None,
+    firewall.refuse(context, {"records": rule}, pkg.id if pkg else None,
                            pkg.owner_org if pkg else None, object="datastore")
 
 

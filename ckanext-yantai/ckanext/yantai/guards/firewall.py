@@ -1,11 +1,12 @@
-"""The classified firewall on objects other than datasets: departments (organizations) and
+"""The classified firewall on every write: datasets, uploaded files, departments (organizations) and
 groups, resource views, users' names and descriptions, relationship comments. Their text is
 shown on the portal as a dataset's is, so a marking there is refused the same way: every field
 (keys and values, at any depth), checked on the normalised text, before anything is stored,
 for everyone; only an audit entry stays, naming the fields and the rule, never the content.
 
-Datasets (package_create / package_update) are guarded in ``guards``; DataStore rows by the
-DataStore write chain with ``classified.records_rule``.
+Datasets are refused the same way (every text of the dataset and its resources), and an
+uploaded file before the file store sees it; DataStore rows by the DataStore write chain
+(``record_tables``) with ``classified.records_rule``.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, ChainedAction, Context, DataDict
 
-from ckanext.yantai import audit, classified
+from ckanext.yantai import audit, classified, config, feedsafety
 from ckanext.yantai.messages import message
 
 
@@ -55,6 +56,64 @@ def errors_for(found: dict[str, str]) -> dict[str, Any]:
         errors[top] = [by_index.get(i, {}) for i in range(max(by_index) + 1)]
     return errors
 
+
+# -- datasets and uploads ------------------------------------------------------------------------
+
+def refuse_classified(context: Context, data_dict: dict[str, Any],
+                      pkg: model.Package | None) -> None:
+    """Refuse a dataset with classification markings in any of its texts (tags, extras,
+    information items, resources' every field…): audit who, when, which department and which
+    rule (not the content), and raise before anything is stored."""
+    found = classified.dataset_findings(data_dict)
+    if not found:
+        return
+    org = data_dict.get("owner_org") or (pkg.owner_org if pkg else None)
+    org_obj = model.Group.get(org) if isinstance(org, str) and org else None
+    refuse(context, found, pkg.id if pkg else None,
+                           org_obj.id if org_obj else None)
+
+
+@tk.chained_action
+def package_create(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    refuse_classified(context, data_dict, None)
+    return next_action(context, data_dict)
+
+
+@tk.chained_action
+def package_update(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+    ref = data_dict.get("id") or data_dict.get("name")
+    refuse_classified(context, data_dict,
+                      model.Package.get(ref) if isinstance(ref, str) and ref else None)
+    return next_action(context, data_dict)
+
+
+def refuse_classified_upload(context: Context, resource: dict[str, Any],
+                             pkg: model.Package | None) -> None:
+    """An uploaded file, read whole before the file store sees it: refused when it carries a
+    marking, and when it cannot be read to its end (too large, a corrupt or encrypted
+    archive, a decompression or cell bomb), since then it cannot be cleared."""
+    upload = resource.get("upload")
+    stream = getattr(upload, "stream", None)
+    if stream is None or not hasattr(stream, "read"):
+        return
+    reason: dict[str, Any] = {}
+    try:
+        hit = classified.upload_rule(stream, getattr(upload, "filename", "") or "",
+                                     config.upload_limits())
+        error = message("classified_marking")
+    except feedsafety.Unsafe as unsafe:
+        hit, reason = "unreadable", {"reason": unsafe.code}
+        error = message("upload_unreadable",
+                        reason=message(f"harvest_{unsafe.code}", **unsafe.params))
+    if hit is None:
+        return
+    audit.record("classified_refused", context.get("user") or None,
+                 pkg.id if pkg else None, pkg.owner_org if pkg else None,
+                 rule=hit, fields=["upload"], **reason)
+    raise tk.ValidationError({"upload": [error]})
+
+
+# -- other objects ---------------------------------------------------------------------------------
 
 def _group_chain(name: str, is_org: bool) -> ChainedAction:
     @tk.chained_action
@@ -106,7 +165,8 @@ def _fields_chain(name: str, fields: tuple[str, ...], kind: str) -> ChainedActio
 
 def chained_actions() -> dict[str, ChainedAction]:
     """The chains above (the *_patch actions go through *_update)."""
-    actions: dict[str, ChainedAction] = {}
+    actions: dict[str, ChainedAction] = {"package_create": package_create,
+                                         "package_update": package_update}
     for verb in ("create", "update"):
         actions[f"organization_{verb}"] = _group_chain(f"organization_{verb}", True)
         actions[f"group_{verb}"] = _group_chain(f"group_{verb}", False)
@@ -115,21 +175,3 @@ def chained_actions() -> dict[str, ChainedAction]:
         actions[f"package_relationship_{verb}"] = _fields_chain(
             f"package_relationship_{verb}", ("comment",), "relationship")
     return actions
-
-
-def chain_into(actions: dict[str, ChainedAction]) -> None:
-    """Add the chains above to ``actions`` (guards' chained actions). A plugin registers one
-    function per action, so where one is there already (the absence checks of views and
-    relationships), it runs first and this one after it."""
-    for name, chained in chained_actions().items():
-        earlier = actions.get(name)
-        actions[name] = chained if earlier is None else _both(name, earlier, chained)
-
-
-def _both(name: str, first: ChainedAction, second: ChainedAction) -> ChainedAction:
-    @tk.chained_action
-    def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-        return first(lambda c, d: second(next_action, c, d), context, data_dict)
-
-    chained.__name__ = name
-    return chained
