@@ -34,6 +34,7 @@ def test_an_editor_creates_and_publishes_a_dataset(journey, tmp_path):
     page.fill("#field-title", "芝罘区公共停车场泊位信息")
     page.fill("#field-notes",
               "芝罘区城市公共停车场的名称、地址、泊位数和收费标准，由市交通运输局每月更新。")
+    page.select_option("#field-private", "False")  # 公开 (the form proposes 私有)
     next_page(page)
     assert "/dataset/new/" in page.url and page.url.endswith("/2"), page.url
     name = page.url.split("/dataset/new/")[1].split("/")[0]
@@ -116,6 +117,19 @@ def test_an_editor_creates_and_publishes_a_dataset(journey, tmp_path):
     assert [r["name"] for r in pkg["resources"]] == ["停车场泊位表"]
     assert pkg["license_id"] == "cc-by"  # what an open dataset's licence defaults to
     assert admin.action.yantai_tier_change_list(package_id=pkg["id"], status="") == []
+    assert pkg["private"] is False
+
+    # A citizen finds it at once: in the search, and counted on the home page's 交通 tile
+    citizen = journey.page()
+    journey.go(citizen, "/dataset/?q=停车场泊位")
+    text = journey.shot(citizen, "citizen-finds-it")
+    assert "芝罘区公共停车场泊位信息" in text
+    journey.go(citizen, "/")
+    tile = citizen.locator("a.yantai-domain-tile", has_text="交通")
+    shown = int("".join(ch for ch in tile.locator(".yantai-domain-count").inner_text()
+                        if ch.isdigit()))
+    found = RemoteCKAN(journey.portal.url).action.package_search(fq="domain:transport", rows=0)
+    assert shown == found["count"]
 
 
 def upload(page, path: pathlib.Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
+import ckan.plugins.toolkit as tk
 import pytest
 from bs4 import BeautifulSoup
 from ckan.tests import factories as ckan_factories
@@ -113,6 +114,26 @@ def test_a_member_of_the_department_sees_its_private_dataset_counted(app, catalo
     assert "内部金融台账" in soup.text
 
 
+def test_cached_figures_follow_every_change_of_the_catalogue_at_once(app, catalogue,
+                                                                    monkeypatch):
+    """The figures are cached, but a dataset published, created or deleted shows on the next
+    view (in every worker: the cache is checked against the database, not told in-process)."""
+    monkeypatch.setitem(tk.config, "ckanext.yantai.home.cache_seconds", 600)
+    assert figures(page(app, "/"))["数据集"] == 3
+    assert figures(page(app, "/"))["数据集"] == 3  # from the cache
+    admin = {"user": ckan_factories.Sysadmin()["name"]}
+    call_action("package_patch", context=dict(admin), id=catalogue["private"]["id"],
+                private=False)
+    soup = page(app, "/")
+    assert figures(soup)["数据集"] == 4 and tiles(soup)["finance"] == 1
+    factories.Dataset(owner_org=catalogue["district"]["id"], title="养老机构名录",
+                      domain=["medical"])
+    assert tiles(page(app, "/"))["medical"] == 2
+    call_action("package_delete", context=dict(admin), id=catalogue["public"][0]["id"])
+    soup = page(app, "/")
+    assert figures(soup)["数据集"] == 4 and tiles(soup)["transport"] == 1
+
+
 def test_the_directory_lists_departments_and_districts_with_their_counts(app, catalogue):
     soup = page(app, "/")
     sections = {s.h3.text.strip(): {a.text.strip(): int(a.find_next("span").text)
@@ -136,6 +157,15 @@ def test_no_ckan_placeholder_is_left_on_the_home_page(app, catalogue):
         assert placeholder not in body
     assert "技术支持" in body  # CKAN is credited on a Chinese line instead
     assert 'name="q"' in body  # the search box
+
+
+def test_the_search_page_points_developers_to_the_portals_own_api_page(app, catalogue):
+    soup = page(app, "/dataset/")
+    for placeholder in PLACEHOLDERS:
+        assert placeholder not in soup.decode()
+    note = soup.select_one(".module-content small")
+    assert note is not None and "开发者也可以通过CKAN 接口查询本目录" in note.text
+    assert [a["href"] for a in note.select("a")] == ["/api/3", "/about#api"]
 
 
 def test_the_home_page_says_so_when_the_catalogue_is_empty(app):

@@ -3,7 +3,9 @@
 Every figure comes from ``package_search`` called as the visitor, so that what the tiers or
 CKAN's privacy keep from them is neither counted nor listed, and every count matches what the
 search page shows after a click. Answers are kept per visitor for a short while
-(``ckanext.yantai.home.cache_seconds``) so the home page does not query Solr on every view.
+(``ckanext.yantai.home.cache_seconds``) so the home page does not query Solr on every view, and
+only while the catalogue is unchanged: a dataset created, changed, published or deleted (in any
+worker of any node) makes the next view compute them afresh.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import threading
 import time
 from typing import Any
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 from ckan.types import Context
 
 from ckanext.yantai import config, tracking, vocabularies
@@ -19,7 +23,7 @@ from ckanext.yantai import config, tracking, vocabularies
 LIST_ROWS = 6  # datasets in each of the home page's lists
 ORG_PAGE = 25  # organizations per organization_list call (CKAN's all_fields maximum)
 
-_cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+_cache: dict[tuple[str, str], tuple[float, tuple[Any, ...], dict[str, Any]]] = {}
 _lock = threading.Lock()
 
 
@@ -136,26 +140,41 @@ def compute(lang: str) -> dict[str, Any]:
 
 
 def figures() -> dict[str, Any]:
-    """``compute`` for the current visitor and language, cached for a short while."""
+    """``compute`` for the current visitor and language, cached while the catalogue is as it
+    was, for a short while."""
     lang = tk.h.lang() or "zh_Hans_CN"
-    return _cached((_viewer_name(), lang), lambda: compute(lang))
+    return _cached((_viewer_name(), lang), lambda: compute(lang), _catalogue_version())
 
 
-def _cached(key: tuple[str, str], make: Any) -> dict[str, Any]:
-    """``make()``, kept under ``key`` for ``ckanext.yantai.home.cache_seconds``."""
+def _catalogue_version() -> tuple[Any, ...]:
+    """What changes whenever a figure may: a dataset edited, published or made private (its
+    ``metadata_modified``), created, deleted, restored or purged (the count of active ones), a
+    new or removed department or group (their count). One query on the database every worker
+    shares."""
+    package, group = model.Package, model.Group
+    return tuple(model.Session.execute(sa.select(
+        sa.func.max(package.metadata_modified),
+        sa.func.count(package.id).filter(package.state == "active"),
+        sa.select(sa.func.count(group.id)).where(group.state == "active").scalar_subquery(),
+    )).one())
+
+
+def _cached(key: tuple[str, str], make: Any, version: tuple[Any, ...] = ()) -> dict[str, Any]:
+    """``make()``, kept under ``key`` for ``ckanext.yantai.home.cache_seconds`` while
+    ``version`` stays the same."""
     seconds = config.home_cache_seconds()
     now = time.monotonic()
     if seconds > 0:
         with _lock:
             hit = _cache.get(key)
-        if hit is not None and now - hit[0] < seconds:
-            return hit[1]
+        if hit is not None and now - hit[0] < seconds and hit[1] == version:
+            return hit[2]
     value = make()
     if seconds > 0:
         with _lock:
-            for stale in [k for k, (at, _) in _cache.items() if now - at >= seconds]:
+            for stale in [k for k, (at, _, _) in _cache.items() if now - at >= seconds]:
                 del _cache[stale]
-            _cache[key] = (now, value)
+            _cache[key] = (now, version, value)
     return value
 
 
