@@ -11,8 +11,6 @@ import ckan.plugins.toolkit as tk
 from ckanext.yantai import (
     access,
     access_views,
-    actions,
-    auth,
     compliance_views,
     disclosure_files,
     domains,
@@ -20,18 +18,18 @@ from ckanext.yantai import (
     log_privacy,
     quality_index,
     search,
-    validators,
     views,
 )
 from ckanext.yantai import config as yantai_config
 from ckanext.yantai.guards import firewall, registry
+from ckanext.yantai.logic import action, auth, validators
 
 
 def _public(module: Any) -> dict[str, Any]:
     return {name: getattr(module, name) for name in module.__all__}
 
 
-@tk.blanket.actions(lambda: {**_public(actions), **registry.chained_actions(),
+@tk.blanket.actions(lambda: {**_public(action), **registry.chained_actions(),
                              **search.chained_actions()})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **registry.chained_auth_functions()})
 @tk.blanket.blueprints(lambda: [*access_views.blueprints(), compliance_views.compliance])

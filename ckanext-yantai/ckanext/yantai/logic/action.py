@@ -20,9 +20,9 @@ from ckanext.yantai import (
     quality_index,
     tier_changes,
 )
+from ckanext.yantai.logic import schema
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
-AUDIT_MAX_LIMIT = 1000
 
 
 @tk.side_effect_free
@@ -169,24 +169,9 @@ def yantai_audit_log_list(context: Context, data_dict: DataDict) -> dict[str, An
     org = model.Group.get(organization)
     if org is None or not org.is_organization:
         raise tk.ObjectNotFound(tk._("Organization not found"))
-    errors: dict[str, list[str]] = {}
-    bounds = {}
-    for key in ("since", "until"):
-        value = data_dict.get(key)
-        if value not in (None, ""):
-            bounds[key] = params.datetime(value)
-            if bounds[key] is None:
-                errors[key] = [tk._("Give a date as YYYY-MM-DD")]
-    limit = params.whole(data_dict.get("limit", 100), 1)
-    if limit is None:
-        errors["limit"] = [tk._("Give a whole number from 1 to {n}").format(n=AUDIT_MAX_LIMIT)]
-    else:
-        limit = min(limit, AUDIT_MAX_LIMIT)
-    offset = params.whole(data_dict.get("offset", 0), 0)
-    if offset is None:
-        errors["offset"] = [tk._("Give a whole number, 0 or more")]
-    if errors:
-        raise tk.ValidationError(cast(ErrorDict, errors))
+    data = schema.validated(data_dict, schema.audit_log_list(), context)
+    bounds = {key: data[key] for key in ("since", "until") if key in data}
+    limit, offset = data["limit"], data["offset"]
     query = audit.entries(organization_id=org.id, **bounds)
     return {"count": query.count(),
             "results": [audit.as_dict(e) for e in query.limit(limit).offset(offset)]}

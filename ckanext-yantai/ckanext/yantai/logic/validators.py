@@ -1,4 +1,5 @@
-"""Validators of the catalogue schemas (registered by the plugin; used by name in schemas/*.yaml).
+"""Validators of the catalogue schemas (registered by the plugin; used by name in schemas/*.yaml)
+and of the API actions' parameters (``logic/schema.py``).
 
 The rules themselves are pure functions in ``codes.py``; these adapt them to CKAN's navl validators,
 normalise what people type, and look up what needs the database (uniqueness, the department's code).
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.validation import scheming_validator
 
-from ckanext.yantai import codes, vocabularies
+from ckanext.yantai import codes, params, vocabularies
 from ckanext.yantai.messages import message
 
 Validator = Callable[[FlattenKey, FlattenDataDict, FlattenErrorDict, Context], Any]
@@ -328,10 +329,35 @@ def yantai_format_class(key: FlattenKey, data: FlattenDataDict, errors: FlattenE
         data[key] = FORMAT_CLASS_BY_FORMAT.get(fmt, "other")
 
 
+# -- API parameters (read strictly by ``params``: a value is taken whole or refused) ------------
+
+def yantai_iso_datetime(value: Any) -> Any:
+    """An ISO date or date and time (``params.datetime``), as a naive UTC datetime."""
+    moment = params.datetime(value)
+    if moment is None:
+        raise tk.Invalid(tk._("Give a date as YYYY-MM-DD"))
+    return moment
+
+
+def whole_number(low: int, message: str, default: int | None = None,
+                 at_most: int | None = None) -> Callable[[Any], Any]:
+    """A whole number from ``low`` (``params.whole``), ``default`` when not given (given empty
+    is refused), kept within ``at_most`` when there is one."""
+    def validator(value: Any) -> Any:
+        if value is missing and default is not None:
+            return default
+        number = params.whole(value, low)
+        if number is None:
+            raise tk.Invalid(message)
+        return min(number, at_most) if at_most is not None else number
+
+    return validator
+
+
 __all__ = [
     "yantai_uscc", "yantai_provider_code", "yantai_resource_category", "yantai_resource_code",
     "yantai_resource_codes", "yantai_office_phone", "yantai_non_classified", "yantai_vocabulary",
     "yantai_required_when", "yantai_required", "yantai_info_items_required", "yantai_temporal_end",
     "yantai_dataset_name", "yantai_group_name",
-    "yantai_format_class", "yantai_text", "yantai_licence",
+    "yantai_format_class", "yantai_text", "yantai_licence", "yantai_iso_datetime",
 ]

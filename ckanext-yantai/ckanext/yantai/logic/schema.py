@@ -1,0 +1,36 @@
+"""Schemas of the API actions' parameters, checked with CKAN's navl validation
+(``tk.navl_validate``) before an action does anything with them."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from ckan.types import Schema, Validator
+
+from ckanext.yantai.logic.validators import whole_number
+
+AUDIT_MAX_LIMIT = 1000
+
+
+@tk.validator_args
+def audit_log_list(ignore_missing: Validator, ignore_empty: Validator,
+                   yantai_iso_datetime: Validator) -> Schema:
+    """The page and period of a department's audit log (the department is asked first, by
+    the auth function)."""
+    return {
+        "organization": [ignore_missing],
+        "since": [ignore_empty, yantai_iso_datetime],
+        "until": [ignore_empty, yantai_iso_datetime],
+        "limit": [whole_number(1, tk._("Give a whole number from 1 to {n}").format(
+            n=AUDIT_MAX_LIMIT), default=100, at_most=AUDIT_MAX_LIMIT)],
+        "offset": [whole_number(0, tk._("Give a whole number, 0 or more"), default=0)],
+    }
+
+
+def validated(data_dict: dict[str, Any], schema: Schema, context: Any) -> dict[str, Any]:
+    """``data_dict`` checked against ``schema``: the clean values, or a ValidationError with
+    every field's errors."""
+    data, errors = tk.navl_validate(data_dict, schema, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
