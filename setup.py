@@ -28,8 +28,8 @@ setup(
     entry_points={
         "ckan.plugins": [
             "yantai = ckanext.yantai.plugin:YantaiPlugin",
-            "yantai_table_view = ckanext.yantai.preview_views:TableView",
-            "yantai_file_view = ckanext.yantai.preview_views:FileView",
+            "yantai_table_view = ckanext.yantai.views.previews:TableView",
+            "yantai_file_view = ckanext.yantai.views.previews:FileView",
             # CKAN's tracking (views, downloads), in place of tracking
             "yantai_tracking = ckanext.yantai.tracking:YantaiTrackingPlugin",
             "yantai_release_harvester = ckanext.yantai.harvest.release:ReleaseHarvester",

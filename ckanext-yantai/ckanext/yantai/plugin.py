@@ -10,7 +10,6 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.yantai import (
     access,
-    access_views,
     compliance_views,
     disclosure_files,
     domains,
@@ -18,11 +17,13 @@ from ckanext.yantai import (
     log_privacy,
     quality_index,
     search,
-    views,
 )
 from ckanext.yantai import config as yantai_config
-from ckanext.yantai.guards import firewall, registry
+from ckanext.yantai.guards import firewall, pages, registry
+from ckanext.yantai.harvest import views as harvest_views
 from ckanext.yantai.logic import action, auth, validators
+from ckanext.yantai.views import access as access_views
+from ckanext.yantai.views import api, dataset_form
 
 
 def _public(module: Any) -> dict[str, Any]:
@@ -76,7 +77,13 @@ class YantaiPlugin(p.SingletonPlugin):
     # IMiddleware
 
     def make_middleware(self, app: Any, config: Any) -> Any:
-        return views.install(search.install(app))
+        # once CKAN's and the other plugins' blueprints are registered
+        search.install(app)
+        api.install(app)
+        dataset_form.install(app)
+        pages.install(app)
+        harvest_views.install(app)
+        return app
 
     # IFacets
 

@@ -9,7 +9,8 @@ the page it belongs to, and nothing is saved until the dataset can be published.
 from __future__ import annotations
 
 import functools
-from typing import Any
+import re
+from typing import Any, cast
 
 import ckan.lib.plugins as lib_plugins
 import ckan.model as model
@@ -18,7 +19,13 @@ from ckan.lib.navl.dictization_functions import DataError, unflatten
 from ckan.logic import clean_dict, parse_params, tuplize_dict
 from ckan.types import Context
 from ckan.views.dataset import CreateView, EditView, _tag_string_to_list
-from ckanext.scheming.views import SchemingCreatePageView, SchemingEditPageView, _clean_page
+from ckanext.scheming.views import (
+    SchemingCreatePageView,
+    SchemingCreateView,
+    SchemingEditPageView,
+    _clean_page,
+)
+from flask import Response
 
 h = tk.h
 
@@ -209,7 +216,34 @@ def _summary(package_type: str, errors: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
+# /dataset/<name>/resource/new or /dataset/<id>, with or without a locale prefix.
+SAVED = re.compile(r"/dataset/(?P<id>[^/?#]+)")
+
+
+class YantaiCreateView(SchemingCreateView):
+    """Page 1 of the multi-page dataset form.
+
+    Scheming sends the user on to page 2 under the *submitted* URL name; when it was left empty
+    (the portal makes one from the title's pinyin) that URL would not exist. Go on under the
+    name the dataset was saved with instead.
+    """
+
+    def post(self, package_type: str) -> Any:
+        response = CreateView.post(self, package_type)
+        if getattr(response, "status_code", None) != 302:
+            return response
+        saved = SAVED.search(cast(Response, response).headers.get("Location", ""))
+        if saved is None:
+            return response
+        return tk.redirect_to(f"{package_type}.scheming_new_page", id=saved["id"], page=2)
+
+
 def install(app: Any) -> None:
+    """Our page 1 in place of CKAN's `dataset.new` and scheming's `dataset.scheming_new` (same
+    URL), our later pages in place of scheming's, and the checked completion."""
+    for endpoint in ("dataset.new", "dataset.scheming_new"):
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = YantaiCreateView.as_view("new")
     for endpoint, view in list(app.view_functions.items()):
         name = endpoint.rsplit(".", 1)[-1]
         if name == "scheming_new_page":

@@ -1,41 +1,19 @@
-"""Views that adjust CKAN's and ckanext-scheming's for the portal."""
+"""Web pages that hand out data or old versions outside the API: CKAN's resource download and
+the activity plugin's old versions and changes. Each is wrapped (from the plugin's IMiddleware)
+so that it answers as the API does: only those who may have the data get it, the rest get the
+page of something that does not exist."""
 from __future__ import annotations
 
 import functools
 import re
-from typing import Any, cast
+from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context
-from ckan.views.dataset import CreateView
-from ckanext.scheming.views import SchemingCreateView
-from flask import Response
-from flask.json.provider import DefaultJSONProvider
+from ckanext.activity.model import Activity
 
-from ckanext.yantai import access, audit, form_views, params
-from ckanext.yantai.harvest import views as harvest_views
-
-# /dataset/<name>/resource/new or /dataset/<id>, with or without a locale prefix.
-SAVED = re.compile(r"/dataset/(?P<id>[^/?#]+)")
-
-
-class YantaiCreateView(SchemingCreateView):
-    """Page 1 of the multi-page dataset form.
-
-    Scheming sends the user on to page 2 under the *submitted* URL name; when it was left empty
-    (the portal makes one from the title's pinyin) that URL would not exist. Go on under the
-    name the dataset was saved with instead.
-    """
-
-    def post(self, package_type: str) -> Any:
-        response = CreateView.post(self, package_type)
-        if getattr(response, "status_code", None) != 302:
-            return response
-        saved = SAVED.search(cast(Response, response).headers.get("Location", ""))
-        if saved is None:
-            return response
-        return tk.redirect_to(f"{package_type}.scheming_new_page", id=saved["id"], page=2)
+from ckanext.yantai import access, audit
 
 
 def guarded_download(original: Any) -> Any:
@@ -65,8 +43,6 @@ def guarded_resource_history(original: Any) -> Any:
 
     @functools.wraps(original)
     def resource_history(id: str, resource_id: str, activity_id: str) -> Any:
-        from ckanext.activity.model import Activity
-
         pkg = model.Package.get(id)
         activity = model.Session.get(Activity, activity_id)
         viewer = access.viewer_for(tk.current_user if tk.current_user.is_authenticated else None)
@@ -90,8 +66,6 @@ def guarded_changes_multiple(original: Any) -> Any:
 
     @functools.wraps(original)
     def changes_multiple(*args: Any, **kwargs: Any) -> Any:
-        from ckanext.activity.model import Activity
-
         found = []
         for key in ("new_id", "old_id"):
             value = tk.request.args.get(key, "")
@@ -113,52 +87,9 @@ def guarded_changes_multiple(original: Any) -> Any:
     return changes_multiple
 
 
-def locale_tagged(original: Any) -> Any:
-    """CKAN's JS translations for the page's locale. CKAN writes the locale into the page as a
-    BCP-47 tag (``zh-Hans-CN``) and its JS client turns back only the first hyphen, so it asks
-    for ``zh_Hans-CN``, which the route does not know (400, and no JS module starts). Any
-    spelling of a configured locale (hyphens or underscores) is served as that locale."""
-
-    @functools.wraps(original)
-    def i18n_js_translations(lang: str, *args: Any, **kwargs: Any) -> Any:
-        from ckan.lib.i18n import get_locales_from_config
-
-        wanted = lang.replace("-", "_").casefold()
-        for locale in get_locales_from_config():
-            if locale.casefold() == wanted:
-                lang = locale
-                break
-        return original(lang, *args, **kwargs)
-
-    return i18n_js_translations
-
-
-class BoundedJSON(DefaultJSONProvider):
-    """Request bodies nested too deep are bad JSON (CKAN answers 400), not a RecursionError in
-    the parser or in whatever walks the value later (500)."""
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        try:
-            value = super().loads(s, **kwargs)
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
-        if params.too_deep(value):
-            raise ValueError(f"JSON nested more than {params.MAX_DEPTH} levels deep")
-        return value
-
-
-def install(app: Any) -> Any:
-    """Adjust CKAN's and scheming's views (called from IMiddleware): our dataset form page 1 in
-    place of CKAN's `dataset.new` and scheming's `dataset.scheming_new` (same URL), and the
-    resource download behind the access tiers, under every blueprint that serves it."""
-    app.json = BoundedJSON(app)
-    for endpoint, view in list(app.view_functions.items()):
-        if endpoint.startswith("api.") and getattr(view, "__name__", None) == \
-                "i18n_js_translations":
-            app.view_functions[endpoint] = locale_tagged(view)
-    for endpoint in ("dataset.new", "dataset.scheming_new"):
-        if endpoint in app.view_functions:
-            app.view_functions[endpoint] = YantaiCreateView.as_view("new")
+def install(app: Any) -> None:
+    """The resource download behind the access tiers under every blueprint that serves it, and
+    the activity plugin's pages of old versions."""
     for endpoint, view in list(app.view_functions.items()):
         # By name: CKAN executes its view modules afresh when it registers their blueprints.
         if (getattr(view, "__module__", None), getattr(view, "__name__", None)) == (
@@ -170,6 +101,3 @@ def install(app: Any) -> Any:
     for endpoint in CHANGES_MULTIPLE:
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = guarded_changes_multiple(app.view_functions[endpoint])
-    form_views.install(app)
-    harvest_views.install(app)
-    return app
