@@ -141,6 +141,17 @@ def test_who_follows_a_departments_work(who, queue, everyones, audit, compliance
     assert tiers.sees_compliance(viewer) is compliance
 
 
+@pytest.mark.parametrize("who, sees", [
+    ("anonymous", False), ("public", False), ("admin", True), ("editor", True),
+    ("other_department", False), ("other_admin", False),
+    ("reviewer", False),  # a source's URL and config are its department's, not the authority's
+    ("sysadmin", True),
+])
+def test_who_sees_a_departments_harvest_source(who, sees):
+    assert tiers.sees_source(STAFF[who], OWNER) is sees
+    assert tiers.sees_source(STAFF[who], None) is (who == "sysadmin")  # a source of no one
+
+
 @pytest.mark.parametrize("who, request_, change, harvest_change", [
     ("anonymous", False, False, False),
     ("public", False, False, False),

@@ -121,22 +121,14 @@ def _is_source(pkg: model.Package | dict[str, Any]) -> bool:
 
 
 def sees_source(viewer: tiers.Viewer, pkg: model.Package | dict[str, Any]) -> bool:
-    """A harvest source (URL, config, jobs, objects) is its department's: members and
-    sysadmins see it, no one else (its URL and config name internal hosts)."""
-    owner = pkg.get("owner_org") if isinstance(pkg, dict) else pkg.owner_org
-    return viewer.sysadmin or (owner is not None and owner in viewer.orgs)
+    """``tiers.sees_source`` for a harvest source of the model or as a dict."""
+    return tiers.sees_source(viewer, pkg.get("owner_org") if isinstance(pkg, dict)
+                             else pkg.owner_org)
 
 
 def source_labels(pkg: model.Package) -> list[str]:
     """The same rule as permission labels (CKAN gives sysadmins every organization's)."""
     return [f"member-{pkg.owner_org}"] if pkg.owner_org else []
-
-
-def may_see(context: Context, pkg: model.Package | dict[str, Any]) -> bool:
-    viewer = context_viewer(context)
-    if viewer is not None and _is_source(pkg):
-        return sees_source(viewer, pkg)
-    return viewer is None or not _is_dataset(pkg) or tiers.sees_metadata(dataset_of(pkg), viewer)
 
 
 def may_have_data(viewer: tiers.Viewer | None, pkg: model.Package | dict[str, Any]) -> bool:
@@ -248,7 +240,7 @@ def guard_activity(viewer: tiers.Viewer | None,
         current = model.Package.get(package.get("id") or "")
     if current is None:
         return activity
-    if not may_see_pkg(viewer, current):
+    if not may_see(viewer, current):
         return None
     if isinstance(package, dict) and not may_have_data(viewer, current):
         activity = copy.deepcopy(activity)
@@ -293,12 +285,15 @@ def check_data_access(context: Context, resource_id: str) -> model.Package:
     if pkg is None:
         raise tk.ObjectNotFound(tk._("Resource was not found."))
     viewer = context_viewer(context)
-    if not (may_see_pkg(viewer, pkg) and may_have_data(viewer, pkg)):
+    if not (may_see(viewer, pkg) and may_have_data(viewer, pkg)):
         raise tk.ObjectNotFound(tk._("Resource was not found."))
     return pkg
 
 
-def may_see_pkg(viewer: tiers.Viewer | None, pkg: model.Package) -> bool:
+def may_see(viewer: tiers.Viewer | None, pkg: model.Package) -> bool:
+    """Whether the viewer may know of the dataset (or harvest source) at all: CKAN's own rule
+    for private and draft ones, the tiers (``tiers.sees_metadata``) for published ones. None:
+    an internal call, which sees everything."""
     if viewer is None:
         return True
     if _is_source(pkg):
@@ -334,7 +329,7 @@ def visible_packages(viewer: tiers.Viewer | None, refs: list[str]) -> set[str]:
         return set()
     rows = (model.Session.query(model.Package)
             .filter(sa.or_(model.Package.id.in_(refs), model.Package.name.in_(refs))).all())
-    return {ref for pkg in rows if may_see_pkg(viewer, pkg) for ref in (pkg.id, pkg.name)}
+    return {ref for pkg in rows if may_see(viewer, pkg) for ref in (pkg.id, pkg.name)}
 
 
 def search_facet(context: Context, field: str) -> dict[str, int]:

@@ -120,7 +120,7 @@ def create(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     # see before approval, by its id or name (from the government sharing catalogue or its
     # department); everything else needs a dataset the user can see.
     if pkg is None or ds is None or pkg.state != "active" or pkg.type != "dataset" or not (
-            access.may_see_pkg(viewer, pkg)
+            access.may_see(viewer, pkg)
             or (viewer.government and ds.share_type == "conditional" and not pkg.private)):
         raise tk.ObjectNotFound(tk._("Dataset not found"))
 

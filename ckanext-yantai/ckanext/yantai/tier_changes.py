@@ -145,7 +145,7 @@ def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     change = model.Session.get(TierChange, str(data_dict.get("id") or ""))
     user = context.get("auth_user_obj") or model.User.get(context.get("user") or "")
     pkg = model.Package.get(change.package_id) if change else None
-    if change is None or pkg is None or not access.may_see_pkg(access.viewer_for(user), pkg):
+    if change is None or pkg is None or not access.may_see(access.viewer_for(user), pkg):
         raise tk.ObjectNotFound(tk._("Tier change not found"))
     tk.check_access("yantai_tier_change_decide", context, {"id": change.id})
     if user is None:  # only an internal call (ignore_auth) without a user comes this far

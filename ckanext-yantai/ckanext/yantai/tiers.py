@@ -151,6 +151,12 @@ def oversees(viewer: Viewer, org_id: str | None = None) -> bool:
     return viewer.sysadmin or viewer.reviewer or (org_id is not None and org_id in viewer.orgs)
 
 
+def sees_source(viewer: Viewer, owner_org: str | None) -> bool:
+    """A harvest source (URL, config, jobs, objects) is its department's: members and
+    sysadmins see it, no one else (its URL and config name internal hosts)."""
+    return viewer.sysadmin or (owner_org is not None and owner_org in viewer.orgs)
+
+
 def administers(viewer: Viewer, org_id: str) -> bool:
     """An admin of the department (or a sysadmin)."""
     return viewer.user_id is not None and (viewer.sysadmin or org_id in viewer.admin_orgs)

@@ -63,7 +63,7 @@ def _counted(package: model.Package | None) -> TypeGuard[model.Package]:
     figures, the most-viewed list), and a dataset hidden from the public (private, a draft,
     不予开放) is answered exactly as one that does not exist."""
     return (package is not None and package.type == "dataset"
-            and access.may_see_pkg(tiers.ANONYMOUS, package))
+            and access.may_see(tiers.ANONYMOUS, package))
 
 
 def page_url(url: str) -> str | None:

@@ -72,7 +72,7 @@ def resource_by(ref: Callable[[DataDict], Any]) -> Find:
 
 
 def unseen(context: Context, pkg: model.Package | None) -> bool:
-    return pkg is not None and not access.may_see_pkg(access.context_viewer(context), pkg)
+    return pkg is not None and not access.may_see(access.context_viewer(context), pkg)
 
 
 # -- checks run before CKAN's auth functions -------------------------------------------------------

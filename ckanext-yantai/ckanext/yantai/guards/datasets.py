@@ -51,7 +51,7 @@ def package_show_auth(next_auth: AuthFunction, context: Context,
         return result
     pkg = context.get("package") or model.Package.get((data_dict or {}).get("id") or "")
     if pkg is not None and pkg.state == "active" and not pkg.private \
-            and not access.may_see(context, pkg):
+            and not access.may_see(access.context_viewer(context), pkg):
         return {"success": False, "msg": tk._("Not found")}
     return result
 
@@ -189,7 +189,7 @@ def _view_show(context: Context, data_dict: DataDict) -> None:
     """A view shows the data: absent for those who may not have it, too."""
     pkg = view_package(data_dict.get("id"))
     viewer = access.context_viewer(context)
-    if pkg is not None and not (access.may_see_pkg(viewer, pkg)
+    if pkg is not None and not (access.may_see(viewer, pkg)
                                 and access.may_have_data(viewer, pkg)):
         raise tk.ObjectNotFound(tk._("Resource view not found, cannot check auth."))
 

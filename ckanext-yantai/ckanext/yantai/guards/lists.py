@@ -143,7 +143,7 @@ def _dataset_first(context: Context, data_dict: DataDict) -> DataDict:
     """Following and followers of a dataset: only of one the caller may see."""
     ref = data_dict.get("id")
     pkg = model.Package.get(ref) if isinstance(ref, str) else None
-    if pkg is None or not access.may_see_pkg(access.context_viewer(context), pkg):
+    if pkg is None or not access.may_see(access.context_viewer(context), pkg):
         raise tk.ValidationError({"id": [tk._("Not found") + ": " + tk._("Dataset")]})
     return data_dict
 

@@ -47,7 +47,7 @@ def guarded_resource_history(original: Any) -> Any:
         activity = model.Session.get(Activity, activity_id)
         viewer = access.viewer_for(tk.current_user if tk.current_user.is_authenticated else None)
         if pkg is None or activity is None or activity.object_id != pkg.id \
-                or not (access.may_see_pkg(viewer, pkg) and access.may_have_data(viewer, pkg)):
+                or not (access.may_see(viewer, pkg) and access.may_have_data(viewer, pkg)):
             return tk.abort(404, tk._("Dataset not found"))
         return original(id, resource_id, activity_id)
 

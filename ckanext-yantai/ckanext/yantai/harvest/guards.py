@@ -99,7 +99,7 @@ def _harvest_object_after(context: Context, data_dict: DataDict, obj: Any) -> An
         except (tk.NotAuthorized, tk.ObjectNotFound):
             raise tk.ObjectNotFound("Harvest object not found") from None
         return obj
-    if not (access.may_see_pkg(viewer, pkg) and access.may_have_data(viewer, pkg)):
+    if not (access.may_see(viewer, pkg) and access.may_have_data(viewer, pkg)):
         if data_dict.get("dataset_id") and not data_dict.get("id"):
             raise tk.ObjectNotFound("Dataset not found")
         raise tk.ObjectNotFound("Harvest object not found")

@@ -44,7 +44,7 @@ def _allowed(data_dict: dict[str, Any]) -> bool:
         return False
     pkg = access.package_of_resource(resource.get("id") or "")
     viewer = access.request_viewer()
-    return pkg is not None and access.may_see_pkg(viewer, pkg) and access.may_have_data(viewer, pkg)
+    return pkg is not None and access.may_see(viewer, pkg) and access.may_have_data(viewer, pkg)
 
 
 def _file_name(resource: dict[str, Any]) -> str:
