@@ -18,7 +18,7 @@ from ckanext.yantai.harvest import disclosure_feed, runner
 from ckanext.yantai.model import DisclosureRecord
 from tests import factories
 from tests.yantai import disclosure_records as samples
-from tests.yantai.test_harvest_release import errors_of
+from tests.yantai.harvest.test_harvest_release import errors_of
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "clean_datastore",
                                       "with_request_context"),

@@ -31,9 +31,9 @@ from tests.yantai.disclosure_records import (
     penalty,
     person_penalty,
 )
+from tests.yantai.harvest.test_harvest_release import errors_of
 from tests.yantai.test_compliance import department  # noqa: F401 (fixture)
 from tests.yantai.test_harvest_disclosure import add_source, world  # noqa: F401 (fixture)
-from tests.yantai.test_harvest_release import errors_of
 
 PHONE = "13987654321"
 MASKED_PHONE = "139****4321"

@@ -29,7 +29,7 @@ from ckanext.yantai.harvest import base, runner
 from ckanext.yantai.model import DisclosureRecord
 from tests import factories
 from tests.yantai.feeds import HARVEST_ALLOWED, allow
-from tests.yantai.test_harvest_release import errors_of
+from tests.yantai.harvest.test_harvest_release import errors_of
 
 pytestmark = pytest.mark.usefixtures("with_request_context")
 

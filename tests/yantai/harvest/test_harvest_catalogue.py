@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from ckanext.yantai.harvest import runner
 from tests import factories
-from tests.yantai.test_harvest_release import _everything_stored, datasets, errors_of
+from tests.yantai.harvest.test_harvest_release import _everything_stored, datasets, errors_of
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context"),
               pytest.mark.usefixtures("feeds_allowed")]

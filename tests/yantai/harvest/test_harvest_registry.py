@@ -19,7 +19,7 @@ from tests import factories
 from tests.conftest import ROOT
 from tests.yantai.demo.test_catalogue import DCAT_DOMAINS
 from tests.yantai.feeds import allow
-from tests.yantai.test_harvest_release import entry, manifest
+from tests.yantai.harvest.test_harvest_release import entry, manifest
 
 pytestmark = [pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context"),
               pytest.mark.usefixtures("feeds_allowed"),

@@ -18,7 +18,7 @@ from ckan.tests.helpers import call_action
 from ckanext.yantai.harvest import runner
 from tests import factories
 from tests.yantai.feeds import ckan_api
-from tests.yantai.test_harvest_release import (
+from tests.yantai.harvest.test_harvest_release import (
     _everything_stored,
     activity_count,
     datasets,

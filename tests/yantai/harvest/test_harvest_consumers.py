@@ -22,7 +22,7 @@ from ckanext.harvest import queue
 from ckanext.harvest.model import HarvestJob, HarvestObject
 from redis import Redis
 
-from tests.yantai.test_harvest_release import (
+from tests.yantai.harvest.test_harvest_release import (
     CSV_A,
     CSV_B,
     datasets,
