@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, cast
 
 import ckan.model as model
@@ -22,8 +21,6 @@ from ckanext.yantai import (
 )
 from ckanext.yantai.logic import schema
 
-NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
-
 
 @tk.side_effect_free
 def yantai_quality_summary(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
@@ -34,11 +31,8 @@ def yantai_quality_summary(context: Context, data_dict: DataDict) -> list[dict[s
         counting only the datasets the caller may see.
     """
     tk.check_access("yantai_quality_summary", context, data_dict)
-    organization = data_dict.get("organization")
-    if organization is not None and not (isinstance(organization, str)
-                                         and NAME.match(organization)):
-        raise tk.ValidationError({"organization": [tk._("Must be a department name")]})
-    return quality_index.department_summary(context.copy(), organization)
+    data = schema.validated(data_dict, schema.quality_summary(), context)
+    return quality_index.department_summary(context.copy(), data.get("organization"))
 
 
 def yantai_access_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:

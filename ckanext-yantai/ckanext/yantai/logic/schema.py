@@ -13,6 +13,11 @@ AUDIT_MAX_LIMIT = 1000
 
 
 @tk.validator_args
+def quality_summary(ignore_missing: Validator, yantai_department_ref: Validator) -> Schema:
+    return {"organization": [ignore_missing, yantai_department_ref]}
+
+
+@tk.validator_args
 def audit_log_list(ignore_missing: Validator, ignore_empty: Validator,
                    yantai_iso_datetime: Validator) -> Schema:
     """The page and period of a department's audit log (the department is asked first, by

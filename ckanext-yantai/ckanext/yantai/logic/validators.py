@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -329,6 +330,9 @@ def yantai_format_class(key: FlattenKey, data: FlattenDataDict, errors: FlattenE
         data[key] = FORMAT_CLASS_BY_FORMAT.get(fmt, "other")
 
 
+URL_NAME = re.compile(r"[a-z0-9_-]{2,100}")  # CKAN's URL names
+
+
 # -- API parameters (read strictly by ``params``: a value is taken whole or refused) ------------
 
 def yantai_iso_datetime(value: Any) -> Any:
@@ -337,6 +341,13 @@ def yantai_iso_datetime(value: Any) -> Any:
     if moment is None:
         raise tk.Invalid(tk._("Give a date as YYYY-MM-DD"))
     return moment
+
+
+def yantai_department_ref(value: Any) -> Any:
+    """A department's URL name as a parameter (text of CKAN's name characters)."""
+    if not (isinstance(value, str) and URL_NAME.fullmatch(value)):
+        raise tk.Invalid(tk._("Must be a department name"))
+    return value
 
 
 def whole_number(low: int, message: str, default: int | None = None,
@@ -360,4 +371,5 @@ __all__ = [
     "yantai_required_when", "yantai_required", "yantai_info_items_required", "yantai_temporal_end",
     "yantai_dataset_name", "yantai_group_name",
     "yantai_format_class", "yantai_text", "yantai_licence", "yantai_iso_datetime",
+    "yantai_department_ref",
 ]
