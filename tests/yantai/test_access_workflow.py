@@ -374,3 +374,32 @@ def test_the_pages_give_the_configured_review_period(setting, app):
                     data={**APPLICATION, "commitment_accepted": "true"})
     assert "申请已提交，数据提供部门将在7个工作日内审核" in sent.get_data(as_text=True)
     assert "5个工作日" not in sent.get_data(as_text=True)
+
+
+def test_a_share_request_for_a_hidden_dataset_names_it_only_once_approved(setting, app):
+    """A government user applies by id for a 不予开放 dataset shared on conditions, which the
+    tiers hide from them until a share is approved: the request is filed, but neither its answer
+    nor the applicant's list names the dataset; the approval does."""
+    s = setting
+    hidden = factories.Dataset(owner_org=s["org"]["id"], title="企业用电明细台账",
+                               open_type="closed", open_condition="",
+                               share_type="conditional", share_condition="仅用于信用监管")
+    staff = ckan_factories.UserWithToken()
+    factories.Organization(users=[{"name": staff["name"], "capacity": "editor"}])
+    government = Api(app, staff["token"])
+    assert government.call("package_show", id=hidden["id"])["success"] is False
+    filed = government.ok("yantai_access_request_create", package_id=hidden["id"], **APPLICATION)
+    assert filed["kind"] == "share" and filed["status"] == "pending"
+    assert (filed["package_name"], filed["package_title"]) == (None, None)
+    for answer in (government.ok("yantai_access_request_list"),
+                   [government.ok("yantai_access_request_show", id=filed["id"])]):
+        assert [(r["package_name"], r["package_title"]) for r in answer] == [(None, None)]
+    page = app.get("/dashboard/access-requests", headers={"Authorization": staff["token"]})
+    assert "企业用电明细台账" not in page.body and "有条件共享的数据集" in page.body
+    # The owning department sees what is asked for, and approves it
+    queue = s["admin"].ok("yantai_access_request_list", organization=s["org"]["name"])
+    assert [r["package_title"] for r in queue] == ["企业用电明细台账"]
+    s["admin"].ok("yantai_access_request_decide", id=filed["id"], decision="approve",
+                  expires=days(30))
+    shown = government.ok("yantai_access_request_show", id=filed["id"])
+    assert (shown["package_name"], shown["package_title"]) == (hidden["name"], "企业用电明细台账")

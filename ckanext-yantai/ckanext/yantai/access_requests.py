@@ -52,13 +52,18 @@ def overdue(req: AccessRequest, today: dt.date | None = None) -> bool:
             and (today or access.today()) > req.review_deadline)
 
 
-def as_dict(req: AccessRequest) -> dict[str, Any]:
+def as_dict(req: AccessRequest, viewer: tiers.Viewer | None = None) -> dict[str, Any]:
+    """The request as the API gives it to ``viewer`` (None: an internal call). A government user
+    may apply for a dataset shared on conditions by its id or name while the tiers still hide
+    it (from the sharing catalogue): until approved, its name and title are not given."""
     pkg = model.Package.get(req.package_id)
     org = model.Group.get(req.organization_id)
     user = model.User.get(req.user_id)
+    known = pkg is not None and (viewer is None or access.may_see(viewer, pkg))
     return {
         "id": req.id, "package_id": req.package_id,
-        "package_name": pkg.name if pkg else None, "package_title": pkg.title if pkg else None,
+        "package_name": pkg.name if pkg and known else None,
+        "package_title": pkg.title if pkg and known else None,
         "organization": org.name if org else None,
         "organization_title": org.title if org else None,
         "user": user.name if user else None,
@@ -177,7 +182,7 @@ def create(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     model.Session.commit()
     audit.record("access_request_created", user.name, pkg.id, pkg.owner_org,
                  request_id=req.id, kind=kind)
-    return as_dict(req)
+    return as_dict(req, access.context_viewer(context))
 
 
 def latest_expiry(req: AccessRequest, today: dt.date | None = None) -> dt.date:
@@ -239,7 +244,7 @@ def decide(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     access.forget_viewers()
     audit.record(f"access_request_{req.status}", user.name, req.package_id, req.organization_id,
                  request_id=req.id, expires=req.expires.isoformat() if req.expires else None)
-    return as_dict(req)
+    return as_dict(req, access.context_viewer(context))
 
 
 def revoke(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
@@ -259,7 +264,7 @@ def revoke(context: Context, data_dict: dict[str, Any]) -> dict[str, Any]:
     access.forget_viewers()
     audit.record("access_request_revoked", user.name, req.package_id, req.organization_id,
                  request_id=req.id)
-    return as_dict(req)
+    return as_dict(req, access.context_viewer(context))
 
 
 def query(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
@@ -281,7 +286,8 @@ def query(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
     if package_ref:
         pkg = model.Package.get(package_ref) if isinstance(package_ref, str) else None
         q = q.filter(AccessRequest.package_id == (pkg.id if pkg else None))
-    rows = [as_dict(r) for r in q.order_by(AccessRequest.created.desc())]
+    viewer = access.context_viewer(context)
+    rows = [as_dict(r, viewer) for r in q.order_by(AccessRequest.created.desc())]
     wanted = data_dict.get("status")
     if wanted:
         rows = [r for r in rows if r["status"] == wanted]

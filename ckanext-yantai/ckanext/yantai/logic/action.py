@@ -9,6 +9,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict, ErrorDict
 
 from ckanext.yantai import (
+    access,
     access_requests,
     audit,
     compliance,
@@ -78,7 +79,8 @@ def yantai_access_request_show(context: Context, data_dict: DataDict) -> dict[st
         calendar_missing, decided_by, decided_at, expires, expires_range (pending: the first and
         last day an approval may set as expiry, or null when none may), reason, revoked_at``
     """
-    return access_requests.as_dict(access_requests.get_visible(context, data_dict.get("id")))
+    return access_requests.as_dict(access_requests.get_visible(context, data_dict.get("id")),
+                                   access.context_viewer(context))
 
 
 @tk.side_effect_free
