@@ -155,3 +155,23 @@ def test_a_dataset_hidden_from_the_public_is_answered_as_one_that_does_not_exist
               headers=headers)
     track(app, "page", "/dataset/no-such-dataset")
     assert stored() == []
+
+
+def visitor_keys() -> set[str]:
+    model.Session.expire_all()
+    return {r.user_key for r in model.Session.query(TrackingRaw)}
+
+
+def test_behind_no_trusted_proxy_a_forwarded_address_is_not_believed(app, dataset):
+    for address in ("203.0.113.7", "198.51.100.9"):
+        track(app, "page", f"/dataset/{dataset['name']}",
+              headers={**BROWSER, "X-Forwarded-For": address})
+    assert len(visitor_keys()) == 1  # one client, whatever it claims
+
+
+@pytest.mark.ckan_config("ckanext.yantai.trusted_proxies", "1")
+def test_behind_nginx_visitors_are_told_apart_by_the_address_it_forwards(app, dataset):
+    for address in ("203.0.113.7", "198.51.100.9", "203.0.113.7"):
+        track(app, "page", f"/dataset/{dataset['name']}",
+              headers={**BROWSER, "X-Forwarded-For": address})
+    assert len(visitor_keys()) == 2

@@ -179,6 +179,11 @@ def search_limits() -> search_limits_rules.Limits:
         facet_limit=tk.config.get(key + "facet_limit_max"))
 
 
+def trusted_proxies() -> int:
+    """Reverse proxies in front of CKAN whose X-Forwarded-For and -Proto are believed."""
+    return max(0, tk.config.get("ckanext.yantai.trusted_proxies"))
+
+
 def home_cache_seconds() -> int:
     """How long the home page's figures are kept per visitor (0: computed on every view)."""
     return tk.config.get("ckanext.yantai.home.cache_seconds")

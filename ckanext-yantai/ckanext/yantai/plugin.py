@@ -7,6 +7,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ckanext.yantai import (
     access,
@@ -77,6 +78,10 @@ class YantaiPlugin(p.SingletonPlugin):
     # IMiddleware
 
     def make_middleware(self, app: Any, config: Any) -> Any:
+        # the visitor's address and scheme as the trusted reverse proxies saw them
+        proxies = yantai_config.trusted_proxies()
+        if proxies:
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
         # once CKAN's and the other plugins' blueprints are registered
         search.install(app)
         api.install(app)
