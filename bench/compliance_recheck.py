@@ -159,7 +159,8 @@ def synthetic(n: int, rng: random.Random, samples: Any) -> dict[str, str]:
 
 def _rows(job: tuple[int, int, str, str, str, int]) -> str:
     """COPY lines for records start…stop-1, with their results as of DAY (intake's state)."""
-    from ckanext.yantai import compliance, disclosure, workdays
+    from ckanext.yantai import compliance, workdays
+    from ckanext.yantai.disclosure import intake
 
     start, stop, resource_id, package_id, org_id, seed = job
     rng = random.Random(seed)
@@ -167,7 +168,7 @@ def _rows(job: tuple[int, int, str, str, str, int]) -> str:
     samples = _test_records()
     out = io.StringIO()
     for n in range(start, stop):
-        fields = disclosure.normalise("penalty", synthetic(n, rng, samples)).fields
+        fields = intake.normalise("penalty", synthetic(n, rng, samples)).fields
         decided = fields["处罚决定日期"]
         first_public = None
         if rng.random() < 0.97 and not decided.endswith("-02-30"):
@@ -180,7 +181,7 @@ def _rows(job: tuple[int, int, str, str, str, int]) -> str:
             "penalty", fields, first_public_at=first_public, was_public=first_public is not None,
             withdrawn_at=None, warnings=(), intake=(), now=DAY, calendar=calendar)
         values = [str(uuid.uuid4()), resource_id, package_id, org_id,
-                  "penalty", disclosure.record_key("penalty", fields),
+                  "penalty", intake.record_key("penalty", fields),
                   json.dumps(fields, ensure_ascii=False), "{}", DAY.isoformat(), DAY.isoformat(),
                   _cell(columns["first_public_at"]), _cell(columns["public"]),
                   _cell(columns["withdrawn_at"]), DAY.isoformat(), _cell(columns["valid"]),

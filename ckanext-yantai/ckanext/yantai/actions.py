@@ -15,11 +15,11 @@ from ckanext.yantai import (
     compliance,
     compliance_reports,
     config,
-    disclosure,
     params,
     quality_index,
     tier_changes,
 )
+from ckanext.yantai.disclosure import intake, standard
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
 AUDIT_MAX_LIMIT = 1000
@@ -219,8 +219,8 @@ def yantai_compliance_check(context: Context, data_dict: DataDict) -> dict[str, 
             raise tk.ValidationError({"published_at": [tk._(
                 "Give a date and time in ISO 8601 with its time zone, e.g. "
                 "2026-09-29T10:00:00+08:00")]})
-    result = disclosure.check(record_type, record, now=max(now, published_at),
-                              calendar=config.calendar(), published_at=published_at)
+    result = intake.check(record_type, record, now=max(now, published_at),
+                          calendar=config.calendar(), published_at=published_at)
     body = result.as_dict()
     body["errors"] = compliance.finding_dicts(body["errors"])
     return body
@@ -229,7 +229,7 @@ def yantai_compliance_check(context: Context, data_dict: DataDict) -> dict[str, 
 def _record_type_and_record(data_dict: DataDict) -> tuple[str, dict[str, Any]]:
     errors: dict[str, list[str]] = {}
     record_type = data_dict.get("record_type")
-    if record_type not in disclosure.RECORD_TYPES:
+    if record_type not in standard.RECORD_TYPES:
         errors["record_type"] = [tk._("Must be license (行政许可) or penalty (行政处罚)")]
     record = data_dict.get("record")
     if isinstance(record, str):

@@ -2,9 +2,9 @@
 
 A department sends records to a resource whose ``record_type`` is ``license`` or ``penalty``
 (``yantai_disclosure_submit``, or a CSV/XLSX file uploaded to such a resource). Each record is
-kept in full in ``yantai_disclosure_record`` with what the rules (``disclosure.check``) say about
+kept in full in ``yantai_disclosure_record`` with what the rules (``intake.check``) say about
 it. The resource's DataStore table is the public form of the records that may be public: valid,
-publishable, masked (``disclosure.mask``). It is written only from here, so ``datastore_search``,
+publishable, masked (``privacy.mask``). It is written only from here, so ``datastore_search``,
 the DataStore dump and every other channel that reads it see masked values only.
 
 The portal keeps its own clock: ``first_public_at`` is when a record first went online here, and
@@ -33,11 +33,12 @@ from ckanext.yantai import (
     classified,
     config,
     credit,
-    disclosure,
     firewall_guards,
     messages,
     workdays,
 )
+from ckanext.yantai.disclosure import privacy, standard
+from ckanext.yantai.disclosure.intake import LONG_TERM, Finding, check_fields, normalise, record_key
 from ckanext.yantai.model import CreditPush, DisclosureRecord
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def record_type_of(resource: model.Resource | None) -> str | None:
     if resource is None or resource.state != "active":
         return None
     value = (resource.extras or {}).get("record_type")
-    return value if value in disclosure.RECORD_TYPES else None
+    return value if value in standard.RECORD_TYPES else None
 
 
 def finding_dicts(findings: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -79,16 +80,16 @@ RESULT_COLUMNS = ("valid", "errors", "decision_date", "deadline", "timeliness",
 
 def outcome(record_type: str, fields: Mapping[str, str], *, first_public_at: dt.datetime | None,
             was_public: bool, withdrawn_at: dt.datetime | None, warnings: Sequence[str],
-            intake: Sequence[disclosure.Finding], now: dt.datetime,
+            intake: Sequence[Finding], now: dt.datetime,
             calendar: workdays.Calendar) -> dict[str, Any]:
     """The stored columns that the rules decide for a record (pure; see ``evaluate``)."""
-    result = disclosure.check_fields(record_type, fields, now=now, calendar=calendar,
-                                     published_at=first_public_at, findings=intake,
-                                     warnings=warnings)
+    result = check_fields(record_type, fields, now=now, calendar=calendar,
+                          published_at=first_public_at, findings=intake,
+                          warnings=warnings)
     if first_public_at is None and result.valid and result.publish == "allowed":
         first_public_at = now  # it goes online now: the portal's clock starts
-        result = disclosure.check_fields(record_type, fields, now=now, calendar=calendar,
-                                         published_at=now, findings=intake, warnings=warnings)
+        result = check_fields(record_type, fields, now=now, calendar=calendar,
+                              published_at=now, findings=intake, warnings=warnings)
     public = result.valid and result.publish == "allowed"
     if public:
         withdrawn_at = None
@@ -99,7 +100,7 @@ def outcome(record_type: str, fields: Mapping[str, str], *, first_public_at: dt.
         "decision_date": result.decision_date, "deadline": result.deadline,
         "timeliness": result.timeliness, "working_days_late": result.working_days_late,
         "publish": result.publish,
-        "publicity_end": None if result.publicity_end == disclosure.LONG_TERM
+        "publicity_end": None if result.publicity_end == LONG_TERM
         else result.publicity_end,
         "missing_year": result.missing_year, "public": public,
         "first_public_at": first_public_at, "withdrawn_at": withdrawn_at,
@@ -130,7 +131,7 @@ def _ordinal(day: dt.date | None) -> int | None:
 
 
 def evaluate(row: DisclosureRecord, calendar: workdays.Calendar, now: dt.datetime,
-             intake: Sequence[disclosure.Finding] = ()) -> bool:
+             intake: Sequence[Finding] = ()) -> bool:
     """Apply the rules to a stored record; start the portal's clock when it goes online.
 
     Args:
@@ -152,10 +153,10 @@ def evaluate(row: DisclosureRecord, calendar: workdays.Calendar, now: dt.datetim
     return was_public != row.public
 
 
-def intake_findings(errors: Iterable[Mapping[str, Any]]) -> list[disclosure.Finding]:
+def intake_findings(errors: Iterable[Mapping[str, Any]]) -> list[Finding]:
     """Of a record's stored errors, those about the columns it arrived with, which a recheck
     cannot see again (the columns are gone once the fields are under the standard's names)."""
-    return [disclosure.Finding(e["field"], e["code"], e.get("params") or {})
+    return [Finding(e["field"], e["code"], e.get("params") or {})
             for e in errors if e["code"] == "duplicate_field"]
 
 
@@ -272,8 +273,8 @@ def submit(context: Mapping[str, Any], resource_id: str | None, records: Any,
     now = now or utcnow()
     calendar = config.calendar()
     package = resource.package
-    normalised_records = [disclosure.normalise(record_type, raw) for raw in records]
-    keys = [disclosure.record_key(record_type, n.fields) for n in normalised_records]
+    normalised_records = [normalise(record_type, raw) for raw in records]
+    keys = [record_key(record_type, n.fields) for n in normalised_records]
     # only this submission's records: a resource may hold hundreds of thousands
     existing = {r.record_key: r for r in model.Session.query(DisclosureRecord).filter(
         DisclosureRecord.resource_id == resource.id, DisclosureRecord.record_key.in_(keys))}
@@ -298,8 +299,8 @@ def submit(context: Mapping[str, Any], resource_id: str | None, records: Any,
         answers.append({"index": index, "record_key": key, "valid": row.valid,
                         "errors": finding_dicts(row.errors), "warnings": row.warnings,
                         "public": row.public, "publish": row.publish,
-                        "timeliness": row.timeliness, "deadline": _iso(row.deadline),
-                        "first_public_at": _iso(row.first_public_at)})
+                        "timeliness": row.timeliness, "deadline": standard.iso(row.deadline),
+                        "first_public_at": standard.iso(row.first_public_at)})
     model.Session.commit()
     for answer in answers:  # keys and rule codes only: values are personal data
         if answer["errors"]:
@@ -317,10 +318,6 @@ def submit(context: Mapping[str, Any], resource_id: str | None, records: Any,
             "invalid": sum(1 for r in changed.values() if not r.valid), "records": answers}
 
 
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 # -- the public table -----------------------------------------------------------------------------
 
 def _sync_context() -> Context:
@@ -331,14 +328,14 @@ def _sync_context() -> Context:
 
 def datastore_fields(record_type: str) -> list[dict[str, Any]]:
     return ([{"id": KEY_COLUMN, "type": "text"}, {"id": FIRST_PUBLIC_COLUMN, "type": "timestamp"}]
-            + [{"id": name, "type": "text"} for name in disclosure.FIELDS[record_type]])
+            + [{"id": name, "type": "text"} for name in standard.FIELDS[record_type]])
 
 
 def public_row(row: DisclosureRecord) -> dict[str, Any]:
     assert row.first_public_at is not None  # a public row has been public since then
     first = row.first_public_at.astimezone(workdays.SHANGHAI).replace(tzinfo=None)
     return {KEY_COLUMN: row.record_key, FIRST_PUBLIC_COLUMN: first.isoformat(timespec="seconds"),
-            **disclosure.mask(row.record_type, row.fields)}
+            **privacy.mask(row.record_type, row.fields)}
 
 
 def sync_datastore(resource_id: str, record_type: str, rows: Iterable[DisclosureRecord]) -> None:

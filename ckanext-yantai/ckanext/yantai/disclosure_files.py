@@ -13,6 +13,7 @@ import ckan.plugins.toolkit as tk
 import flask
 
 from ckanext.yantai import compliance, feedsafety, text_encoding
+from ckanext.yantai.disclosure import standard
 from ckanext.yantai.messages import message
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -109,7 +110,7 @@ def _error(text: str) -> tk.ValidationError:
 def take_upload(context: dict[str, Any], resource: dict[str, Any]) -> None:
     """Before a 双公示 resource is saved: read its uploaded file into records (kept in the
     context for ``submit_upload``) and drop the file, so that the file store never holds it."""
-    if resource.get("record_type") not in ("license", "penalty"):
+    if resource.get("record_type") not in standard.RECORD_TYPES:
         return
     upload = resource.get("upload")
     stream = getattr(upload, "stream", None)

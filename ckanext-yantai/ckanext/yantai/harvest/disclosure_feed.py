@@ -25,7 +25,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectError
 
-from ckanext.yantai import classified, compliance, disclosure, disclosure_files, feedsafety
+from ckanext.yantai import classified, compliance, disclosure_files, feedsafety
+from ckanext.yantai.disclosure import standard
 from ckanext.yantai.harvest import base
 from ckanext.yantai.messages import message
 
@@ -46,7 +47,7 @@ class DisclosureHarvester(base.FeedHarvester):
     }
 
     def check_config(self, data: dict[str, Any]) -> None:
-        if "record_type" in data and data["record_type"] not in disclosure.RECORD_TYPES:
+        if "record_type" in data and data["record_type"] not in standard.RECORD_TYPES:
             raise ValueError(message("harvest_record_type", value=str(data["record_type"])))
 
     def gather(self, harvest_job: HarvestJob) -> list[str] | None:
@@ -157,7 +158,7 @@ class DisclosureHarvester(base.FeedHarvester):
 
 
 def _kind(record_type: str) -> str:
-    return "行政许可" if record_type == "license" else "行政处罚"
+    return standard.RECORD_TYPE_LABELS[record_type][0]
 
 
 class FeedError(Exception):
@@ -206,10 +207,10 @@ def recognise(records: list[dict[str, Any]]) -> str | None:
     """license or penalty from the columns the records have (None when they do not tell)."""
     headers = {h for record in records[:50] for h in record}
     scores: dict[str, int] = {}
-    for record_type in disclosure.RECORD_TYPES:
+    for record_type in standard.RECORD_TYPES:
         other = "penalty" if record_type == "license" else "license"
-        own = set(disclosure.FIELDS[record_type]) - set(disclosure.FIELDS[other])
-        scores[record_type] = sum(disclosure.canonical_field(record_type, h) in own
+        own = set(standard.FIELDS[record_type]) - set(standard.FIELDS[other])
+        scores[record_type] = sum(standard.canonical_field(record_type, h) in own
                                   for h in headers)
     best = max(scores, key=lambda record_type: scores[record_type])
     if scores[best] == 0 or scores["license"] == scores["penalty"]:
