@@ -159,8 +159,8 @@ def synthetic(n: int, rng: random.Random, samples: Any) -> dict[str, str]:
 
 def _rows(job: tuple[int, int, str, str, str, int]) -> str:
     """COPY lines for records start…stop-1, with their results as of DAY (intake's state)."""
-    from ckanext.yantai import compliance, workdays
-    from ckanext.yantai.disclosure import intake
+    from ckanext.yantai import workdays
+    from ckanext.yantai.disclosure import intake, store
 
     start, stop, resource_id, package_id, org_id, seed = job
     rng = random.Random(seed)
@@ -177,7 +177,7 @@ def _rows(job: tuple[int, int, str, str, str, int]) -> str:
             first_public = dt.datetime.combine(day, dt.time(10), SHANGHAI_OFFSET)
             if first_public > DAY:
                 first_public = None
-        columns = compliance.outcome(
+        columns = store.outcome(
             "penalty", fields, first_public_at=first_public, was_public=first_public is not None,
             withdrawn_at=None, warnings=(), intake=(), now=DAY, calendar=calendar)
         values = [str(uuid.uuid4()), resource_id, package_id, org_id,

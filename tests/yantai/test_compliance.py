@@ -21,7 +21,9 @@ import sqlalchemy as sa
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
-from ckanext.yantai import compliance, compliance_recheck
+from ckanext.yantai import compliance_recheck
+from ckanext.yantai.disclosure import credit, submission
+from ckanext.yantai.disclosure import push as pushes
 from ckanext.yantai.model import CreditPush, DisclosureRecord
 from ckanext.yantai.workdays import SHANGHAI
 from demo.credit_receiver import Receiver
@@ -56,7 +58,7 @@ def department(app):
 def submit_at(department, moment: dt.datetime, records, resource="resource"):
     """Records arriving at a given moment (the portal's clock), as the editor sends them."""
     context = {"user": department["editor_name"], "ignore_auth": False}
-    return compliance.submit(context, department[resource]["id"], records, now=moment)
+    return submission.submit(context, department[resource]["id"], records, now=moment)
 
 
 def stored(resource_id: str) -> list[DisclosureRecord]:
@@ -427,7 +429,7 @@ class TestPush:
     def test_public_records_are_pushed_in_full_once(self, department, receiver):
         moment = shanghai("2026-09-21T10:00:00")
         submit_at(department, moment, [person_penalty(), penalty(处罚依据=None)])
-        assert compliance.send_due(now=moment) == {"sent": 1, "failed": 0, "rejected": 0}
+        assert pushes.send_due(now=moment) == {"sent": 1, "failed": 0, "rejected": 0}
         [message] = receiver.received()
         assert (message["kind"], message["record_type"]) == ("publish", "penalty")
         assert message["record"]["证件号码"] == ADULT_ID  # the credit site gets the real value
@@ -436,7 +438,7 @@ class TestPush:
         assert (push.status, push.receipt_id) == ("sent", message["receipt_id"])
         # sent again without a change: nothing new
         submit_at(department, moment, [person_penalty()])
-        assert compliance.send_due(now=moment)["sent"] == 0
+        assert pushes.send_due(now=moment)["sent"] == 0
         assert len(receiver.received()) == 1
         assert {r.push_status for r in stored(department["resource"]["id"])} == {"sent", "none"}
 
@@ -452,10 +454,10 @@ class TestPush:
                                record_type="penalty", url="")
         moment = shanghai("2026-09-21T10:00:00")
         submit_at(department, moment, [penalty()])
-        result = compliance.submit({"user": sysadmin["name"]}, resource["id"], [penalty()],
+        result = submission.submit({"user": sysadmin["name"]}, resource["id"], [penalty()],
                                    now=moment)
         assert result["public"] == 1, result
-        assert compliance.send_due(now=moment)["sent"] == 2
+        assert pushes.send_due(now=moment)["sent"] == 2
         assert len(receiver.received()) == 1  # one message: the site had it already
         for resource_id in (department["resource"]["id"], resource["id"]):
             assert [r.push_status for r in stored(resource_id)] == ["sent"]
@@ -473,27 +475,27 @@ class TestPush:
         moment = shanghai("2026-09-21T10:00:00")
         submit_at(department, moment, [penalty()])
         receiver.fail_next(10, status=503)
-        sender = compliance.credit.CreditClient(receiver.url, token="s3cret", attempts=2,
-                                                sleep=lambda s: None)
-        assert compliance.send_due(now=moment, sender=sender)["failed"] == 1
+        sender = credit.CreditClient(receiver.url, token="s3cret", attempts=2,
+                                     sleep=lambda s: None)
+        assert pushes.send_due(now=moment, sender=sender)["failed"] == 1
         push = model.Session.query(CreditPush).one()
         assert push.status == "failed" and push.next_attempt_at == moment + dt.timedelta(
             seconds=60)
         assert stored(department["resource"]["id"])[0].push_status == "failed"
         # not due yet; then due and the site is back
-        assert compliance.send_due(now=moment + dt.timedelta(seconds=30),
-                                   sender=sender)["sent"] == 0
+        assert pushes.send_due(now=moment + dt.timedelta(seconds=30),
+                               sender=sender)["sent"] == 0
         receiver.fail_next(0)
-        assert compliance.send_due(now=moment + dt.timedelta(seconds=61),
-                                   sender=sender)["sent"] == 1
+        assert pushes.send_due(now=moment + dt.timedelta(seconds=61),
+                               sender=sender)["sent"] == 1
         assert len(receiver.received()) == 1
 
     def test_withdrawal_after_revocation(self, department, receiver):
         moment = shanghai("2026-09-21T10:00:00")
         submit_at(department, moment, [penalty()])
-        compliance.send_due(now=moment)
+        pushes.send_due(now=moment)
         submit_at(department, moment + dt.timedelta(days=30), [penalty(当前状态="撤销")])
-        compliance.send_due(now=moment + dt.timedelta(days=30))
+        pushes.send_due(now=moment + dt.timedelta(days=30))
         kinds = [(m["kind"], m["reason"]) for m in receiver.received()]
         assert kinds == [("publish", None), ("withdraw", "revoked")]
 
@@ -504,7 +506,7 @@ class TestPush:
         for day, record in enumerate(steps):
             at = moment + dt.timedelta(days=day)
             submit_at(department, at, [record])
-            compliance.send_due(now=at)
+            pushes.send_due(now=at)
         kinds = [(m["kind"], m["reason"], m["generation"]) for m in receiver.received()]
         assert kinds == [("publish", None, 0), ("withdraw", "revoked", 0),
                          ("publish", None, 1), ("withdraw", "revoked", 1)]
@@ -512,7 +514,7 @@ class TestPush:
 
     def test_without_an_endpoint_pushes_wait(self, department):
         submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
-        assert compliance.send_due() == {"sent": 0, "failed": 0, "rejected": 0}
+        assert pushes.send_due() == {"sent": 0, "failed": 0, "rejected": 0}
         assert model.Session.query(CreditPush).one().status == "pending"
 
 

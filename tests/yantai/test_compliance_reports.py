@@ -12,7 +12,8 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
-from ckanext.yantai import compliance, compliance_recheck
+from ckanext.yantai import compliance_recheck
+from ckanext.yantai.disclosure import submission
 from ckanext.yantai.workdays import SHANGHAI
 from tests import factories
 from tests.api import Api
@@ -43,7 +44,7 @@ def department_with_records(title: str, name: str) -> dict:
 
 
 def send(dept: dict, moment: str, records: list) -> None:
-    compliance.submit({"user": dept["editor"]["name"]}, dept["resource"]["id"], records,
+    submission.submit({"user": dept["editor"]["name"]}, dept["resource"]["id"], records,
                       now=shanghai(moment))
 
 

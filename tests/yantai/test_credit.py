@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from ckanext.yantai.credit import (
+from ckanext.yantai.disclosure.credit import (
     CreditClient,
     Push,
     PushError,

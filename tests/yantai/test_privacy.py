@@ -19,9 +19,10 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 from sqlalchemy import exc as sa_exc
 
-from ckanext.yantai import compliance, log_privacy
+from ckanext.yantai import log_privacy
 from ckanext.yantai.disclosure import intake, privacy, standard
 from ckanext.yantai.harvest import runner
+from ckanext.yantai.model import DisclosureRecord
 from tests import factories
 from tests.yantai import disclosure_records as samples
 from tests.yantai.disclosure_records import (
@@ -392,7 +393,7 @@ class TestLogsAndDatabase:
         assert error["__type"] == "Validation Error" and len(error["records"]) == 1
         assert error["records"][0].startswith("第 2 条记录："), error
         assert ADULT_ID not in resp.get_data(as_text=True)
-        assert model.Session.query(compliance.DisclosureRecord).count() == 0  # nothing half-taken
+        assert model.Session.query(DisclosureRecord).count() == 0  # nothing half-taken
         text = "\n".join(root_lines)
         assert ADULT_ID not in text, text
         assert ADULT_ID not in new_log_text(path, offset)
@@ -409,7 +410,7 @@ class TestLogsAndDatabase:
         names = [r["name"] for r in call_action("package_show",
                                                 id=department["dataset"]["id"])["resources"]]
         assert "2026年行政处罚" not in names
-        assert model.Session.query(compliance.DisclosureRecord).count() == 0
+        assert model.Session.query(DisclosureRecord).count() == 0
         assert ADULT_ID not in "\n".join(root_lines)
 
 
@@ -421,4 +422,4 @@ def test_a_harvested_feed_goes_through_the_same_check(world):  # noqa: F811 (fix
     job = runner.run(add_source(world, "/scjg/penalties.json")["id"])
     messages = errors_of(job)
     assert len(messages) == 1 and messages[0].startswith("第 3 行："), messages
-    assert model.Session.query(compliance.DisclosureRecord).count() == 0
+    assert model.Session.query(DisclosureRecord).count() == 0

@@ -12,14 +12,13 @@ from ckan.types import Context, DataDict, ErrorDict
 from ckanext.yantai import (
     access_requests,
     audit,
-    compliance,
     compliance_reports,
     config,
     params,
     quality_index,
     tier_changes,
 )
-from ckanext.yantai.disclosure import intake, standard
+from ckanext.yantai.disclosure import intake, standard, store, submission
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
 AUDIT_MAX_LIMIT = 1000
@@ -210,7 +209,7 @@ def yantai_compliance_check(context: Context, data_dict: DataDict) -> dict[str, 
     """
     tk.check_access("yantai_compliance_check", context, data_dict)
     record_type, record = _record_type_and_record(data_dict)
-    now = compliance.utcnow()
+    now = store.utcnow()
     published_at = now
     raw = data_dict.get("published_at")
     if raw not in (None, ""):
@@ -222,7 +221,7 @@ def yantai_compliance_check(context: Context, data_dict: DataDict) -> dict[str, 
     result = intake.check(record_type, record, now=max(now, published_at),
                           calendar=config.calendar(), published_at=published_at)
     body = result.as_dict()
-    body["errors"] = compliance.finding_dicts(body["errors"])
+    body["errors"] = store.finding_dicts(body["errors"])
     return body
 
 
@@ -257,7 +256,7 @@ def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> dict[str,
         errors, warnings, public, publish, timeliness, deadline, first_public_at}``
     """
     tk.check_access("yantai_disclosure_submit", context, data_dict)
-    return compliance.submit(context, data_dict.get("resource_id"), data_dict.get("records"))
+    return submission.submit(context, data_dict.get("resource_id"), data_dict.get("records"))
 
 
 @tk.side_effect_free

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from ckan.types import ErrorDict
 from sqlalchemy.dialects.postgresql import JSONB
 
-from ckanext.yantai import access, compliance, messages, params, tiers
-from ckanext.yantai.disclosure import intake, privacy, standard
+from ckanext.yantai import access, messages, params, tiers
+from ckanext.yantai.disclosure import intake, privacy, standard, store
 from ckanext.yantai.model import DisclosureRecord
 
 MAX_MONTHS = 120  # the longest period a report covers (the trend has a row per month)
@@ -338,7 +338,7 @@ def record_dict(row: DisclosureRecord) -> dict[str, Any]:
         "record_key": row.record_key, "record_type": row.record_type,
         "resource_id": row.resource_id, "package_id": row.package_id,
         "fields": privacy.mask(row.record_type, row.fields),
-        "valid": row.valid, "errors": compliance.finding_dicts(row.errors or ()),
+        "valid": row.valid, "errors": store.finding_dicts(row.errors or ()),
         "warnings": list(row.warnings or ()),
         "decision_date": standard.iso(row.decision_date),
         "deadline": standard.iso(row.deadline),

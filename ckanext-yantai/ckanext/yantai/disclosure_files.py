@@ -12,8 +12,8 @@ from typing import Any, BinaryIO
 import ckan.plugins.toolkit as tk
 import flask
 
-from ckanext.yantai import compliance, feedsafety, text_encoding
-from ckanext.yantai.disclosure import standard
+from ckanext.yantai import feedsafety, text_encoding
+from ckanext.yantai.disclosure import standard, store, submission
 from ckanext.yantai.messages import message
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -117,7 +117,7 @@ def take_upload(context: dict[str, Any], resource: dict[str, Any]) -> None:
     if stream is None or not hasattr(stream, "read"):
         return
     records = read_records(stream, getattr(upload, "filename", "") or "")
-    compliance.refuse_bad_shapes(records, key="upload", header_row=True)  # before the save
+    store.refuse_bad_shapes(records, key="upload", header_row=True)  # before the save
     context[PENDING] = records
     resource.pop("upload")
     resource["url"] = "_datastore_only_resource"
@@ -130,9 +130,9 @@ def submit_upload(context: dict[str, Any], resource: dict[str, Any]) -> dict[str
     if records is None:
         return None
     totals = {"received": 0, "public": 0, "invalid": 0}
-    for start in range(0, len(records), compliance.MAX_RECORDS):
-        result = compliance.submit(context, resource["id"],
-                                   records[start:start + compliance.MAX_RECORDS])
+    for start in range(0, len(records), submission.MAX_RECORDS):
+        result = submission.submit(context, resource["id"],
+                                   records[start:start + submission.MAX_RECORDS])
         for key in totals:
             totals[key] += result[key]
     return totals

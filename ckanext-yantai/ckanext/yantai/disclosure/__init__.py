@@ -5,7 +5,11 @@ Each stage is a module; a later stage may import an earlier one, never the rever
 
 - ``standard``: the record types and the fields of the national data standard (pure);
 - ``privacy``: personal data masked, the public form of a record (pure);
-- ``intake``: a record parsed and checked against the rules (pure).
+- ``intake``: a record parsed and checked against the rules (pure);
+- ``store``: the records kept, with what the rules say about them;
+- ``publish``: the public records in their resource's DataStore table, masked;
+- ``credit``, ``push``: the records pushed to 信用烟台 (the protocol; what is due, and sending it);
+- ``submission``: a department's records through all of them.
 
 This module imports nothing, so that importing one stage loads only the stages before it.
 """
