@@ -197,6 +197,23 @@ class TestIntake:
             assert "yantai_disclosure_submit" in error["resource_id"][0], action
         assert len(datastore_rows(department["resource"]["id"])) == 1
 
+    def test_internal_writes_other_than_the_sync_are_refused(self, department):
+        # call_action is an internal call (ignore_auth): only the sync's own context passes
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        resource_id = department["resource"]["id"]
+        for action, extra in (("datastore_upsert", {"records": [{"证件号码": ADULT_ID}],
+                                                    "method": "insert"}),
+                              ("datastore_delete", {}),
+                              ("datastore_records_delete", {"filters": {}})):
+            with pytest.raises(tk.ValidationError) as error:
+                call_action(action, resource_id=resource_id, force=True, **extra)
+            assert "yantai_disclosure_submit" in str(error.value.error_dict), action
+        with pytest.raises(tk.ValidationError):
+            call_action("datastore_create", resource={
+                "package_id": department["dataset"]["id"], "record_type": "penalty"},
+                records=[{"证件号码": ADULT_ID}], force=True)
+        assert len(datastore_rows(resource_id)) == 1
+
     def test_a_records_table_is_written_by_no_key_ckan_accepts(self, department, sysadmin_api):
         submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
         records_table = department["resource"]["id"]

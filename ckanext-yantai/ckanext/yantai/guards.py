@@ -34,10 +34,10 @@ from ckanext.yantai import (
     config,
     feedsafety,
     firewall_guards,
-    record_tables,
     tier_changes,
     tiers,
 )
+from ckanext.yantai.disclosure import tables as record_tables
 from ckanext.yantai.harvest import jobs as harvest_jobs
 from ckanext.yantai.harvest import sources as harvest_sources
 from ckanext.yantai.messages import message

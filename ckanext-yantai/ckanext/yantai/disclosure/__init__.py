@@ -8,6 +8,7 @@ Each stage is a module; a later stage may import an earlier one, never the rever
 - ``intake``: a record parsed and checked against the rules (pure);
 - ``store``: the records kept, with what the rules say about them;
 - ``publish``: the public records in their resource's DataStore table, masked;
+- ``tables``: no write reaches those tables but the sync's (a chained DataStore action);
 - ``credit``, ``push``: the records pushed to 信用烟台 (the protocol; what is due, and sending it);
 - ``submission``: a department's records through all of them.
 

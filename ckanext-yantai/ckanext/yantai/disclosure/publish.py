@@ -2,13 +2,14 @@
 
 The table holds the records that may be public (valid and publishable, ``store``), each in its
 masked form (``privacy.mask``), with the record's key and when it first went online. It is
-written only here (``sync_datastore``), so ``datastore_search``, the DataStore dump and every
-other channel that reads it see masked values only.
+written only here (``sync_datastore``; ``tables`` refuses every other write), so
+``datastore_search``, the DataStore dump and every other channel that reads it see masked values
+only.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -20,12 +21,16 @@ from ckanext.yantai.model import DisclosureRecord
 
 KEY_COLUMN = "记录标识"
 FIRST_PUBLIC_COLUMN = "首次公开时间"
+# The context key that marks the sync's own DataStore writes: ``tables`` refuses every other write
+# to a 双公示 table, internal ones included. CKAN builds an action's context itself, so no request
+# can set it.
+SYNC = "yantai_disclosure_sync"
 
 
-def _sync_context() -> Context:
+def sync_context() -> Context:
+    """The context of the sync's DataStore writes: an internal call, marked as the sync's."""
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    # An internal call: record_tables lets only such calls write a 双公示 table.
-    return {"ignore_auth": True, "user": site_user}
+    return cast(Context, {"ignore_auth": True, "user": site_user, SYNC: True})
 
 
 def datastore_fields(record_type: str) -> list[dict[str, Any]]:
@@ -43,7 +48,7 @@ def public_row(row: DisclosureRecord) -> dict[str, Any]:
 def sync_datastore(resource_id: str, record_type: str, rows: Iterable[DisclosureRecord]) -> None:
     """Make the resource's DataStore table show exactly the public rows among ``rows``."""
     rows = list(rows)
-    context = _sync_context()
+    context = sync_context()
     resource = model.Resource.get(resource_id)
     assert resource is not None  # the records' own resource
     if not (resource.extras or {}).get("datastore_active"):
