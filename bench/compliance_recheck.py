@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     import ckan.model as model
     import ckan.plugins.toolkit as tk
 
-    from ckanext.yantai import compliance_recheck
+    from ckanext.yantai.disclosure import recheck
 
     resource_id, org_id, package_id = setup_objects()
     print(f"setup: storing {args.records:,} records …", flush=True)
@@ -77,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
                 forget_results(org_id)
             model.Session.remove()
             started = time.perf_counter()
-            counts = compliance_recheck.recheck(now=NEXT_DAY, organization_id=org_id,
-                                                workers=args.workers)
+            counts = recheck.recheck(now=NEXT_DAY, organization_id=org_id,
+                                     workers=args.workers)
             elapsed = time.perf_counter() - started
             results[name] = {"seconds": round(elapsed, 1), **counts,
                              "records_per_second": round(counts["checked"] / elapsed)}
@@ -215,12 +215,12 @@ def store_records(resource_id: str, package_id: str, org_id: str, total: int,
                   workers: int) -> None:
     import psycopg2
 
-    from ckanext.yantai import compliance_recheck
+    from ckanext.yantai.disclosure import recheck
 
     chunk = 20_000
     jobs = [(start, min(start + chunk, total), resource_id, package_id, org_id, start)
             for start in range(0, total, chunk)]
-    with (psycopg2.connect(compliance_recheck.dsn()) as connection, connection.cursor() as cur,
+    with (psycopg2.connect(recheck.dsn()) as connection, connection.cursor() as cur,
           multiprocessing.get_context("fork").Pool(workers) as pool):
         for text in pool.imap(_rows, jobs):
             cur.copy_expert(f"COPY yantai_disclosure_record ({COLUMNS}) FROM STDIN",
@@ -234,9 +234,9 @@ def vacuum() -> None:
     without it, the first read of freshly loaded rows also writes every page."""
     import psycopg2
 
-    from ckanext.yantai import compliance_recheck
+    from ckanext.yantai.disclosure import recheck
 
-    connection = psycopg2.connect(compliance_recheck.dsn())
+    connection = psycopg2.connect(recheck.dsn())
     connection.autocommit = True
     try:
         with connection.cursor() as cur:
@@ -251,9 +251,9 @@ def forget_results(org_id: str) -> None:
     the autovacuum would have, so that the recheck's updates find room in the pages."""
     import psycopg2
 
-    from ckanext.yantai import compliance_recheck
+    from ckanext.yantai.disclosure import recheck
 
-    connection = psycopg2.connect(compliance_recheck.dsn())
+    connection = psycopg2.connect(recheck.dsn())
     connection.autocommit = True
     try:
         with connection.cursor() as cur:

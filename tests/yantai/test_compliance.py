@@ -21,8 +21,7 @@ import sqlalchemy as sa
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
-from ckanext.yantai import compliance_recheck
-from ckanext.yantai.disclosure import credit, submission
+from ckanext.yantai.disclosure import credit, recheck, submission
 from ckanext.yantai.disclosure import push as pushes
 from ckanext.yantai.model import CreditPush, DisclosureRecord
 from ckanext.yantai.workdays import SHANGHAI
@@ -388,7 +387,7 @@ class TestPortalClock:
         broken = penalty(处罚依据=None)
         assert submit_at(department, shanghai("2026-09-21T10:00:00"),
                          [broken])["records"][0]["timeliness"] == "pending"
-        counts = compliance_recheck.recheck(workers=1, now=shanghai("2026-09-30T08:00:00"))
+        counts = recheck.recheck(workers=1, now=shanghai("2026-09-30T08:00:00"))
         assert counts["checked"] == 1 and counts["changed"] == 1
         assert stored(department["resource"]["id"])[0].timeliness == "overdue"
         submit_at(department, shanghai("2026-10-08T10:00:00"), [penalty()])
@@ -400,7 +399,7 @@ class TestRecheck:
     def test_an_expired_penalty_leaves_the_public_table(self, department):
         submit_at(department, shanghai("2025-11-20T10:00:00"), [penalty(处罚决定日期="2025-11-18")])
         assert len(datastore_rows(department["resource"]["id"])) == 1
-        counts = compliance_recheck.recheck(workers=1, now=shanghai("2026-11-19T00:30:00"))
+        counts = recheck.recheck(workers=1, now=shanghai("2026-11-19T00:30:00"))
         assert counts["withdrawn"] == 1
         assert datastore_rows(department["resource"]["id"]) == []
         row = stored(department["resource"]["id"])[0]
@@ -426,7 +425,7 @@ class TestRecheck:
         from ckan.plugins.toolkit import config
 
         monkeypatch.setitem(config, "ckanext.yantai.calendar.path", str(table))
-        compliance_recheck.recheck(workers=1, now=moment)
+        recheck.recheck(workers=1, now=moment)
         row = stored(department["resource"]["id"])[0]
         # 12-24, 25, 28, 29, 30, 31, (01-01 off), 01-04
         assert (row.timeliness, row.deadline, row.missing_year) == (

@@ -12,13 +12,12 @@ from ckan.types import Context, DataDict, ErrorDict
 from ckanext.yantai import (
     access_requests,
     audit,
-    compliance_reports,
     config,
     params,
     quality_index,
     tier_changes,
 )
-from ckanext.yantai.disclosure import intake, standard, store, submission
+from ckanext.yantai.disclosure import intake, report, standard, store, submission
 
 NAME = re.compile(r"^[a-z0-9_-]{2,100}$")  # CKAN's URL names
 AUDIT_MAX_LIMIT = 1000
@@ -274,7 +273,7 @@ def yantai_compliance_report(context: Context, data_dict: DataDict) -> dict[str,
         overdue), null when nothing was due
     """
     tk.check_access("yantai_compliance_report", context, data_dict)
-    return compliance_reports.report(context.get("user"), data_dict)
+    return report.report(context.get("user"), data_dict)
 
 
 @tk.side_effect_free
@@ -287,7 +286,7 @@ def yantai_compliance_ranking(context: Context, data_dict: DataDict) -> dict[str
         overdue, invalid, on_time_rate}]}``
     """
     tk.check_access("yantai_compliance_ranking", context, data_dict)
-    return compliance_reports.ranking(context.get("user"), data_dict)
+    return report.ranking(context.get("user"), data_dict)
 
 
 @tk.side_effect_free
@@ -301,7 +300,7 @@ def yantai_compliance_trend(context: Context, data_dict: DataDict) -> dict[str, 
         on_time_rate}]}``
     """
     tk.check_access("yantai_compliance_trend", context, data_dict)
-    return compliance_reports.trend(context.get("user"), data_dict)
+    return report.trend(context.get("user"), data_dict)
 
 
 @tk.side_effect_free
@@ -325,7 +324,7 @@ def yantai_compliance_records(context: Context, data_dict: DataDict) -> dict[str
         push_status}]}``
     """
     tk.check_access("yantai_compliance_records", context, data_dict)
-    return compliance_reports.records(context.get("user"), data_dict)
+    return report.records(context.get("user"), data_dict)
 
 
 # Every yantai_ function is public (registered by the plugin's blankets).

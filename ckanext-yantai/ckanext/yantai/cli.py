@@ -11,10 +11,10 @@ import click
 from ckan.lib.redis import connect_to_redis
 from ckan.types import Context
 
-from ckanext.yantai import compliance_recheck as recheck
-from ckanext.yantai import compliance_reports as reports
 from ckanext.yantai import config, domains, jobs, quality_index
 from ckanext.yantai.disclosure import push as pushes  # `push` is the recheck's option
+from ckanext.yantai.disclosure import recheck
+from ckanext.yantai.disclosure import report as reports
 from ckanext.yantai.harvest import registry as sources
 from ckanext.yantai.harvest import runner
 from ckanext.yantai.model import DisclosureRecord

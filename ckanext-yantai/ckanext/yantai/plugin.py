@@ -13,7 +13,6 @@ from ckanext.yantai import (
     access_views,
     actions,
     auth,
-    compliance_views,
     disclosure_files,
     domains,
     guards,
@@ -25,6 +24,7 @@ from ckanext.yantai import (
     views,
 )
 from ckanext.yantai import config as yantai_config
+from ckanext.yantai.disclosure import views as disclosure_views
 
 
 def _public(module: Any) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def _public(module: Any) -> dict[str, Any]:
 @tk.blanket.actions(lambda: {**_public(actions), **guards.chained_actions(),
                              **search.chained_actions()})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **guards.chained_auth_functions()})
-@tk.blanket.blueprints(lambda: [*access_views.blueprints(), compliance_views.compliance])
+@tk.blanket.blueprints(lambda: [*access_views.blueprints(), disclosure_views.compliance])
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers

@@ -10,7 +10,9 @@ Each stage is a module; a later stage may import an earlier one, never the rever
 - ``publish``: the public records in their resource's DataStore table, masked;
 - ``tables``: no write reaches those tables but the sync's (a chained DataStore action);
 - ``credit``, ``push``: the records pushed to 信用烟台 (the protocol; what is due, and sending it);
-- ``submission``: a department's records through all of them.
+- ``submission``: a department's records through all of them;
+- ``recheck``: every stored record checked again, daily; ``report``: the compliance figures;
+- ``views``: the compliance pages.
 
 This module imports nothing, so that importing one stage loads only the stages before it.
 """
