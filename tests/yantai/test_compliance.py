@@ -589,3 +589,28 @@ class TestFileUpload:
         names = [r["name"] for r in call_action("package_show",
                                                 id=department["dataset"]["id"])["resources"]]
         assert "2026年行政处罚" not in names
+
+    def test_a_file_uploaded_to_an_existing_resource(self, app, department):
+        headers = {"Authorization": department["editor"].headers["Authorization"]}
+        resource = department["resource"]
+
+        def update(records):
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(list(records[0]))
+            for record in records:
+                writer.writerow(list(record.values()))
+            return app.post("/api/3/action/resource_update", headers=headers, status=None, data={
+                "id": resource["id"], "name": resource["name"], "url": "",
+                "record_type": "penalty",
+                "upload": (io.BytesIO(out.getvalue().encode()), "records.csv")}).json
+
+        body = update([penalty()])
+        assert body["success"], body
+        assert body["result"]["url_type"] == "datastore"
+        assert len(datastore_rows(resource["id"])) == 1
+        # a bad row refuses the whole file, saying which row, and nothing changes
+        bad = update([penalty(行政处罚决定书文号="烟市监罚〔2026〕9号"),
+                      penalty(行政处罚决定书文号="烟市监罚〔2026〕10号", 违法事实="违法\x9f事实")])
+        assert bad["error"]["upload"] == ["第 3 行：字段值含有控制字符（如 NUL）或无效字符"]
+        assert len(stored(resource["id"])) == 1

@@ -13,7 +13,6 @@ from ckanext.yantai import (
     access_views,
     actions,
     auth,
-    disclosure_files,
     domains,
     guards,
     jobs,
@@ -24,6 +23,7 @@ from ckanext.yantai import (
     views,
 )
 from ckanext.yantai import config as yantai_config
+from ckanext.yantai.disclosure import files as disclosure_files
 from ckanext.yantai.disclosure import views as disclosure_views
 
 
@@ -32,7 +32,7 @@ def _public(module: Any) -> dict[str, Any]:
 
 
 @tk.blanket.actions(lambda: {**_public(actions), **guards.chained_actions(),
-                             **search.chained_actions()})
+                             **search.chained_actions(), **disclosure_files.chained_actions()})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **guards.chained_auth_functions()})
 @tk.blanket.blueprints(lambda: [*access_views.blueprints(), disclosure_views.compliance])
 @tk.blanket.cli
@@ -138,25 +138,17 @@ class YantaiPlugin(p.SingletonPlugin):
     def get_user_dataset_labels(self, user_obj: model.User) -> list[str]:
         return access.PermissionLabels().get_user_dataset_labels(user_obj)
 
-    # IResourceController: the classified firewall on uploads
-
-    # and the files of 双公示 records, read into records instead of stored
+    # IResourceController: the classified firewall on uploads, and the files of 双公示 records
+    # refused when bad and never stored (their records are submitted by the chained
+    # resource_create and resource_update of disclosure.files)
 
     def before_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
         pkg = model.Package.get(resource.get("package_id") or "")
         guards.refuse_classified_upload(context, resource, pkg)
-        disclosure_files.take_upload(context, resource)
+        disclosure_files.take_upload(resource)
 
     def before_resource_update(self, context: Any, current: dict[str, Any],
                                resource: dict[str, Any]) -> None:
         pkg = model.Package.get(current.get("package_id") or "")
         guards.refuse_classified_upload(context, resource, pkg)
-        disclosure_files.take_upload(context, resource)
-
-    def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
-        disclosure_files.report_upload(disclosure_files.submit_upload(context, resource),
-                                       resource)
-
-    def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
-        disclosure_files.report_upload(disclosure_files.submit_upload(context, resource),
-                                       resource)
+        disclosure_files.take_upload(resource)

@@ -11,6 +11,7 @@ Each stage is a module; a later stage may import an earlier one, never the rever
 - ``tables``: no write reaches those tables but the sync's (a chained DataStore action);
 - ``credit``, ``push``: the records pushed to 信用烟台 (the protocol; what is due, and sending it);
 - ``submission``: a department's records through all of them;
+- ``files``: records uploaded as a file (CSV, XLSX), submitted once their resource is saved;
 - ``recheck``: every stored record checked again, daily; ``report``: the compliance figures;
 - ``views``: the compliance pages.
 

@@ -25,8 +25,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectError
 
-from ckanext.yantai import classified, disclosure_files, feedsafety
-from ckanext.yantai.disclosure import standard, store, submission
+from ckanext.yantai import classified, feedsafety
+from ckanext.yantai.disclosure import files, standard, store, submission
 from ckanext.yantai.harvest import base
 from ckanext.yantai.messages import message
 
@@ -174,17 +174,17 @@ def parse(content: bytes, name: str) -> list[dict[str, Any]]:
     lowered = name.lower().split("?", 1)[0]
     if content[:4] == b"PK\x03\x04":
         try:
-            feedsafety.check_archive(content, disclosure_files.MAX_BYTES)
+            feedsafety.check_archive(content, files.MAX_BYTES)
         except feedsafety.Unsafe as error:
             raise FeedError(base.refusal_message(error)) from None
     stripped = content.lstrip(b"\xef\xbb\xbf \t\r\n")
     if lowered.endswith(".json") or stripped[:1] in (b"[", b"{"):
         return _json_records(content)
     try:
-        return disclosure_files.read_records(io.BytesIO(content),
-                                             name if lowered.endswith((".csv", ".xlsx"))
-                                             else ("feed.xlsx" if content[:4] == b"PK\x03\x04"
-                                                   else "feed.csv"))
+        return files.read_records(io.BytesIO(content),
+                                  name if lowered.endswith((".csv", ".xlsx"))
+                                  else ("feed.xlsx" if content[:4] == b"PK\x03\x04"
+                                        else "feed.csv"))
     except tk.ValidationError as error:
         messages = cast("list[str]", error.error_dict.get("upload", []))
         raise FeedError("；".join(str(m) for m in messages)) from None
