@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 import ckan.plugins.toolkit as tk
 import flask
 from ckan.types import Action, ChainedAction, Context, DataDict
+from openpyxl import load_workbook
 
 from ckanext.yantai import feedsafety, text_encoding
 from ckanext.yantai.disclosure import standard, store, submission
@@ -92,8 +93,6 @@ def _csv_rows(text: str) -> list[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
     try:
         feedsafety.check_archive(data, 4 * MAX_BYTES, sheets=SHEETS)
     except feedsafety.Unsafe as unsafe:

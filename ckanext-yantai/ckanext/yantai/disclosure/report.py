@@ -20,6 +20,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan.types import ErrorDict
+from openpyxl import Workbook
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ckanext.yantai import access, messages, params, tiers
@@ -397,8 +398,6 @@ def to_csv(rows: list[list[Any]]) -> bytes:
 
 
 def to_xlsx(rows: list[list[Any]], title: str) -> bytes:
-    from openpyxl import Workbook
-
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
     for row in rows:
