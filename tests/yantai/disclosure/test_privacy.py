@@ -25,6 +25,7 @@ from ckanext.yantai.harvest import runner
 from ckanext.yantai.model import DisclosureRecord
 from tests import factories
 from tests.yantai import disclosure_records as samples
+from tests.yantai.disclosure.test_submission import department  # noqa: F401 (fixture)
 from tests.yantai.disclosure_records import (
     ADULT_ID,
     AUTHORITY,
@@ -33,7 +34,6 @@ from tests.yantai.disclosure_records import (
     penalty,
     person_penalty,
 )
-from tests.yantai.test_compliance import department  # noqa: F401 (fixture)
 from tests.yantai.test_harvest_disclosure import add_source, world  # noqa: F401 (fixture)
 from tests.yantai.test_harvest_release import errors_of
 
