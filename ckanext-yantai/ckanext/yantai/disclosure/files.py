@@ -165,7 +165,7 @@ def submit_records(context: Context, resource_id: str,
     return totals
 
 
-def report_upload(totals: dict[str, int], resource: dict[str, Any]) -> None:
+def report_upload(totals: dict[str, int]) -> None:
     """Tell the department on its next page what became of the records of its file (a web
     upload; an API caller gets the records' outcome from the compliance actions)."""
     if not flask.has_request_context() or flask.request.path.startswith("/api/"):
@@ -183,7 +183,7 @@ def _submitting_uploads(name: str) -> ChainedAction:
         resource = next_action(context, data_dict)
         if upload is not None:
             records = read_upload(upload)
-            report_upload(submit_records(context, resource["id"], records), resource)
+            report_upload(submit_records(context, resource["id"], records))
         return resource
 
     chained.__name__ = name
