@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     import ckan.model as model
     import ckan.plugins.toolkit as tk
 
-    from ckanext.yantai import compliance_recheck
+    from ckanext.yantai.disclosure import recheck
 
     resource_id, org_id, package_id = setup_objects()
     print(f"setup: storing {args.records:,} records …", flush=True)
@@ -77,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
                 forget_results(org_id)
             model.Session.remove()
             started = time.perf_counter()
-            counts = compliance_recheck.recheck(now=NEXT_DAY, organization_id=org_id,
-                                                workers=args.workers)
+            counts = recheck.recheck(now=NEXT_DAY, organization_id=org_id,
+                                     workers=args.workers)
             elapsed = time.perf_counter() - started
             results[name] = {"seconds": round(elapsed, 1), **counts,
                              "records_per_second": round(counts["checked"] / elapsed)}
@@ -159,7 +159,8 @@ def synthetic(n: int, rng: random.Random, samples: Any) -> dict[str, str]:
 
 def _rows(job: tuple[int, int, str, str, str, int]) -> str:
     """COPY lines for records start…stop-1, with their results as of DAY (intake's state)."""
-    from ckanext.yantai import compliance, disclosure, workdays
+    from ckanext.yantai import workdays
+    from ckanext.yantai.disclosure import intake, store
 
     start, stop, resource_id, package_id, org_id, seed = job
     rng = random.Random(seed)
@@ -167,7 +168,7 @@ def _rows(job: tuple[int, int, str, str, str, int]) -> str:
     samples = _test_records()
     out = io.StringIO()
     for n in range(start, stop):
-        fields = disclosure.normalise("penalty", synthetic(n, rng, samples)).fields
+        fields = intake.normalise("penalty", synthetic(n, rng, samples)).fields
         decided = fields["处罚决定日期"]
         first_public = None
         if rng.random() < 0.97 and not decided.endswith("-02-30"):
@@ -176,11 +177,11 @@ def _rows(job: tuple[int, int, str, str, str, int]) -> str:
             first_public = dt.datetime.combine(day, dt.time(10), SHANGHAI_OFFSET)
             if first_public > DAY:
                 first_public = None
-        columns = compliance.outcome(
+        columns = store.outcome(
             "penalty", fields, first_public_at=first_public, was_public=first_public is not None,
             withdrawn_at=None, warnings=(), intake=(), now=DAY, calendar=calendar)
         values = [str(uuid.uuid4()), resource_id, package_id, org_id,
-                  "penalty", disclosure.record_key("penalty", fields),
+                  "penalty", intake.record_key("penalty", fields),
                   json.dumps(fields, ensure_ascii=False), "{}", DAY.isoformat(), DAY.isoformat(),
                   _cell(columns["first_public_at"]), _cell(columns["public"]),
                   _cell(columns["withdrawn_at"]), DAY.isoformat(), _cell(columns["valid"]),
@@ -214,12 +215,12 @@ def store_records(resource_id: str, package_id: str, org_id: str, total: int,
                   workers: int) -> None:
     import psycopg2
 
-    from ckanext.yantai import compliance_recheck
+    from ckanext.yantai.disclosure import recheck
 
     chunk = 20_000
     jobs = [(start, min(start + chunk, total), resource_id, package_id, org_id, start)
             for start in range(0, total, chunk)]
-    with (psycopg2.connect(compliance_recheck.dsn()) as connection, connection.cursor() as cur,
+    with (psycopg2.connect(recheck.dsn()) as connection, connection.cursor() as cur,
           multiprocessing.get_context("fork").Pool(workers) as pool):
         for text in pool.imap(_rows, jobs):
             cur.copy_expert(f"COPY yantai_disclosure_record ({COLUMNS}) FROM STDIN",
@@ -233,9 +234,9 @@ def vacuum() -> None:
     without it, the first read of freshly loaded rows also writes every page."""
     import psycopg2
 
-    from ckanext.yantai import compliance_recheck
+    from ckanext.yantai.disclosure import recheck
 
-    connection = psycopg2.connect(compliance_recheck.dsn())
+    connection = psycopg2.connect(recheck.dsn())
     connection.autocommit = True
     try:
         with connection.cursor() as cur:
@@ -250,9 +251,9 @@ def forget_results(org_id: str) -> None:
     the autovacuum would have, so that the recheck's updates find room in the pages."""
     import psycopg2
 
-    from ckanext.yantai import compliance_recheck
+    from ckanext.yantai.disclosure import recheck
 
-    connection = psycopg2.connect(compliance_recheck.dsn())
+    connection = psycopg2.connect(recheck.dsn())
     connection.autocommit = True
     try:
         with connection.cursor() as cur:

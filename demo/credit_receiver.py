@@ -1,8 +1,9 @@
 """A stand-in for 信用烟台's disclosure endpoint, served over HTTP on loopback.
 
-It answers as ``credit.CreditClient`` expects the credit site to — idempotency keys recognised,
-receipts repeated for duplicates — so that tests and the demo push over real HTTP. It is not a
-production service: the command line refuses a non-loopback address unless told otherwise.
+It answers as ``ckanext.yantai.disclosure.credit.CreditClient`` expects the credit site to —
+idempotency keys recognised, receipts repeated for duplicates — so that tests and the demo push
+over real HTTP. It is not a production service: the command line refuses a non-loopback address
+unless told otherwise.
 
 Routes:
     ``POST /disclosures``: store a message (201) or recognise its key (200, ``duplicate``).

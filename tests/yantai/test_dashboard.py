@@ -10,7 +10,7 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
-from ckanext.yantai import compliance, compliance_recheck
+from ckanext.yantai.disclosure import recheck, submission
 from ckanext.yantai.workdays import SHANGHAI
 from tests import factories
 from tests.yantai.disclosure_records import penalty
@@ -58,9 +58,9 @@ def world():
                            package_id=records["id"], name="行政处罚决定", record_type="penalty",
                            url="")
     moment = dt.datetime(2026, 9, 21, 10, tzinfo=SHANGHAI)
-    compliance.submit({"user": editor["name"], "ignore_auth": False}, resource["id"],
+    submission.submit({"user": editor["name"], "ignore_auth": False}, resource["id"],
                       [penalty(处罚依据=None, 行政相对人名称="烟台某超期公司")], now=moment)
-    compliance_recheck.recheck(workers=1, now=dt.datetime(2026, 9, 30, 8, tzinfo=SHANGHAI))
+    recheck.recheck(workers=1, now=dt.datetime(2026, 9, 30, 8, tzinfo=SHANGHAI))
     model.Session.expire_all()
     return {"editor": editor, "member": member, "outsider": outsider, "org": org,
             "published": published, "conditional": conditional}

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ckanext.yantai import disclosure, vocabularies
+from ckanext.yantai import vocabularies
+from ckanext.yantai.disclosure import standard
 
 OPEN = frozenset({"cc-by", "odc-by"})
 
@@ -35,4 +36,4 @@ def test_whether_a_licence_agrees(open_type, licence, fits):
 
 @pytest.mark.pure
 def test_the_record_type_vocabulary_is_the_rules_record_types():
-    assert tuple(t.value for t in vocabularies.RECORD_TYPES) == disclosure.RECORD_TYPES
+    assert tuple(t.value for t in vocabularies.RECORD_TYPES) == standard.RECORD_TYPES

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, cast
+from typing import cast
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -11,9 +11,10 @@ import click
 from ckan.lib.redis import connect_to_redis
 from ckan.types import Context
 
-from ckanext.yantai import compliance, config, domains, jobs, quality_index
-from ckanext.yantai import compliance_recheck as recheck
-from ckanext.yantai import compliance_reports as reports
+from ckanext.yantai import config, domains, jobs, quality_index
+from ckanext.yantai.disclosure import push as pushes  # `push` is the recheck's option
+from ckanext.yantai.disclosure import recheck
+from ckanext.yantai.disclosure import report as reports
 from ckanext.yantai.harvest import registry as sources
 from ckanext.yantai.harvest import runner
 from ckanext.yantai.model import DisclosureRecord
@@ -134,20 +135,20 @@ def compliance_recheck(organization: str | None, workers: int | None, push: bool
                f"{counts['changed']} changed, {counts['published']} went online, "
                f"{counts['withdrawn']} withdrawn")
     if push:
-        _send_pushes(compliance)
+        _send_pushes()
 
 
 @compliance_group.command("push")
 def compliance_push() -> None:
     """Send the pushes to 信用烟台 that are due (new, changed and withdrawn records; retries)."""
-    _send_pushes(compliance)
+    _send_pushes()
 
 
-def _send_pushes(compliance: Any) -> None:
+def _send_pushes() -> None:
     if config.credit_endpoint() is None:
         click.echo("ckanext.yantai.credit.endpoint is not set: pushes wait")
         return
-    counts = compliance.send_due()
+    counts = pushes.send_due()
     click.echo(f"pushes: {counts['sent']} sent, {counts['failed']} failed (retried later), "
                f"{counts['rejected']} rejected")
 

@@ -10,7 +10,8 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.redis import connect_to_redis
 from sqlalchemy import event
 
-from ckanext.yantai import compliance, config, quality_index
+from ckanext.yantai import config, quality_index
+from ckanext.yantai.disclosure import push
 
 log = logging.getLogger(__name__)
 
@@ -61,4 +62,4 @@ def yantai_check_resources(package_id: str) -> dict[str, bool]:
 
 def yantai_credit_push() -> dict[str, int]:
     """Send the due 双公示 pushes to 信用烟台 (filed when records arrive or change)."""
-    return compliance.send_due()
+    return push.send_due()

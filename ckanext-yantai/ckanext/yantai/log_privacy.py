@@ -7,7 +7,7 @@ PostgreSQL error's DETAIL ("Key (…)=(…)", "Failing row contains (…)") may 
 log record is therefore masked where it is made (a log record factory), whatever logger, handler
 or configuration writes it out: its message, its exception (rendered and masked here, so that no
 handler renders the raw one) and its stack, by the same function that masks the public records'
-identity numbers and mobiles (``disclosure.mask_identifiers``).
+identity numbers and mobiles (``disclosure.privacy.mask_identifiers``).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import logging
 import re
 from typing import Any
 
-from ckanext.yantai.disclosure import mask_identifiers
+from ckanext.yantai.disclosure.privacy import mask_identifiers
 
 _installed = False
 _formatter = logging.Formatter()

@@ -159,7 +159,7 @@ class DisclosureRecord(tk.BaseModel):  # type: ignore[misc, valid-type]
     publicity_end: Mapped[dt.date | None] = column(Date)
     missing_year: Mapped[int | None] = column(Integer)
     push_status: Mapped[str] = column(UnicodeText, nullable=False, default="none")
-    # of the result columns (compliance.outcome)
+    # of the result columns (disclosure.store.outcome)
     result_digest: Mapped[int | None] = column(BigInteger)
 
 

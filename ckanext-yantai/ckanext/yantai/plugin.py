@@ -11,8 +11,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ckanext.yantai import (
     access,
-    compliance_views,
-    disclosure_files,
     domains,
     jobs,
     log_privacy,
@@ -20,6 +18,8 @@ from ckanext.yantai import (
     search,
 )
 from ckanext.yantai import config as yantai_config
+from ckanext.yantai.disclosure import files as disclosure_files
+from ckanext.yantai.disclosure import views as disclosure_views
 from ckanext.yantai.guards import firewall, pages, registry
 from ckanext.yantai.harvest import views as harvest_views
 from ckanext.yantai.logic import action, auth, validators
@@ -32,9 +32,9 @@ def _public(module: Any) -> dict[str, Any]:
 
 
 @tk.blanket.actions(lambda: {**_public(action), **registry.chained_actions(),
-                             **search.chained_actions()})
+                             **search.chained_actions(), **disclosure_files.chained_actions()})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **registry.chained_auth_functions()})
-@tk.blanket.blueprints(lambda: [*access_views.blueprints(), compliance_views.compliance])
+@tk.blanket.blueprints(lambda: [*access_views.blueprints(), disclosure_views.compliance])
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers
@@ -148,25 +148,17 @@ class YantaiPlugin(p.SingletonPlugin):
     def get_user_dataset_labels(self, user_obj: model.User) -> list[str]:
         return access.PermissionLabels().get_user_dataset_labels(user_obj)
 
-    # IResourceController: the classified firewall on uploads
-
-    # and the files of 双公示 records, read into records instead of stored
+    # IResourceController: the classified firewall on uploads, and the files of 双公示 records
+    # refused when bad and never stored (their records are submitted by the chained
+    # resource_create and resource_update of disclosure.files)
 
     def before_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
         pkg = model.Package.get(resource.get("package_id") or "")
         firewall.refuse_classified_upload(context, resource, pkg)
-        disclosure_files.take_upload(context, resource)
+        disclosure_files.take_upload(resource)
 
     def before_resource_update(self, context: Any, current: dict[str, Any],
                                resource: dict[str, Any]) -> None:
         pkg = model.Package.get(current.get("package_id") or "")
         firewall.refuse_classified_upload(context, resource, pkg)
-        disclosure_files.take_upload(context, resource)
-
-    def after_resource_create(self, context: Any, resource: dict[str, Any]) -> None:
-        disclosure_files.report_upload(disclosure_files.submit_upload(context, resource),
-                                       resource)
-
-    def after_resource_update(self, context: Any, resource: dict[str, Any]) -> None:
-        disclosure_files.report_upload(disclosure_files.submit_upload(context, resource),
-                                       resource)
+        disclosure_files.take_upload(resource)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ckanext.yantai.disclosure import standard
+
 
 class Term(NamedTuple):
     value: str
@@ -108,10 +110,9 @@ FORMAT_CLASSES = _terms(
     ("other", "其他", "Other"),
 )
 
-RECORD_TYPES = _terms(
-    ("license", "行政许可", "Administrative licensing"),
-    ("penalty", "行政处罚", "Administrative penalty"),
-)
+# 双公示 record types: the disclosure standard's list, with its labels.
+RECORD_TYPES = _terms(*((value, *standard.RECORD_TYPE_LABELS[value])
+                        for value in standard.RECORD_TYPES))
 
 DEPT_TYPES = _terms(
     ("city_department", "市直部门", "City department"),

@@ -347,7 +347,7 @@ def test_an_upload_past_the_size_cap_is_refused(editor, app, ckan_config, monkey
 def test_a_disclosure_upload_is_bounded_before_openpyxl(app):
     """双公示 files are read into records whole: a sheet past the record limits (here a
     wide row that compresses poorly, so that no ratio stops it) is refused while it streams."""
-    from ckanext.yantai import disclosure_files
+    from ckanext.yantai.disclosure import files
 
     buffer = io.BytesIO()
     with (zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive,
@@ -359,11 +359,11 @@ def test_a_disclosure_upload_is_bounded_before_openpyxl(app):
         sheet.write(b"</row></sheetData></worksheet>")
     with app.flask_app.test_request_context():
         with pytest.raises(tk.ValidationError) as error:
-            disclosure_files.read_records(io.BytesIO(buffer.getvalue()), "records.xlsx")
+            files.read_records(io.BytesIO(buffer.getvalue()), "records.xlsx")
         assert error.value.error_dict == {"upload": ["工作表超过第 200 列"]}
         wide = ("a," * 100_000 + "b\n1\n").encode()
         with pytest.raises(tk.ValidationError) as error:
-            disclosure_files.read_records(io.BytesIO(wide), "records.csv")
+            files.read_records(io.BytesIO(wide), "records.csv")
         assert error.value.error_dict == {"upload": ["工作表超过第 200 列"]}
 
 

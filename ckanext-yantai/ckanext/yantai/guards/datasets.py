@@ -17,7 +17,8 @@ from ckan.types import (
     DataDict,
 )
 
-from ckanext.yantai import access, access_requests, audit, record_tables, tier_changes, tiers
+from ckanext.yantai import access, access_requests, audit, tier_changes, tiers
+from ckanext.yantai.disclosure import tables as record_tables
 from ckanext.yantai.guards.absence import (
     Check,
     absent_chain,

@@ -1,6 +1,6 @@
 """The DataStore: rows are the data, so reading a table (by search, info or SQL) needs the right
 to the dataset's data, and a table the caller may not know of answers as missing. Writes: the
-tables of 双公示 records are written by their sync only (``record_tables``), and a table of a
+tables of 双公示 records are written by their sync only (``disclosure.tables``), and a table of a
 dataset the caller may not see answers as missing."""
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from ckan.types import (
     DataDict,
 )
 
-from ckanext.yantai import access, audit, record_tables
+from ckanext.yantai import access, audit
+from ckanext.yantai.disclosure import tables as record_tables
 from ckanext.yantai.guards.absence import (
     Check,
     auth_chains,

@@ -6,7 +6,7 @@ for everyone; only an audit entry stays, naming the fields and the rule, never t
 
 Datasets are refused the same way (every text of the dataset and its resources), and an
 uploaded file before the file store sees it; DataStore rows by the DataStore write chain
-(``record_tables``) with ``classified.records_rule``.
+(``disclosure.tables``) with ``classified.records_rule``.
 """
 from __future__ import annotations
 

@@ -4,10 +4,10 @@ The feed is one file at the source's URL (or ``drop:<folder>``, file ``records.*
 or JSON (a list of objects, or ``{"records": [...]}``), in UTF-8 with or without BOM, GBK or
 GB18030 (detected), under the standard's field names or the older ones. The record type comes from
 the source's config (``record_type``) or is recognised from the headers. Every row goes through
-the compliance checker (``compliance.submit``, as ``yantai_disclosure_submit``): valid rows are
-stored and published, masked, in the department's 双公示 resource; every invalid row is reported
-on the harvest job with its row number and reasons, in Chinese, and kept (the department's
-compliance page lists it too). Nothing is dropped silently.
+the compliance checker (``disclosure.submission.submit``, as ``yantai_disclosure_submit``): valid
+rows are stored and published, masked, in the department's 双公示 resource; every invalid row is
+reported on the harvest job with its row number and reasons, in Chinese, and kept (the
+department's compliance page lists it too). Nothing is dropped silently.
 
 Personal data stays out of the harvest tables: a harvest object holds the feed's SHA-256 and size,
 never its rows, and the errors name fields and rules, not values. A feed whose content did not
@@ -25,7 +25,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectError
 
-from ckanext.yantai import classified, compliance, disclosure, disclosure_files, feedsafety
+from ckanext.yantai import classified, feedsafety
+from ckanext.yantai.disclosure import files, standard, store, submission
 from ckanext.yantai.harvest import base
 from ckanext.yantai.messages import message
 
@@ -46,7 +47,7 @@ class DisclosureHarvester(base.FeedHarvester):
     }
 
     def check_config(self, data: dict[str, Any]) -> None:
-        if "record_type" in data and data["record_type"] not in disclosure.RECORD_TYPES:
+        if "record_type" in data and data["record_type"] not in standard.RECORD_TYPES:
             raise ValueError(message("harvest_record_type", value=str(data["record_type"])))
 
     def gather(self, harvest_job: HarvestJob) -> list[str] | None:
@@ -105,7 +106,7 @@ class DisclosureHarvester(base.FeedHarvester):
             return False
 
         try:  # the whole feed, before any part of it is taken
-            compliance.refuse_bad_shapes(records, key="upload", header_row=True)
+            store.refuse_bad_shapes(records, key="upload", header_row=True)
         except tk.ValidationError as error:
             self._save_object_error("；".join(cast("list[str]", error.error_dict["upload"])),
                                     harvest_object,
@@ -113,9 +114,9 @@ class DisclosureHarvester(base.FeedHarvester):
             return False
         context = {**self.context(), "user": self._get_user_name()}
         totals = {"received": 0, "public": 0, "invalid": 0}
-        for start in range(0, len(records), compliance.MAX_RECORDS):
-            part = records[start:start + compliance.MAX_RECORDS]
-            result = compliance.submit(context, resource.id, part)
+        for start in range(0, len(records), submission.MAX_RECORDS):
+            part = records[start:start + submission.MAX_RECORDS]
+            result = submission.submit(context, resource.id, part)
             for key in totals:
                 totals[key] += result[key]
             for answer in result["records"]:
@@ -140,7 +141,7 @@ class DisclosureHarvester(base.FeedHarvester):
             resource = model.Resource.get(options["resource_id"])
             if resource is None or resource.state != "active" \
                     or resource.package.owner_org != organization \
-                    or compliance.record_type_of(resource) != record_type:
+                    or store.record_type_of(resource) != record_type:
                 return message("harvest_resource_wrong", resource=options["resource_id"],
                                kind=_kind(record_type))
             return resource
@@ -149,7 +150,7 @@ class DisclosureHarvester(base.FeedHarvester):
             .join(model.Package, model.Package.id == model.Resource.package_id)
             .filter(model.Package.owner_org == organization, model.Package.state == "active",
                     model.Package.type == "dataset", model.Resource.state == "active")
-            if compliance.record_type_of(r) == record_type]
+            if store.record_type_of(r) == record_type]
         if len(candidates) != 1:
             return message("harvest_resource_count", count=str(len(candidates)),
                            kind=_kind(record_type))
@@ -157,7 +158,7 @@ class DisclosureHarvester(base.FeedHarvester):
 
 
 def _kind(record_type: str) -> str:
-    return "行政许可" if record_type == "license" else "行政处罚"
+    return standard.RECORD_TYPE_LABELS[record_type][0]
 
 
 class FeedError(Exception):
@@ -173,17 +174,17 @@ def parse(content: bytes, name: str) -> list[dict[str, Any]]:
     lowered = name.lower().split("?", 1)[0]
     if content[:4] == b"PK\x03\x04":
         try:
-            feedsafety.check_archive(content, disclosure_files.MAX_BYTES)
+            feedsafety.check_archive(content, files.MAX_BYTES)
         except feedsafety.Unsafe as error:
             raise FeedError(base.refusal_message(error)) from None
     stripped = content.lstrip(b"\xef\xbb\xbf \t\r\n")
     if lowered.endswith(".json") or stripped[:1] in (b"[", b"{"):
         return _json_records(content)
     try:
-        return disclosure_files.read_records(io.BytesIO(content),
-                                             name if lowered.endswith((".csv", ".xlsx"))
-                                             else ("feed.xlsx" if content[:4] == b"PK\x03\x04"
-                                                   else "feed.csv"))
+        return files.read_records(io.BytesIO(content),
+                                  name if lowered.endswith((".csv", ".xlsx"))
+                                  else ("feed.xlsx" if content[:4] == b"PK\x03\x04"
+                                        else "feed.csv"))
     except tk.ValidationError as error:
         messages = cast("list[str]", error.error_dict.get("upload", []))
         raise FeedError("；".join(str(m) for m in messages)) from None
@@ -206,10 +207,10 @@ def recognise(records: list[dict[str, Any]]) -> str | None:
     """license or penalty from the columns the records have (None when they do not tell)."""
     headers = {h for record in records[:50] for h in record}
     scores: dict[str, int] = {}
-    for record_type in disclosure.RECORD_TYPES:
+    for record_type in standard.RECORD_TYPES:
         other = "penalty" if record_type == "license" else "license"
-        own = set(disclosure.FIELDS[record_type]) - set(disclosure.FIELDS[other])
-        scores[record_type] = sum(disclosure.canonical_field(record_type, h) in own
+        own = set(standard.FIELDS[record_type]) - set(standard.FIELDS[other])
+        scores[record_type] = sum(standard.canonical_field(record_type, h) in own
                                   for h in headers)
     best = max(scores, key=lambda record_type: scores[record_type])
     if scores[best] == 0 or scores["license"] == scores["penalty"]:

@@ -12,14 +12,12 @@ from ckanext.yantai import (
     access,
     access_requests,
     audit,
-    compliance,
-    compliance_reports,
     config,
-    disclosure,
     params,
     quality_index,
     tier_changes,
 )
+from ckanext.yantai.disclosure import intake, report, standard, store, submission
 from ckanext.yantai.logic import schema
 
 
@@ -191,7 +189,7 @@ def yantai_compliance_check(context: Context, data_dict: DataDict) -> dict[str, 
     """
     tk.check_access("yantai_compliance_check", context, data_dict)
     record_type, record = _record_type_and_record(data_dict)
-    now = compliance.utcnow()
+    now = store.utcnow()
     published_at = now
     raw = data_dict.get("published_at")
     if raw not in (None, ""):
@@ -200,17 +198,17 @@ def yantai_compliance_check(context: Context, data_dict: DataDict) -> dict[str, 
             raise tk.ValidationError({"published_at": [tk._(
                 "Give a date and time in ISO 8601 with its time zone, e.g. "
                 "2026-09-29T10:00:00+08:00")]})
-    result = disclosure.check(record_type, record, now=max(now, published_at),
-                              calendar=config.calendar(), published_at=published_at)
+    result = intake.check(record_type, record, now=max(now, published_at),
+                          calendar=config.calendar(), published_at=published_at)
     body = result.as_dict()
-    body["errors"] = compliance.finding_dicts(body["errors"])
+    body["errors"] = store.finding_dicts(body["errors"])
     return body
 
 
 def _record_type_and_record(data_dict: DataDict) -> tuple[str, dict[str, Any]]:
     errors: dict[str, list[str]] = {}
     record_type = data_dict.get("record_type")
-    if record_type not in disclosure.RECORD_TYPES:
+    if record_type not in standard.RECORD_TYPES:
         errors["record_type"] = [tk._("Must be license (行政许可) or penalty (行政处罚)")]
     record = data_dict.get("record")
     if isinstance(record, str):
@@ -238,7 +236,7 @@ def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> dict[str,
         errors, warnings, public, publish, timeliness, deadline, first_public_at}``
     """
     tk.check_access("yantai_disclosure_submit", context, data_dict)
-    return compliance.submit(context, data_dict.get("resource_id"), data_dict.get("records"))
+    return submission.submit(context, data_dict.get("resource_id"), data_dict.get("records"))
 
 
 @tk.side_effect_free
@@ -256,7 +254,7 @@ def yantai_compliance_report(context: Context, data_dict: DataDict) -> dict[str,
         overdue), null when nothing was due
     """
     tk.check_access("yantai_compliance_report", context, data_dict)
-    return compliance_reports.report(context.get("user"), data_dict)
+    return report.report(context.get("user"), data_dict)
 
 
 @tk.side_effect_free
@@ -269,7 +267,7 @@ def yantai_compliance_ranking(context: Context, data_dict: DataDict) -> dict[str
         overdue, invalid, on_time_rate}]}``
     """
     tk.check_access("yantai_compliance_ranking", context, data_dict)
-    return compliance_reports.ranking(context.get("user"), data_dict)
+    return report.ranking(context.get("user"), data_dict)
 
 
 @tk.side_effect_free
@@ -283,7 +281,7 @@ def yantai_compliance_trend(context: Context, data_dict: DataDict) -> dict[str, 
         on_time_rate}]}``
     """
     tk.check_access("yantai_compliance_trend", context, data_dict)
-    return compliance_reports.trend(context.get("user"), data_dict)
+    return report.trend(context.get("user"), data_dict)
 
 
 @tk.side_effect_free
@@ -307,7 +305,7 @@ def yantai_compliance_records(context: Context, data_dict: DataDict) -> dict[str
         push_status}]}``
     """
     tk.check_access("yantai_compliance_records", context, data_dict)
-    return compliance_reports.records(context.get("user"), data_dict)
+    return report.records(context.get("user"), data_dict)
 
 
 # Every yantai_ function is public (registered by the plugin's blankets).

@@ -1,12 +1,13 @@
 """The DataStore tables of 双公示 resources are the public, masked form of the records: only the
-portal's own sync writes them.
+portal's own sync (``publish.sync_datastore``) writes them.
 
 A department sends records through ``yantai_disclosure_submit`` (checked, masked); written
 directly, a forged row with an unmasked identity number would be public at once. So:
 
 - every DataStore write naming such a table is refused, whatever key names it (CKAN accepts
   ``resource_id``, ``id`` and, for datastore_create, a ``resource`` dict) and for everyone,
-  sysadmins included; only internal calls (``ignore_auth``, as the sync makes them) pass;
+  sysadmins and other internal calls included; only the sync's own writes pass, which carry
+  ``publish.SYNC`` in their context (a key CKAN never takes from a request);
 - a resource that holds records keeps its record type (clearing it would let the table be
   written directly, and setting it back would publish what was written);
 - a resource whose DataStore table already holds data cannot become a 双公示 resource.
@@ -21,6 +22,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Action, ChainedAction, Context, DataDict
 
 from ckanext.yantai import classified
+from ckanext.yantai.disclosure import publish
 from ckanext.yantai.guards import firewall
 from ckanext.yantai.model import DisclosureRecord
 
@@ -92,6 +94,8 @@ def _refusal() -> tk.ValidationError:
 def datastore_write_chain(name: str) -> ChainedAction:
     @tk.chained_action
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+        if context.get(publish.SYNC):  # the sync: the one writer of the records tables
+            return next_action(context, data_dict)
         if not context.get("ignore_auth"):
             resource = data_dict.get("resource")
             if isinstance(resource, dict) and str(resource.get("record_type") or "").strip():
@@ -111,10 +115,20 @@ def datastore_write_chain(name: str) -> ChainedAction:
                     raise _refusal()
                 if marking:  # always, as (holding or marking) and not holding
                     _refuse_marking(context, marking, tables)
+        elif _writes_records_table(data_dict):  # an internal call, but not the sync's
+            raise _refusal()
         return next_action(context, data_dict)
 
     chained.__name__ = name
     return chained
+
+
+def _writes_records_table(data_dict: DataDict) -> bool:
+    """A write that would create a 双公示 resource's table or change one."""
+    resource = data_dict.get("resource")
+    if isinstance(resource, dict) and str(resource.get("record_type") or "").strip():
+        return True
+    return any(holds_records(table) for table in named_tables(data_dict))
 
 
 def _marking(data_dict: DataDict) -> str | None:

@@ -19,10 +19,13 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 from sqlalchemy import exc as sa_exc
 
-from ckanext.yantai import compliance, disclosure, log_privacy
+from ckanext.yantai import log_privacy
+from ckanext.yantai.disclosure import intake, privacy, standard
 from ckanext.yantai.harvest import runner
+from ckanext.yantai.model import DisclosureRecord
 from tests import factories
 from tests.yantai import disclosure_records as samples
+from tests.yantai.disclosure.test_submission import department  # noqa: F401 (fixture)
 from tests.yantai.disclosure_records import (
     ADULT_ID,
     AUTHORITY,
@@ -31,9 +34,8 @@ from tests.yantai.disclosure_records import (
     penalty,
     person_penalty,
 )
+from tests.yantai.harvest.test_harvest_disclosure import add_source, world  # noqa: F401 (fixture)
 from tests.yantai.harvest.test_harvest_release import errors_of
-from tests.yantai.test_compliance import department  # noqa: F401 (fixture)
-from tests.yantai.test_harvest_disclosure import add_source, world  # noqa: F401 (fixture)
 
 PHONE = "13987654321"
 MASKED_PHONE = "139****4321"
@@ -101,19 +103,19 @@ def leaks(text: str, *secrets: str) -> list[str]:
 class TestMaskedForms:
     @pytest.mark.parametrize("form", ID_FORMS.values(), ids=ID_FORMS.keys())
     def test_identity_numbers_in_any_form(self, form):
-        text = disclosure.mask_text(f"当事人（身份证号{form}）销售过期食品")
+        text = privacy.mask_text(f"当事人（身份证号{form}）销售过期食品")
         assert not leaks(text, ADULT_ID, ADULT_ID[6:14]), text
         assert MASKED_ID in text.upper() and text.endswith("）销售过期食品")
 
     @pytest.mark.parametrize("form", [OLD_ID, spaced(OLD_ID, 6, 12), full_width(OLD_ID)])
     def test_old_15_digit_numbers(self, form):
-        text = disclosure.mask_text(f"身份证号{form}，")
+        text = privacy.mask_text(f"身份证号{form}，")
         assert not leaks(text, OLD_ID, OLD_ID[6:12]) and OLD_ID[:6] + "******" + OLD_ID[-3:] in text
-        assert disclosure.mask_id(OLD_ID) == OLD_ID[:6] + "******" + OLD_ID[-3:]
+        assert privacy.mask_id(OLD_ID) == OLD_ID[:6] + "******" + OLD_ID[-3:]
 
     @pytest.mark.parametrize("form", PHONE_FORMS.values(), ids=PHONE_FORMS.keys())
     def test_mobiles_in_any_form(self, form):
-        text = disclosure.mask_text(f"联系电话{form}，已送达")
+        text = privacy.mask_text(f"联系电话{form}，已送达")
         assert not leaks(text, PHONE, "98765"), text
         assert MASKED_PHONE in text
         assert text.endswith("，已送达")
@@ -121,12 +123,12 @@ class TestMaskedForms:
     @pytest.mark.parametrize("form", ["0535-6612345", "(0535)6612345", "0535 661 2345",
                                       "０５３５－６６１２３４５"])
     def test_a_persons_landline(self, form):
-        text = disclosure.mask_text(f"家庭电话{form}。")
+        text = privacy.mask_text(f"家庭电话{form}。")
         assert not leaks(text, LANDLINE) and "0535" in text and text.endswith("。")
 
     @pytest.mark.parametrize("form", [CARD, "6222 0212 3456 7890 123", "6222-0212-3456-7890-123"])
     def test_bank_cards(self, form):
-        text = disclosure.mask_text(f"通过银行卡{form}收款")
+        text = privacy.mask_text(f"通过银行卡{form}收款")
         assert not leaks(text, CARD[:12]) and text.endswith("0123收款")
 
     @pytest.mark.parametrize("address", [
@@ -137,7 +139,7 @@ class TestMaskedForms:
     ])
     def test_a_persons_address_without_the_word_住址(self, address):
         record = person_penalty(违法事实=f"当事人张某某，{address}，于2026年3月在家中销售过期食品")
-        fact = disclosure.mask("penalty", record)["违法事实"]
+        fact = privacy.mask("penalty", record)["违法事实"]
         detail = re.sub(r"^.*?(?:区|县|镇)", "", address)
         assert detail not in fact, fact
         assert fact.startswith("当事人张某某，")
@@ -146,19 +148,19 @@ class TestMaskedForms:
     def test_an_address_after_住址_does_not_swallow_the_sentence(self):
         fact = ("当事人张某某（住址：烟台市芝罘区幸福路12号3单元）通过银行卡收款，"
                 "家住莱山区观海路8号的李某某作证")
-        text = disclosure.mask("penalty", person_penalty(违法事实=fact))["违法事实"]
+        text = privacy.mask("penalty", person_penalty(违法事实=fact))["违法事实"]
         assert text == "当事人张某某（住址：***）通过银行卡收款，家住***的李某某作证"
 
     @pytest.mark.parametrize("record_type,record", [("penalty", person_penalty()),
                                                     ("license", license())])
     def test_every_field_of_both_record_types(self, record_type, record):
         """An identity number or a mobile put into any field, by any name it may come under."""
-        for name in disclosure.FIELDS[record_type]:
+        for name in standard.FIELDS[record_type]:
             for secret, form in ((ADULT_ID, ID_FORMS["spaces"]),
                                  (PHONE, PHONE_FORMS["country code spaced"])):
-                fields = disclosure.normalise(record_type,
-                                              {**record, name: f"备注{form}"}).fields
-                public = disclosure.mask(record_type, fields)
+                fields = intake.normalise(record_type,
+                                          {**record, name: f"备注{form}"}).fields
+                public = privacy.mask(record_type, fields)
                 assert not leaks(json.dumps(public, ensure_ascii=False), secret), (name, public)
 
     def test_legitimate_values_survive(self):
@@ -166,20 +168,20 @@ class TestMaskedForms:
                           "违法事实": "在其位于烟台市芝罘区幸福路12号的经营场所销售过期食品，"
                                       "举报电话0535-6612345",
                           "处罚机关": "烟台市芝罘区向阳街道办事处"})
-        public = disclosure.mask("penalty", firm)
+        public = privacy.mask("penalty", firm)
         for name in ("行政处罚决定书文号", "违法事实", "处罚机关", "行政相对人代码_1",
                      "罚款金额(万元)", "处罚决定日期", "处罚机关统一社会信用代码", "数据来源单位"):
             assert public[name] == firm[name], name
-        person = disclosure.mask("penalty", person_penalty(
+        person = privacy.mask("penalty", person_penalty(
             处罚机关="烟台市芝罘区向阳街道办事处", 处罚内容="罚款人民币5000元，2026-09-18前缴纳",
             违法事实="经烟台市芝罘区市场监督管理局查明，当事人于2026年9月1日在幸福路市场销售过期食品"))
         assert person["处罚机关"] == "烟台市芝罘区向阳街道办事处"
         assert person["处罚内容"] == "罚款人民币5000元，2026-09-18前缴纳"
         assert "烟台市芝罘区市场监督管理局" in person["违法事实"]
         for code in (FIRM, AUTHORITY, "91370602MA3C7XLK9X", "JY13706020012345"):
-            assert disclosure.mask_text(f"代码{code}") == f"代码{code}"
-        assert disclosure.mask_text("时间戳1764230400123") == "时间戳1764230400123"
-        sole = disclosure.mask("penalty", penalty(**{
+            assert privacy.mask_text(f"代码{code}") == f"代码{code}"
+        assert privacy.mask_text("时间戳1764230400123") == "时间戳1764230400123"
+        sole = privacy.mask("penalty", penalty(**{
             "行政相对人类别": "个体工商户", "行政相对人代码_1": samples.SOLE,
             "行政相对人名称": "芝罘区幸福路老张烧烤店"}))
         assert sole["行政相对人名称"] == "芝罘区幸福路老张烧烤店"
@@ -187,10 +189,10 @@ class TestMaskedForms:
     def test_log_lines(self):
         line = (f"data: {{'证件号码': '{spaced(ADULT_ID, 6, 14, sep='-')}', "
                 f"'tel': '+86 139 8765 4321'}} at 1764230400123 2026-11-27 13:45:12,345")
-        masked = disclosure.mask_identifiers(line)
+        masked = privacy.mask_identifiers(line)
         assert not leaks(masked, ADULT_ID, PHONE)
         assert "1764230400123" in masked and "2026-11-27 13:45:12,345" in masked
-        assert disclosure.mask_identifiers(AUTHORITY) == AUTHORITY
+        assert privacy.mask_identifiers(AUTHORITY) == AUTHORITY
 
 
 @pytest.mark.pure
@@ -391,7 +393,7 @@ class TestLogsAndDatabase:
         assert error["__type"] == "Validation Error" and len(error["records"]) == 1
         assert error["records"][0].startswith("第 2 条记录："), error
         assert ADULT_ID not in resp.get_data(as_text=True)
-        assert model.Session.query(compliance.DisclosureRecord).count() == 0  # nothing half-taken
+        assert model.Session.query(DisclosureRecord).count() == 0  # nothing half-taken
         text = "\n".join(root_lines)
         assert ADULT_ID not in text, text
         assert ADULT_ID not in new_log_text(path, offset)
@@ -408,7 +410,7 @@ class TestLogsAndDatabase:
         names = [r["name"] for r in call_action("package_show",
                                                 id=department["dataset"]["id"])["resources"]]
         assert "2026年行政处罚" not in names
-        assert model.Session.query(compliance.DisclosureRecord).count() == 0
+        assert model.Session.query(DisclosureRecord).count() == 0
         assert ADULT_ID not in "\n".join(root_lines)
 
 
@@ -420,4 +422,4 @@ def test_a_harvested_feed_goes_through_the_same_check(world):  # noqa: F811 (fix
     job = runner.run(add_source(world, "/scjg/penalties.json")["id"])
     messages = errors_of(job)
     assert len(messages) == 1 and messages[0].startswith("第 3 行："), messages
-    assert model.Session.query(compliance.DisclosureRecord).count() == 0
+    assert model.Session.query(DisclosureRecord).count() == 0

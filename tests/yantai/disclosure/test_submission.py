@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
-from ckanext.yantai import compliance, compliance_recheck
+from ckanext.yantai.disclosure import credit, recheck, submission
+from ckanext.yantai.disclosure import push as pushes
 from ckanext.yantai.model import CreditPush, DisclosureRecord
 from ckanext.yantai.workdays import SHANGHAI
 from demo.credit_receiver import Receiver
@@ -56,7 +57,7 @@ def department(app):
 def submit_at(department, moment: dt.datetime, records, resource="resource"):
     """Records arriving at a given moment (the portal's clock), as the editor sends them."""
     context = {"user": department["editor_name"], "ignore_auth": False}
-    return compliance.submit(context, department[resource]["id"], records, now=moment)
+    return submission.submit(context, department[resource]["id"], records, now=moment)
 
 
 def stored(resource_id: str) -> list[DisclosureRecord]:
@@ -194,6 +195,23 @@ class TestIntake:
                                         force=True, **extra)
             assert "yantai_disclosure_submit" in error["resource_id"][0], action
         assert len(datastore_rows(department["resource"]["id"])) == 1
+
+    def test_internal_writes_other_than_the_sync_are_refused(self, department):
+        # call_action is an internal call (ignore_auth): only the sync's own context passes
+        submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
+        resource_id = department["resource"]["id"]
+        for action, extra in (("datastore_upsert", {"records": [{"证件号码": ADULT_ID}],
+                                                    "method": "insert"}),
+                              ("datastore_delete", {}),
+                              ("datastore_records_delete", {"filters": {}})):
+            with pytest.raises(tk.ValidationError) as error:
+                call_action(action, resource_id=resource_id, force=True, **extra)
+            assert "yantai_disclosure_submit" in str(error.value.error_dict), action
+        with pytest.raises(tk.ValidationError):
+            call_action("datastore_create", resource={
+                "package_id": department["dataset"]["id"], "record_type": "penalty"},
+                records=[{"证件号码": ADULT_ID}], force=True)
+        assert len(datastore_rows(resource_id)) == 1
 
     def test_a_records_table_is_written_by_no_key_ckan_accepts(self, department, sysadmin_api):
         submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
@@ -369,7 +387,7 @@ class TestPortalClock:
         broken = penalty(处罚依据=None)
         assert submit_at(department, shanghai("2026-09-21T10:00:00"),
                          [broken])["records"][0]["timeliness"] == "pending"
-        counts = compliance_recheck.recheck(workers=1, now=shanghai("2026-09-30T08:00:00"))
+        counts = recheck.recheck(workers=1, now=shanghai("2026-09-30T08:00:00"))
         assert counts["checked"] == 1 and counts["changed"] == 1
         assert stored(department["resource"]["id"])[0].timeliness == "overdue"
         submit_at(department, shanghai("2026-10-08T10:00:00"), [penalty()])
@@ -381,7 +399,7 @@ class TestRecheck:
     def test_an_expired_penalty_leaves_the_public_table(self, department):
         submit_at(department, shanghai("2025-11-20T10:00:00"), [penalty(处罚决定日期="2025-11-18")])
         assert len(datastore_rows(department["resource"]["id"])) == 1
-        counts = compliance_recheck.recheck(workers=1, now=shanghai("2026-11-19T00:30:00"))
+        counts = recheck.recheck(workers=1, now=shanghai("2026-11-19T00:30:00"))
         assert counts["withdrawn"] == 1
         assert datastore_rows(department["resource"]["id"]) == []
         row = stored(department["resource"]["id"])[0]
@@ -407,7 +425,7 @@ class TestRecheck:
         from ckan.plugins.toolkit import config
 
         monkeypatch.setitem(config, "ckanext.yantai.calendar.path", str(table))
-        compliance_recheck.recheck(workers=1, now=moment)
+        recheck.recheck(workers=1, now=moment)
         row = stored(department["resource"]["id"])[0]
         # 12-24, 25, 28, 29, 30, 31, (01-01 off), 01-04
         assert (row.timeliness, row.deadline, row.missing_year) == (
@@ -427,7 +445,7 @@ class TestPush:
     def test_public_records_are_pushed_in_full_once(self, department, receiver):
         moment = shanghai("2026-09-21T10:00:00")
         submit_at(department, moment, [person_penalty(), penalty(处罚依据=None)])
-        assert compliance.send_due(now=moment) == {"sent": 1, "failed": 0, "rejected": 0}
+        assert pushes.send_due(now=moment) == {"sent": 1, "failed": 0, "rejected": 0}
         [message] = receiver.received()
         assert (message["kind"], message["record_type"]) == ("publish", "penalty")
         assert message["record"]["证件号码"] == ADULT_ID  # the credit site gets the real value
@@ -436,7 +454,7 @@ class TestPush:
         assert (push.status, push.receipt_id) == ("sent", message["receipt_id"])
         # sent again without a change: nothing new
         submit_at(department, moment, [person_penalty()])
-        assert compliance.send_due(now=moment)["sent"] == 0
+        assert pushes.send_due(now=moment)["sent"] == 0
         assert len(receiver.received()) == 1
         assert {r.push_status for r in stored(department["resource"]["id"])} == {"sent", "none"}
 
@@ -452,10 +470,10 @@ class TestPush:
                                record_type="penalty", url="")
         moment = shanghai("2026-09-21T10:00:00")
         submit_at(department, moment, [penalty()])
-        result = compliance.submit({"user": sysadmin["name"]}, resource["id"], [penalty()],
+        result = submission.submit({"user": sysadmin["name"]}, resource["id"], [penalty()],
                                    now=moment)
         assert result["public"] == 1, result
-        assert compliance.send_due(now=moment)["sent"] == 2
+        assert pushes.send_due(now=moment)["sent"] == 2
         assert len(receiver.received()) == 1  # one message: the site had it already
         for resource_id in (department["resource"]["id"], resource["id"]):
             assert [r.push_status for r in stored(resource_id)] == ["sent"]
@@ -473,27 +491,27 @@ class TestPush:
         moment = shanghai("2026-09-21T10:00:00")
         submit_at(department, moment, [penalty()])
         receiver.fail_next(10, status=503)
-        sender = compliance.credit.CreditClient(receiver.url, token="s3cret", attempts=2,
-                                                sleep=lambda s: None)
-        assert compliance.send_due(now=moment, sender=sender)["failed"] == 1
+        sender = credit.CreditClient(receiver.url, token="s3cret", attempts=2,
+                                     sleep=lambda s: None)
+        assert pushes.send_due(now=moment, sender=sender)["failed"] == 1
         push = model.Session.query(CreditPush).one()
         assert push.status == "failed" and push.next_attempt_at == moment + dt.timedelta(
             seconds=60)
         assert stored(department["resource"]["id"])[0].push_status == "failed"
         # not due yet; then due and the site is back
-        assert compliance.send_due(now=moment + dt.timedelta(seconds=30),
-                                   sender=sender)["sent"] == 0
+        assert pushes.send_due(now=moment + dt.timedelta(seconds=30),
+                               sender=sender)["sent"] == 0
         receiver.fail_next(0)
-        assert compliance.send_due(now=moment + dt.timedelta(seconds=61),
-                                   sender=sender)["sent"] == 1
+        assert pushes.send_due(now=moment + dt.timedelta(seconds=61),
+                               sender=sender)["sent"] == 1
         assert len(receiver.received()) == 1
 
     def test_withdrawal_after_revocation(self, department, receiver):
         moment = shanghai("2026-09-21T10:00:00")
         submit_at(department, moment, [penalty()])
-        compliance.send_due(now=moment)
+        pushes.send_due(now=moment)
         submit_at(department, moment + dt.timedelta(days=30), [penalty(当前状态="撤销")])
-        compliance.send_due(now=moment + dt.timedelta(days=30))
+        pushes.send_due(now=moment + dt.timedelta(days=30))
         kinds = [(m["kind"], m["reason"]) for m in receiver.received()]
         assert kinds == [("publish", None), ("withdraw", "revoked")]
 
@@ -504,7 +522,7 @@ class TestPush:
         for day, record in enumerate(steps):
             at = moment + dt.timedelta(days=day)
             submit_at(department, at, [record])
-            compliance.send_due(now=at)
+            pushes.send_due(now=at)
         kinds = [(m["kind"], m["reason"], m["generation"]) for m in receiver.received()]
         assert kinds == [("publish", None, 0), ("withdraw", "revoked", 0),
                          ("publish", None, 1), ("withdraw", "revoked", 1)]
@@ -512,7 +530,7 @@ class TestPush:
 
     def test_without_an_endpoint_pushes_wait(self, department):
         submit_at(department, shanghai("2026-09-21T10:00:00"), [penalty()])
-        assert compliance.send_due() == {"sent": 0, "failed": 0, "rejected": 0}
+        assert pushes.send_due() == {"sent": 0, "failed": 0, "rejected": 0}
         assert model.Session.query(CreditPush).one().status == "pending"
 
 
@@ -571,3 +589,28 @@ class TestFileUpload:
         names = [r["name"] for r in call_action("package_show",
                                                 id=department["dataset"]["id"])["resources"]]
         assert "2026年行政处罚" not in names
+
+    def test_a_file_uploaded_to_an_existing_resource(self, app, department):
+        headers = {"Authorization": department["editor"].headers["Authorization"]}
+        resource = department["resource"]
+
+        def update(records):
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(list(records[0]))
+            for record in records:
+                writer.writerow(list(record.values()))
+            return app.post("/api/3/action/resource_update", headers=headers, status=None, data={
+                "id": resource["id"], "name": resource["name"], "url": "",
+                "record_type": "penalty",
+                "upload": (io.BytesIO(out.getvalue().encode()), "records.csv")}).json
+
+        body = update([penalty()])
+        assert body["success"], body
+        assert body["result"]["url_type"] == "datastore"
+        assert len(datastore_rows(resource["id"])) == 1
+        # a bad row refuses the whole file, saying which row, and nothing changes
+        bad = update([penalty(行政处罚决定书文号="烟市监罚〔2026〕9号"),
+                      penalty(行政处罚决定书文号="烟市监罚〔2026〕10号", 违法事实="违法\x9f事实")])
+        assert bad["error"]["upload"] == ["第 3 行：字段值含有控制字符（如 NUL）或无效字符"]
+        assert len(stored(resource["id"])) == 1

@@ -12,7 +12,7 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
-from ckanext.yantai import compliance, compliance_recheck
+from ckanext.yantai.disclosure import recheck, submission
 from ckanext.yantai.workdays import SHANGHAI
 from tests import factories
 from tests.api import Api
@@ -43,7 +43,7 @@ def department_with_records(title: str, name: str) -> dict:
 
 
 def send(dept: dict, moment: str, records: list) -> None:
-    compliance.submit({"user": dept["editor"]["name"]}, dept["resource"]["id"], records,
+    submission.submit({"user": dept["editor"]["name"]}, dept["resource"]["id"], records,
                       now=shanghai(moment))
 
 
@@ -62,7 +62,7 @@ def city(app):
     send(market, "2026-10-22T10:00:00", [record(5, "2026-10-20")])
     send(market, "2026-10-30T10:00:00", [record(6, "2026-10-20")])  # late: 1 working day
     send(ecology, "2026-09-21T10:00:00", [record(7, "2026-09-18", 处罚机关="烟台市生态环境局")])
-    compliance_recheck.recheck(workers=1, now=shanghai("2026-11-27T09:00:00"))
+    recheck.recheck(workers=1, now=shanghai("2026-11-27T09:00:00"))
     authority_user = ckan_factories.UserWithToken()
     factories.Organization(name="ytdsjj", title="烟台市大数据局",
                            users=[{"name": authority_user["name"], "capacity": "editor"}])
@@ -232,7 +232,7 @@ class TestCli:
 
     def test_a_parallel_recheck_finds_what_time_changed(self, city):
         # A year after the September decisions, their 一般 publicity period (1 year) is over.
-        counts = compliance_recheck.recheck(workers=2, now=shanghai("2027-09-19T09:00:00"))
+        counts = recheck.recheck(workers=2, now=shanghai("2027-09-19T09:00:00"))
         assert counts["checked"] == 7
         assert counts["withdrawn"] == 4  # 3 public September records of ytsj, 1 of ythb
         body = call_action("datastore_search", resource_id=city["market"]["resource"]["id"])

@@ -23,7 +23,7 @@ from typing import Any
 
 import requests
 
-from ckanext.yantai.disclosure import RECORD_TYPES
+from ckanext.yantai.disclosure.standard import RECORD_TYPES
 
 KINDS = ("publish", "withdraw")
 WITHDRAW_REASONS = ("revoked", "expired", "not_for_publication", "invalid", "deleted")

@@ -10,8 +10,8 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context
 from flask import Blueprint, Response
 
-from ckanext.yantai import compliance_reports as reports
 from ckanext.yantai import messages
+from ckanext.yantai.disclosure import report as reports
 
 compliance = Blueprint("yantai_compliance", __name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from ckanext.yantai.credit import (
+from ckanext.yantai.disclosure.credit import (
     CreditClient,
     Push,
     PushError,
@@ -30,7 +30,7 @@ ID_NUMBER = "370602199001011234"  # a made-up 身份证号: personal data that m
 RECORD = {"xk_xdr": "张三", "xk_xdr_zjhm": ID_NUMBER, "xk_wsh": "烟行许〔2025〕1号",
           "xk_jdrq": "2025-03-04"}
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]  # demo/ is run from the checkout
+ROOT = pathlib.Path(__file__).resolve().parents[3]  # demo/ is run from the checkout
 
 
 @pytest.fixture

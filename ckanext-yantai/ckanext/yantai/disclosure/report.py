@@ -20,9 +20,11 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan.types import ErrorDict
+from openpyxl import Workbook
 from sqlalchemy.dialects.postgresql import JSONB
 
-from ckanext.yantai import access, compliance, disclosure, messages, params, tiers
+from ckanext.yantai import access, messages, params, tiers
+from ckanext.yantai.disclosure import intake, privacy, standard, store
 from ckanext.yantai.model import DisclosureRecord
 
 MAX_MONTHS = 120  # the longest period a report covers (the trend has a row per month)
@@ -93,17 +95,17 @@ def period(data: Mapping[str, Any], today: dt.date | None = None) -> tuple[dt.da
     if errors:
         raise tk.ValidationError(cast(ErrorDict, errors))
     end = _next_month(bounds.get("end") or today.replace(day=1))
-    start = bounds.get("start") or disclosure.add_months(end, -12)
+    start = bounds.get("start") or intake.add_months(end, -12)
     if start >= end:
         raise tk.ValidationError({"end": [tk._("The end month is before the start month")]})
-    if start < disclosure.add_months(end, -MAX_MONTHS):
+    if start < intake.add_months(end, -MAX_MONTHS):
         raise tk.ValidationError({"start": [tk._(
             "A period is at most {n} months: choose a later start month").format(n=MAX_MONTHS)]})
     return start, end
 
 
 def _next_month(first: dt.date) -> dt.date:
-    return disclosure.add_months(first.replace(day=1), 1)
+    return intake.add_months(first.replace(day=1), 1)
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -197,7 +199,7 @@ def _sum_rules(per_department: Iterable[Mapping[str, int]]) -> dict[str, int]:
 
 
 def _month_before(end: dt.date) -> str:
-    return disclosure.add_months(end, -1).isoformat()[:7]
+    return intake.add_months(end, -1).isoformat()[:7]
 
 
 def _org_summary(org_id: str) -> dict[str, Any]:
@@ -303,7 +305,7 @@ def records(user: Any, data: Mapping[str, Any]) -> dict[str, Any]:
     if push_status:
         statuses = PUSH_FAILED if push_status == "failed" else (push_status,)
         query = query.filter(DisclosureRecord.push_status.in_(statuses))
-    record_type = choice("record_type", disclosure.RECORD_TYPES)
+    record_type = choice("record_type", standard.RECORD_TYPES)
     if record_type:
         query = query.filter(DisclosureRecord.record_type == record_type)
     if data.get("month") not in (None, ""):
@@ -336,20 +338,18 @@ def record_dict(row: DisclosureRecord) -> dict[str, Any]:
     return {
         "record_key": row.record_key, "record_type": row.record_type,
         "resource_id": row.resource_id, "package_id": row.package_id,
-        "fields": disclosure.mask(row.record_type, row.fields),
-        "valid": row.valid, "errors": compliance.finding_dicts(row.errors or ()),
+        "fields": privacy.mask(row.record_type, row.fields),
+        "valid": row.valid, "errors": store.finding_dicts(row.errors or ()),
         "warnings": list(row.warnings or ()),
-        "decision_date": _iso(row.decision_date), "deadline": _iso(row.deadline),
+        "decision_date": standard.iso(row.decision_date),
+        "deadline": standard.iso(row.deadline),
         "timeliness": row.timeliness, "working_days_late": row.working_days_late,
-        "publish": row.publish, "publicity_end": _iso(row.publicity_end),
+        "publish": row.publish, "publicity_end": standard.iso(row.publicity_end),
         "missing_year": row.missing_year, "public": row.public,
-        "first_public_at": _iso(row.first_public_at), "received_at": _iso(row.received_at),
+        "first_public_at": standard.iso(row.first_public_at),
+        "received_at": standard.iso(row.received_at),
         "push_status": row.push_status,
     }
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 # -- exports ------------------------------------------------------------------------------------
@@ -381,8 +381,8 @@ def record_rows(results: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
     rows: list[list[Any]] = [[title for _, title in RECORD_COLUMNS]]
     for r in results:
         flat = {**r, "行政相对人名称": r["fields"].get("行政相对人名称"),
-                "document": r["fields"].get(disclosure.DOC_NUMBER[r["record_type"]])
-                or r["fields"].get(disclosure.LICENSE_NO, ""),
+                "document": r["fields"].get(standard.DOC_NUMBER[r["record_type"]])
+                or r["fields"].get(standard.LICENSE_NO, ""),
                 "errors": "；".join(f"{e['field']}：{e['message']}" for e in r["errors"])}
         rows.append([flat.get(key) for key, _ in RECORD_COLUMNS])
     return rows
@@ -398,8 +398,6 @@ def to_csv(rows: list[list[Any]]) -> bytes:
 
 
 def to_xlsx(rows: list[list[Any]], title: str) -> bytes:
-    from openpyxl import Workbook
-
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
     for row in rows:

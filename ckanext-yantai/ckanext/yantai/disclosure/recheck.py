@@ -3,7 +3,7 @@
 Time moves (pending records become overdue, publicity periods end) and the calendar gains years
 (records waiting for a year's holiday notice get their deadline), so every record is checked
 again every day. The records are read in key ranges by worker processes, each with its own
-database connection; the rules run there (``compliance.outcome``, pure) and only the rows whose
+database connection; the rules run there (``store.outcome``, pure) and only the rows whose
 result changed are written back, in one COPY and one UPDATE per chunk. Records that reach or
 leave the public are then synced to their DataStore tables and their pushes filed, in this
 process, through the same code as the intake.
@@ -27,7 +27,8 @@ import psycopg2
 import psycopg2.extras
 from sqlalchemy.engine import make_url
 
-from ckanext.yantai import compliance, config, workdays
+from ckanext.yantai import config, workdays
+from ckanext.yantai.disclosure import publish, push, store
 from ckanext.yantai.model import DisclosureRecord
 
 log = logging.getLogger(__name__)
@@ -99,14 +100,14 @@ def check_range(connection_string: str, low: str | None, high: str | None,
     moved: list[str] = []
     staged = io.StringIO()
     connection = psycopg2.connect(connection_string)
-    loads, outcome = orjson.loads, compliance.outcome
+    loads, outcome = orjson.loads, store.outcome
     try:
         with connection, connection.cursor(name="yantai_recheck") as cur:
             cur.itersize = 5000
             cur.execute(f"SELECT {SELECT} FROM {TABLE}{where}", (*org_params, *params))
             for (record_id, record_type, fields, first_public_at, withdrawn_at, public,
                  stored_digest, errors) in cur:
-                intake = compliance.intake_findings(loads(errors)) if errors else ()
+                intake = store.intake_findings(loads(errors)) if errors else ()
                 new = outcome(record_type, loads(fields), first_public_at=first_public_at,
                               was_public=public, withdrawn_at=withdrawn_at, warnings=(),
                               intake=intake, now=now, calendar=calendar)
@@ -173,7 +174,7 @@ def recheck(now: dt.datetime | None = None, organization_id: str | None = None,
         Counts: checked, changed (any result), published, withdrawn.
     """
     started = time.monotonic()
-    now = now or compliance.utcnow()
+    now = now or store.utcnow()
     calendar = config.calendar()
     workers = workers or min(os.cpu_count() or 1, 8)
     connection_string = dsn()
@@ -221,6 +222,6 @@ def _publish_moves(ids: Sequence[str], now: dt.datetime, counts: dict[str, int])
             by_resource.setdefault(row.resource_id, []).append(row)
             counts["published" if row.public else "withdrawn"] += 1
         for resource_id, changed in by_resource.items():
-            compliance.sync_datastore(resource_id, changed[0].record_type, changed)
-            compliance.plan_pushes(changed, now)
+            publish.sync_datastore(resource_id, changed[0].record_type, changed)
+            push.plan_pushes(changed, now)
         model.Session.commit()

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ckanext.yantai import disclosure
+from ckanext.yantai.disclosure import intake, privacy, standard
 from ckanext.yantai.workdays import SHANGHAI, SHIPPED_TABLE, Calendar
 from tests.yantai.disclosure_records import (
     ADULT_ID,
@@ -26,8 +26,8 @@ NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
 
 
 def check(record, record_type="penalty", now=NOW, published_at=None, calendar=CALENDAR):
-    return disclosure.check(record_type, record, now=now, calendar=calendar,
-                            published_at=published_at)
+    return intake.check(record_type, record, now=now, calendar=calendar,
+                        published_at=published_at)
 
 
 def codes_of(result):
@@ -67,7 +67,7 @@ class TestHeaders:
                                         "行政相对人代码_1", "统一社会信用代码",
                                         " 行政相对人代码＿1 （统一社会信用代码） "])
     def test_credit_code_headers(self, header):
-        assert disclosure.canonical_field("penalty", header) == "行政相对人代码_1"
+        assert standard.canonical_field("penalty", header) == "行政相对人代码_1"
 
     @pytest.mark.parametrize("header, name", [
         ("罚款金额（万元）", "罚款金额(万元)"), ("罚款金额", "罚款金额(万元)"),
@@ -76,18 +76,18 @@ class TestHeaders:
         ("没收违法所得金额（万元）", "没收违法所得、没收非法财物的金额(万元)"),
     ])
     def test_penalty_names_old_and_new(self, header, name):
-        assert disclosure.canonical_field("penalty", header) == name
+        assert standard.canonical_field("penalty", header) == name
 
     @pytest.mark.parametrize("header, name", [("项目名称", "行政许可决定文书名称"),
                                               ("审批类别", "许可类别"),
                                               ("行政许可决定书文号", "行政许可决定文书号"),
                                               ("许可截止期", "有效期至")])
     def test_2016_license_names(self, header, name):
-        assert disclosure.canonical_field("license", header) == name
+        assert standard.canonical_field("license", header) == name
 
     def test_penalty_fields_are_not_license_fields(self):
-        assert disclosure.canonical_field("license", "罚款金额(万元)") is None
-        assert disclosure.canonical_field("penalty", "联系电话") is None
+        assert standard.canonical_field("license", "罚款金额(万元)") is None
+        assert standard.canonical_field("penalty", "联系电话") is None
 
     def test_a_2016_era_penalty_record_checks_like_a_current_one(self):
         old = {"行政处罚决定书文号": "烟市监罚〔2026〕101号", "处罚名称": "违反《食品安全法》",
@@ -99,7 +99,7 @@ class TestHeaders:
                "处罚机关统一社会信用代码": AUTHORITY, "数据来源单位": "烟台市市场监督管理局",
                "数据来源单位统一社会信用代码": AUTHORITY, "地方编码": "370600",
                "数据更新时间戳": "2026-09-19 10:00:00"}
-        normalised = disclosure.normalise("penalty", old)
+        normalised = intake.normalise("penalty", old)
         assert normalised.fields["处罚类别"] == "警告;罚款"
         assert normalised.fields["行政相对人代码_1"] == FIRM
         assert normalised.extra == {"地方编码": "370600", "数据更新时间戳": "2026-09-19 10:00:00"}
@@ -107,7 +107,7 @@ class TestHeaders:
         assert check(old, published_at=at("2026-09-21T09:00:00+08:00")).valid
 
     def test_unknown_columns_are_kept_and_warned_about(self):
-        normalised = disclosure.normalise("penalty", penalty(联系电话="13812345678"))
+        normalised = intake.normalise("penalty", penalty(联系电话="13812345678"))
         assert normalised.extra == {"联系电话": "13812345678"}
         assert check(penalty(联系电话="13812345678")).warnings == ("联系电话",)
 
@@ -119,7 +119,7 @@ class TestHeaders:
 
     def test_unknown_record_type(self):
         with pytest.raises(ValueError):
-            disclosure.normalise("permit", {})
+            intake.normalise("permit", {})
 
 
 class TestRequiredFields:
@@ -220,10 +220,10 @@ class TestAmountsAndDates:
                                       "20260918", "2026-09-18 15:00:00",
                                       "2026-09-18T07:00:00+00:00"])
     def test_date_forms(self, text):
-        assert disclosure.parse_date(text) == dt.date(2026, 9, 18)
+        assert intake.parse_date(text) == dt.date(2026, 9, 18)
 
     def test_a_utc_timestamp_is_taken_as_its_chinese_date(self):
-        assert disclosure.parse_date("2026-09-17T16:30:00Z") == dt.date(2026, 9, 18)
+        assert intake.parse_date("2026-09-17T16:30:00Z") == dt.date(2026, 9, 18)
 
     def test_unparseable_and_impossible_dates(self):
         assert ("处罚决定日期", "date_format") in codes_of(
@@ -349,20 +349,20 @@ class TestPublication:
 
 class TestMasking:
     def test_identity_numbers_are_masked(self):
-        public = disclosure.mask("penalty",
-                                 disclosure.normalise("penalty", person_penalty()).fields)
+        public = privacy.mask("penalty",
+                              intake.normalise("penalty", person_penalty()).fields)
         assert public["证件号码"] == ADULT_ID[:6] + "********" + ADULT_ID[-4:]
         assert ADULT_ID not in str(public)
 
     def test_legal_representative_ids_are_masked_too(self):
-        public = disclosure.mask("penalty", penalty())
+        public = privacy.mask("penalty", penalty())
         assert ADULT_ID not in str(public) and public["行政相对人代码_1"] == FIRM
 
     def test_personal_data_inside_free_text(self):
         fact = (f"当事人张某某（身份证号{ADULT_ID}，电话13812345678，"
                 "住址：烟台市芝罘区幸福路12号3单元）"
                 "通过银行卡6222021234567890123收款")
-        public = disclosure.mask("penalty", person_penalty(违法事实=fact))
+        public = privacy.mask("penalty", person_penalty(违法事实=fact))
         text = public["违法事实"]
         for secret in (ADULT_ID, "13812345678", "幸福路12号", "6222021234567890123"):
             assert secret not in text
@@ -370,30 +370,30 @@ class TestMasking:
 
     def test_log_lines_lose_identity_numbers_and_mobiles_only(self):
         line = f"data: {{'证件号码': '{ADULT_ID}', 'tel': '13812345678'}} at 1764230400123"
-        masked = disclosure.mask_identifiers(line)
+        masked = privacy.mask_identifiers(line)
         assert ADULT_ID not in masked and "13812345678" not in masked
         assert "1764230400123" in masked  # a timestamp stays readable
-        assert disclosure.mask_identifiers(AUTHORITY) == AUTHORITY  # credit codes are public
+        assert privacy.mask_identifiers(AUTHORITY) == AUTHORITY  # credit codes are public
 
     def test_the_public_form_has_only_the_standards_fields(self):
-        public = disclosure.mask("penalty", penalty(联系电话="13812345678"))
-        assert "联系电话" not in public and set(public) == set(disclosure.FIELDS["penalty"])
+        public = privacy.mask("penalty", penalty(联系电话="13812345678"))
+        assert "联系电话" not in public and set(public) == set(standard.FIELDS["penalty"])
 
     def test_departments_names_survive(self):
-        public = disclosure.mask("penalty", penalty(违法事实="烟台市住房和城乡建设局移送的案件"))
+        public = privacy.mask("penalty", penalty(违法事实="烟台市住房和城乡建设局移送的案件"))
         assert public["违法事实"] == "烟台市住房和城乡建设局移送的案件"
 
 
 class TestRecordKey:
     def test_same_document_and_party_same_key(self):
-        a = disclosure.normalise("penalty", penalty()).fields
-        b = disclosure.normalise("penalty", penalty(违法事实="更正后的违法事实")).fields
-        assert disclosure.record_key("penalty", a) == disclosure.record_key("penalty", b)
+        a = intake.normalise("penalty", penalty()).fields
+        b = intake.normalise("penalty", penalty(违法事实="更正后的违法事实")).fields
+        assert intake.record_key("penalty", a) == intake.record_key("penalty", b)
 
     def test_another_party_of_one_decision_is_another_record(self):
-        a = disclosure.normalise("penalty", penalty()).fields
-        b = disclosure.normalise("penalty", penalty(行政相对人代码_1=SOLE)).fields
-        assert disclosure.record_key("penalty", a) != disclosure.record_key("penalty", b)
+        a = intake.normalise("penalty", penalty()).fields
+        b = intake.normalise("penalty", penalty(行政相对人代码_1=SOLE)).fields
+        assert intake.record_key("penalty", a) != intake.record_key("penalty", b)
 
 
 def test_a_reloaded_calendar_gives_its_own_deadlines_not_remembered_ones():

@@ -1,18 +1,32 @@
 """双公示 records uploaded as a file (CSV or XLSX) to a resource whose record type is 行政许可 or
 行政处罚: read into records, submitted like ``yantai_disclosure_submit``, and the file itself
 never stored (it holds personal data in full; the resource's public form is its DataStore table).
+
+Two steps of one ``resource_create`` or ``resource_update``, with nothing handed from one to the
+other through the context:
+
+- before the resource is saved (``take_upload``, the plugin's IResourceController hook, after the
+  classified firewall has read the file): a bad file is refused with what is wrong in which row,
+  so that nothing is saved; a good one is dropped from the resource, so that the file store never
+  holds it;
+- once the resource is saved (``chained_actions``, around the action): the file, which the
+  chained action kept a hold of, is read again and its records submitted to the new resource.
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 import ckan.plugins.toolkit as tk
 import flask
+from ckan.types import Action, ChainedAction, Context, DataDict
+from openpyxl import load_workbook
 
-from ckanext.yantai import compliance, feedsafety, text_encoding
+from ckanext.yantai import feedsafety, text_encoding
+from ckanext.yantai.disclosure import standard, store, submission
 from ckanext.yantai.messages import message
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -22,7 +36,6 @@ MAX_COLUMNS = 200  # a record has a few dozen fields
 # openpyxl holds a row (a row of a million cells took 826 MB).
 SHEETS = feedsafety.SheetLimits(max_rows=2 * MAX_ROWS, max_columns=MAX_COLUMNS,
                                 max_cells=4_000_000)
-PENDING = "yantai_disclosure_upload"  # context key: records read before the resource is saved
 
 
 def read_records(stream: BinaryIO, filename: str) -> list[dict[str, Any]]:
@@ -80,8 +93,6 @@ def _csv_rows(text: str) -> list[list[str]]:
 
 
 def _xlsx_rows(data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
     try:
         feedsafety.check_archive(data, 4 * MAX_BYTES, sheets=SHEETS)
     except feedsafety.Unsafe as unsafe:
@@ -106,43 +117,80 @@ def _error(text: str) -> tk.ValidationError:
     return tk.ValidationError({"upload": [text]})
 
 
-def take_upload(context: dict[str, Any], resource: dict[str, Any]) -> None:
-    """Before a 双公示 resource is saved: read its uploaded file into records (kept in the
-    context for ``submit_upload``) and drop the file, so that the file store never holds it."""
-    if resource.get("record_type") not in ("license", "penalty"):
-        return
+def _records_upload(resource: Mapping[str, Any]) -> Any:
+    """The file uploaded to a 双公示 resource (a werkzeug FileStorage or the like), or None."""
+    if resource.get("record_type") not in standard.RECORD_TYPES:
+        return None
     upload = resource.get("upload")
     stream = getattr(upload, "stream", None)
     if stream is None or not hasattr(stream, "read"):
+        return None
+    return upload
+
+
+def read_upload(upload: Any) -> list[dict[str, Any]]:
+    """The records of an uploaded file.
+
+    Raises:
+        tk.ValidationError: A bad file (see ``read_records``) or records the store cannot take,
+            under ``upload``, with the row of each problem.
+    """
+    records = read_records(upload.stream, getattr(upload, "filename", "") or "")
+    store.refuse_bad_shapes(records, key="upload", header_row=True)
+    return records
+
+
+def take_upload(resource: dict[str, Any]) -> None:
+    """Before a 双公示 resource is saved: refuse a bad file (nothing is saved then) and drop a good
+    one, so that the file store never holds it. Its records are submitted once the resource is
+    saved (``chained_actions``)."""
+    upload = _records_upload(resource)
+    if upload is None:
         return
-    records = read_records(stream, getattr(upload, "filename", "") or "")
-    compliance.refuse_bad_shapes(records, key="upload", header_row=True)  # before the save
-    context[PENDING] = records
+    read_upload(upload)
     resource.pop("upload")
     resource["url"] = "_datastore_only_resource"
     resource["url_type"] = "datastore"  # its data is the DataStore table, as CKAN's own do
 
 
-def submit_upload(context: dict[str, Any], resource: dict[str, Any]) -> dict[str, Any] | None:
-    """After the resource is saved: submit the records read from its file, in parts."""
-    records = context.pop(PENDING, None)
-    if records is None:
-        return None
+def submit_records(context: Context, resource_id: str,
+                   records: list[dict[str, Any]]) -> dict[str, int]:
+    """Submit the records of a file to its saved resource, in parts; the totals."""
     totals = {"received": 0, "public": 0, "invalid": 0}
-    for start in range(0, len(records), compliance.MAX_RECORDS):
-        result = compliance.submit(context, resource["id"],
-                                   records[start:start + compliance.MAX_RECORDS])
+    for start in range(0, len(records), submission.MAX_RECORDS):
+        result = submission.submit(context, resource_id,
+                                   records[start:start + submission.MAX_RECORDS])
         for key in totals:
             totals[key] += result[key]
     return totals
 
 
-def report_upload(totals: dict[str, int] | None, resource: dict[str, Any]) -> None:
+def report_upload(totals: dict[str, int]) -> None:
     """Tell the department on its next page what became of the records of its file (a web
     upload; an API caller gets the records' outcome from the compliance actions)."""
-    if totals is None or not flask.has_request_context() or \
-            flask.request.path.startswith("/api/"):
+    if not flask.has_request_context() or flask.request.path.startswith("/api/"):
         return
     tk.h.flash_notice(tk._(
         "{received} records received: {public} published, {invalid} failing the rules (see the "
         "department's disclosure compliance page)").format(**totals))
+
+
+def _submitting_uploads(name: str) -> ChainedAction:
+    @tk.chained_action
+    def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
+        # Held here: ``take_upload`` drops the file from the resource before it is saved.
+        upload = _records_upload(data_dict)
+        resource = next_action(context, data_dict)
+        if upload is not None:
+            records = read_upload(upload)
+            report_upload(submit_records(context, resource["id"], records))
+        return resource
+
+    chained.__name__ = name
+    return chained
+
+
+def chained_actions() -> dict[str, ChainedAction]:
+    """``resource_create`` and ``resource_update``: the records of a file uploaded to a 双公示
+    resource submitted once the resource is saved."""
+    return {name: _submitting_uploads(name) for name in ("resource_create", "resource_update")}
