@@ -23,7 +23,7 @@ from ckan.types import ErrorDict
 from openpyxl import Workbook
 from sqlalchemy.dialects.postgresql import JSONB
 
-from ckanext.yantai import access, messages, params, tiers
+from ckanext.yantai import access, params, tiers
 from ckanext.yantai.disclosure import intake, privacy, standard, store
 from ckanext.yantai.model import DisclosureRecord
 
@@ -32,8 +32,8 @@ TIMELINESS = ("on_time", "late", "overdue", "pending", "calendar_missing")
 LATE_BUCKETS = (("1", 1, 1), ("2-3", 2, 3), ("4-7", 4, 7), (">7", 8, None))
 PUBLISH = ("allowed", "not_for_publication", "expired", "revoked")
 PUSH_FAILED = ("failed", "rejected")
-BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 PUSH_STATUSES = ("none", "pending", "sent", "failed", "rejected")
+RECORDS_MAX_LIMIT = 1000  # records in one answer of yantai_compliance_records
 
 FIGURES = ("records", "on_time", "late", "overdue", "pending", "calendar_missing", "invalid",
            "push_failed", "not_for_publication", "expired", "revoked", "public")
@@ -254,84 +254,44 @@ RECORD_FILTERS = ("timeliness", "late_days", "error", "valid", "publish", "push_
 
 
 def records(user: Any, data: Mapping[str, Any]) -> dict[str, Any]:
-    """One department's records with their findings, filtered (``yantai_compliance_records``).
+    """One department's records with their findings, filtered (``yantai_compliance_records``;
+    ``data`` as ``logic.schema.compliance_records`` checked it).
 
     Field values are shown in their public (masked) form, to department staff too.
     """
     org = department(user, data.get("organization"))
     if org is None:
         raise tk.ValidationError({"organization": [tk._("Missing value")]})
-    errors: dict[str, list[str]] = {}
     query = model.Session.query(DisclosureRecord).filter(
         DisclosureRecord.organization_id == org.id)
-
-    def choice(key: str, choices: Iterable[str]) -> str | None:
-        """The filter's value if it is one of ``choices``; None when not asked for."""
-        value = data.get(key)
-        if value in (None, ""):
-            return None
-        if not isinstance(value, str) or value not in choices:
-            errors[key] = [_choices(choices)]
-            return None
-        return value
-
-    timeliness = choice("timeliness", TIMELINESS)
-    if timeliness:
-        query = query.filter(DisclosureRecord.timeliness == timeliness, _DUE)
-    late_days = choice("late_days", [b[0] for b in LATE_BUCKETS])
-    if late_days:
-        _, low, high = next(b for b in LATE_BUCKETS if b[0] == late_days)
+    if data.get("timeliness"):
+        query = query.filter(DisclosureRecord.timeliness == data["timeliness"], _DUE)
+    if data.get("late_days"):
+        _, low, high = next(b for b in LATE_BUCKETS if b[0] == data["late_days"])
         query = query.filter(DisclosureRecord.timeliness == "late", _DUE,
                              DisclosureRecord.working_days_late >= low)
         if high is not None:
             query = query.filter(DisclosureRecord.working_days_late <= high)
-    publish = choice("publish", PUBLISH)
-    if publish:
-        query = query.filter(DisclosureRecord.publish == publish)
-    error = data.get("error")
-    if error not in (None, ""):
-        if isinstance(error, str):
-            query = query.filter(DisclosureRecord.errors.contains([{"code": error}]))
-        else:
-            errors["error"] = [tk._("Give an error code, e.g. uscc_checksum")]
-    valid = data.get("valid")
-    if valid not in (None, ""):
-        flag = BOOLEANS.get(str(valid).lower()) if isinstance(valid, (str, bool)) else None
-        if flag is None:
-            errors["valid"] = [_choices(("true", "false"))]
-        else:
-            query = query.filter(DisclosureRecord.valid.is_(flag))
-    push_status = choice("push_status", PUSH_STATUSES)
-    if push_status:
-        statuses = PUSH_FAILED if push_status == "failed" else (push_status,)
+    if data.get("publish"):
+        query = query.filter(DisclosureRecord.publish == data["publish"])
+    if data.get("error"):
+        query = query.filter(DisclosureRecord.errors.contains([{"code": data["error"]}]))
+    if data.get("valid") is not None:
+        query = query.filter(DisclosureRecord.valid.is_(data["valid"]))
+    if data.get("push_status"):
+        statuses = PUSH_FAILED if data["push_status"] == "failed" else (data["push_status"],)
         query = query.filter(DisclosureRecord.push_status.in_(statuses))
-    record_type = choice("record_type", standard.RECORD_TYPES)
-    if record_type:
-        query = query.filter(DisclosureRecord.record_type == record_type)
-    if data.get("month") not in (None, ""):
-        first = params.month(data["month"])
-        if first is None:
-            errors["month"] = [tk._("Give a month as YYYY-MM")]
-        else:
-            query = query.filter(DisclosureRecord.decision_date >= first,
-                                 DisclosureRecord.decision_date < _next_month(first))
-    limit = params.whole(data.get("limit", 50), 1)
-    if limit is None:
-        errors["limit"] = [tk._("Give a whole number from 1 to {n}").format(n=1000)]
-    offset = params.whole(data.get("offset", 0), 0)
-    if offset is None:
-        errors["offset"] = [tk._("Give a whole number, 0 or more")]
-    if errors or limit is None or offset is None:  # either None is an error
-        raise tk.ValidationError(cast(ErrorDict, errors))
+    if data.get("record_type"):
+        query = query.filter(DisclosureRecord.record_type == data["record_type"])
+    if data.get("month"):
+        query = query.filter(DisclosureRecord.decision_date >= data["month"],
+                             DisclosureRecord.decision_date < _next_month(data["month"]))
     count = query.count()
     rows = (query.order_by(DisclosureRecord.decision_date.desc().nullslast(),
-                           DisclosureRecord.id).limit(min(limit, 1000)).offset(offset).all())
+                           DisclosureRecord.id)
+            .limit(data.get("limit", 50)).offset(data.get("offset", 0)).all())
     return {"organization": org.name, "count": count,
             "results": [record_dict(r) for r in rows]}
-
-
-def _choices(values: Iterable[str]) -> str:
-    return messages.message("not_in_vocabulary", choices=", ".join(values))
 
 
 def record_dict(row: DisclosureRecord) -> dict[str, Any]:

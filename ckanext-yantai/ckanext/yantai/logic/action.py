@@ -305,7 +305,8 @@ def yantai_compliance_records(context: Context, data_dict: DataDict) -> dict[str
         push_status}]}``
     """
     tk.check_access("yantai_compliance_records", context, data_dict)
-    return report.records(context.get("user"), data_dict)
+    data = schema.validated(data_dict, schema.compliance_records(), context)
+    return report.records(context.get("user"), data)
 
 
 # Every yantai_ function is public (registered by the plugin's blankets).

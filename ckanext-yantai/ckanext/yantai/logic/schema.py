@@ -7,7 +7,8 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.types import Schema, Validator
 
-from ckanext.yantai.logic.validators import whole_number
+from ckanext.yantai.disclosure import report, standard
+from ckanext.yantai.logic.validators import one_of, text_value, whole_number
 
 AUDIT_MAX_LIMIT = 1000
 
@@ -28,6 +29,27 @@ def audit_log_list(ignore_missing: Validator, ignore_empty: Validator,
         "until": [ignore_empty, yantai_iso_datetime],
         "limit": [whole_number(1, tk._("Give a whole number from 1 to {n}").format(
             n=AUDIT_MAX_LIMIT), default=100, at_most=AUDIT_MAX_LIMIT)],
+        "offset": [whole_number(0, tk._("Give a whole number, 0 or more"), default=0)],
+    }
+
+
+@tk.validator_args
+def compliance_records(ignore_missing: Validator, ignore_empty: Validator,
+                       yantai_month: Validator, yantai_yes_no: Validator) -> Schema:
+    """The filters and page of a department's 双公示 records (the department is looked up by
+    the action, among those the caller follows)."""
+    return {
+        "organization": [ignore_missing],
+        "timeliness": [ignore_empty, one_of(report.TIMELINESS)],
+        "late_days": [ignore_empty, one_of(bucket[0] for bucket in report.LATE_BUCKETS)],
+        "publish": [ignore_empty, one_of(report.PUBLISH)],
+        "error": [ignore_empty, text_value(tk._("Give an error code, e.g. uscc_checksum"))],
+        "valid": [ignore_empty, yantai_yes_no],
+        "push_status": [ignore_empty, one_of(report.PUSH_STATUSES)],
+        "record_type": [ignore_empty, one_of(standard.RECORD_TYPES)],
+        "month": [ignore_empty, yantai_month],
+        "limit": [whole_number(1, tk._("Give a whole number from 1 to {n}").format(
+            n=report.RECORDS_MAX_LIMIT), default=50, at_most=report.RECORDS_MAX_LIMIT)],
         "offset": [whole_number(0, tk._("Give a whole number, 0 or more"), default=0)],
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import ckan.model as model
@@ -331,6 +331,7 @@ def yantai_format_class(key: FlattenKey, data: FlattenDataDict, errors: FlattenE
 
 
 URL_NAME = re.compile(r"[a-z0-9_-]{2,100}")  # CKAN's URL names
+YES_NO = {"true": True, "1": True, "false": False, "0": False}
 
 
 # -- API parameters (read strictly by ``params``: a value is taken whole or refused) ------------
@@ -348,6 +349,44 @@ def yantai_department_ref(value: Any) -> Any:
     if not (isinstance(value, str) and URL_NAME.fullmatch(value)):
         raise tk.Invalid(tk._("Must be a department name"))
     return value
+
+
+def yantai_month(value: Any) -> Any:
+    """A month as exactly YYYY-MM (``params.month``), as its first day."""
+    first = params.month(value)
+    if first is None:
+        raise tk.Invalid(tk._("Give a month as YYYY-MM"))
+    return first
+
+
+def yantai_yes_no(value: Any) -> Any:
+    """true or false (also 1 and 0, or a JSON boolean)."""
+    flag = YES_NO.get(str(value).lower()) if isinstance(value, (str, bool)) else None
+    if flag is None:
+        raise tk.Invalid(message("not_in_vocabulary", choices="true, false"))
+    return flag
+
+
+def one_of(choices: Iterable[str]) -> Callable[[Any], Any]:
+    """One of ``choices``, as given (text only)."""
+    allowed = tuple(choices)
+
+    def validator(value: Any) -> Any:
+        if not isinstance(value, str) or value not in allowed:
+            raise tk.Invalid(message("not_in_vocabulary", choices=", ".join(allowed)))
+        return value
+
+    return validator
+
+
+def text_value(error: str) -> Callable[[Any], Any]:
+    """Any text; anything else is refused with ``error``."""
+    def validator(value: Any) -> Any:
+        if not isinstance(value, str):
+            raise tk.Invalid(error)
+        return value
+
+    return validator
 
 
 def whole_number(low: int, message: str, default: int | None = None,
@@ -371,5 +410,5 @@ __all__ = [
     "yantai_required_when", "yantai_required", "yantai_info_items_required", "yantai_temporal_end",
     "yantai_dataset_name", "yantai_group_name",
     "yantai_format_class", "yantai_text", "yantai_licence", "yantai_iso_datetime",
-    "yantai_department_ref",
+    "yantai_department_ref", "yantai_month", "yantai_yes_no",
 ]
