@@ -10,6 +10,7 @@ from typing import Any, cast
 import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+import flask
 import sqlalchemy as sa
 from ckan.lib.plugins import DefaultPermissionLabels
 from ckan.types import Context
@@ -41,8 +42,6 @@ def viewer_for(user: Any) -> tiers.Viewer:
     user_obj = _user_obj(user)
     if user_obj is None or user_obj.is_anonymous or user_obj.state != "active":
         return tiers.ANONYMOUS
-    import flask
-
     if not flask.has_request_context():
         return _load_viewer(user_obj)
     cache = flask.g.setdefault("yantai_viewers", {})
@@ -53,8 +52,6 @@ def viewer_for(user: Any) -> tiers.Viewer:
 
 def forget_viewers() -> None:
     """After a change of memberships or grants within a request."""
-    import flask
-
     if flask.has_request_context():
         flask.g.pop("yantai_viewers", None)
 
@@ -187,8 +184,6 @@ def guard_package(context: Context, pkg_dict: dict[str, Any]) -> dict[str, Any]:
 
 def request_viewer() -> tiers.Viewer | None:
     """The viewer of the current web or API request; None outside requests (CLI, workers)."""
-    import flask
-
     if not flask.has_request_context():
         return None
     return viewer_for(tk.current_user if tk.current_user.is_authenticated else None)

@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import Any, BinaryIO
 from xml.parsers.expat import ExpatError
 
+from charset_normalizer import from_bytes
 from zhconv import zhconv
 
 from ckanext.yantai import feedsafety
@@ -483,8 +484,6 @@ _FAMILIES = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "cp950", "big5hkscs"
 
 
 def _guess(head: bytes) -> str | None:
-    from charset_normalizer import from_bytes
-
     best = from_bytes(head).best()
     return best.encoding if best is not None else None
 

@@ -1,6 +1,7 @@
 """`ckan yantai …` commands for operators."""
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import cast
@@ -8,6 +9,7 @@ from typing import cast
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import click
+from ckan.lib import search
 from ckan.lib.redis import connect_to_redis
 from ckan.types import Context
 
@@ -54,7 +56,6 @@ def init_domains() -> None:
     outcome = domains.ensure_groups(site_user)
     for name, what in outcome.items():
         click.echo(f"{what:9} group {name}")
-    from ckan.lib import search
 
     relinked = domains.sync_all()
     for package_id in relinked:  # changed outside the actions: bring the index along
@@ -69,9 +70,6 @@ def refresh_quality(batch: int) -> None:
 
     Freshness (更新超期) changes with time alone: run this daily.
     """
-    import json
-
-    from ckan.lib import search
 
     context: Context = {"ignore_auth": True}
     start = total = changed = 0

@@ -1,6 +1,7 @@
 """The `yantai` CKAN plugin: registers the extension's parts; the logic lives in named modules."""
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Any
 
@@ -65,8 +66,6 @@ class YantaiPlugin(p.SingletonPlugin):
     # ITranslation
 
     def i18n_directory(self) -> str:
-        import os
-
         return os.path.join(os.path.dirname(__file__), "i18n")
 
     def i18n_locales(self) -> list[str]:

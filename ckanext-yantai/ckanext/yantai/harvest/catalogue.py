@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import ckan.model as model
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestObjectExtra
+from openpyxl import load_workbook
 
 from ckanext.yantai import audit, config, feedsafety, vocabularies
 from ckanext.yantai.harvest import base, release
@@ -153,8 +154,6 @@ def read_rows(content: bytes) -> list[tuple[int, dict[str, Any]]]:
     Raises:
         CatalogueError: Not a workbook, or no sheet with the guide's columns (message in Chinese).
     """
-    from openpyxl import load_workbook
-
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:

@@ -17,6 +17,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context
 from ckanext.harvest import queue
 from ckanext.harvest.harvesters.base import HarvesterBase
+from ckanext.harvest.logic import HarvestJobExists, HarvestSourceInactiveError
 from ckanext.harvest.model import HarvestJob, HarvestObject
 
 from ckanext.yantai.harvest.base import portal_language
@@ -43,8 +44,6 @@ def run(source: str, progress: Callable[[int, int], None] | None = None) -> dict
     Raises:
         HarvestFailed: The source is unknown or inactive, or a job of it is already running.
     """
-    from ckanext.harvest.logic import HarvestJobExists, HarvestSourceInactiveError
-
     context = _context()
     try:
         source_dict = tk.get_action("harvest_source_show")(context.copy(), {"id": source})

@@ -13,6 +13,7 @@ import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Action, Context, DataDict
+from ckanext.harvest.model import HarvestSource
 
 from ckanext.yantai.harvest import base
 from ckanext.yantai.messages import message
@@ -54,8 +55,6 @@ def _check_url(url: str, data_dict: DataDict) -> None:
 def source_clear(next_action: Action, context: Context, data_dict: DataDict) -> Any:
     """A 双公示 source is never cleared: clearing deletes the datasets its objects point to, here
     the department's 双公示 dataset with every record it holds (and its pushes to 信用烟台)."""
-    from ckanext.harvest.model import HarvestSource
-
     package = model.Package.get(str(data_dict.get("id") or ""))
     source = model.Session.get(HarvestSource, package.id) if package is not None else None
     if source is not None and source.type == "yantai_disclosure":
