@@ -26,7 +26,8 @@ PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "yantai")
 def clean_db():
     """An empty test database, its schema at the head of every migration. The first use in a
     run rebuilds the schema (as CKAN's clean_db does, then the plugins' migrations); later uses
-    empty every table in one TRUNCATE, which is many times quicker than dropping and migrating."""
+    empty the tables that hold rows and restart the sequences, which is many times quicker than
+    dropping and migrating."""
     empty_database()
 
 
@@ -40,12 +41,59 @@ def empty_database() -> None:
     if not _schema_rebuilt:
         reset_database(index=False)
         return
-    # Every table but the migrations' version tables (alembic_version, <plugin>_alembic_version).
+    # A DELETE of the few tables a test filled, children before parents, instead of a TRUNCATE
+    # of every table: TRUNCATE gives each of the ~50 tables and their indexes new files, which
+    # cost about 0.3 s a test; the rows that remain are the same (none).
     with model.ensure_engine().begin() as conn:
-        tables = conn.execute(sa.text(
-            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename NOT LIKE '%alembic_version'")).scalars().all()
-        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        tables = _tables_children_first(conn)
+        filled = conn.execute(sa.text(" UNION ALL ".join(
+            f"SELECT {i} WHERE EXISTS (SELECT 1 FROM {name})"
+            for i, name in enumerate(tables)))).scalars().all() if tables else []
+        for i in sorted(filled):
+            conn.execute(sa.text(f"DELETE FROM {tables[i]}"))
+        # What TRUNCATE … RESTART IDENTITY did: sequences start again (those used since).
+        for (sequence,) in conn.execute(sa.text(
+                "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL")):
+            conn.execute(sa.text(f"ALTER SEQUENCE {sequence} RESTART"))
+
+
+# The test database's tables (quoted) in an order where every table comes before the tables it
+# references; computed again whenever the tables differ.
+_table_order: list[str] = []
+
+
+def _tables_children_first(conn) -> list[str]:
+    """Every table but the migrations' version tables (alembic_version,
+    <plugin>_alembic_version), each one before any table its foreign keys point to."""
+    import sqlalchemy as sa
+
+    tables = conn.execute(sa.text(
+        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+        "AND tablename NOT LIKE '%alembic_version' ORDER BY 1")).scalars().all()
+    if set(_table_order) == set(tables):
+        return _table_order
+    references: dict[str, set[str]] = {name: set() for name in tables}
+    for child, parent in conn.execute(sa.text(
+            "SELECT quote_ident(c.relname), quote_ident(p.relname) FROM pg_constraint f "
+            "JOIN pg_class c ON c.oid = f.conrelid JOIN pg_class p ON p.oid = f.confrelid "
+            "WHERE f.contype = 'f' AND f.connamespace = 'public'::regnamespace")):
+        if child != parent and child in references and parent in references:
+            references[child].add(parent)
+    referenced_by: dict[str, set[str]] = {name: set() for name in tables}
+    for child, parents in references.items():
+        for parent in parents:
+            referenced_by[parent].add(child)
+    order: list[str] = []
+    placed: set[str] = set()
+    while len(order) < len(tables):
+        ready = [name for name in tables if name not in placed and referenced_by[name] <= placed]
+        if not ready:
+            raise RuntimeError(f"foreign keys in a cycle among {set(tables) - placed}")
+        order.extend(ready)
+        placed.update(ready)
+    _table_order[:] = order
+    return _table_order
 
 
 @pytest.fixture
@@ -165,6 +213,7 @@ def reset_database(index: bool = True) -> None:
     from ckan.tests.helpers import reset_db
 
     factories.fake.unique.clear()
+    _table_order.clear()
     reset_db()
     for plugin in PLUGINS_WITH_MIGRATIONS:
         _run_migrations(plugin)
