@@ -45,6 +45,12 @@ import render  # noqa: E402
 
 PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
 SOLR_CORES = ("ckan", "ckan_test")
+# Cores whose index lives in memory (tmpfs, where there is one), linked from <core>/data: the test
+# core, where every dataset write is a hard commit (ckan.search.solr_commit) and a commit's fsyncs
+# on disk cost more than the rest of it. Same Solr, same commits and update log; the index is gone
+# after a reboot, as the test runs' index may be (they empty it themselves).
+SOLR_MEMORY_CORES = ("ckan_test",)
+MEMORY_DIR = pathlib.Path("/dev/shm")
 # PostgreSQL roles and the secret holding each one's password. CKAN's role owns the catalogue and
 # DataStore databases (it is the DataStore's write user); datastore_ro is the DataStore's read-only
 # user, which runs the SQL of datastore_search and datastore_search_sql.
@@ -390,7 +396,44 @@ class Stack:
         for core in SOLR_CORES:
             (home / core).mkdir(parents=True, exist_ok=True)
             (home / core / "core.properties").write_text(f"name={core}\nconfigSet=yantai\n")
+            if core in SOLR_MEMORY_CORES:
+                self.link_memory_data(core)
         return before != tree_digest(configset / "conf")
+
+    def solr_memory_dir(self) -> pathlib.Path:
+        """This checkout's folder on tmpfs for the SOLR_MEMORY_CORES' data (one per RUN_DIR)."""
+        key = hashlib.sha256(str(self.run).encode()).hexdigest()[:12]
+        return MEMORY_DIR / "yantai-portal" / key / "solr"
+
+    def link_memory_data(self, core: str) -> None:
+        """<core>/data as a link to a folder on tmpfs (created again after a reboot); left as a
+        folder on disk where there is no tmpfs."""
+        if not (MEMORY_DIR.is_dir() and os.access(MEMORY_DIR, os.W_OK)):
+            return
+        data = self.solr_home / core / "data"
+        target = self.solr_memory_dir() / core
+        target.mkdir(parents=True, exist_ok=True)
+        if data.is_symlink() and data.resolve() == target.resolve():
+            return
+        if self.running_pid("solr-console"):
+            step(f"moving Solr core {core}'s index to memory: restarting Solr")
+            self.stop("solr-console")
+        if data.is_symlink() or data.is_file():
+            data.unlink()
+        else:
+            shutil.rmtree(data, ignore_errors=True)  # an index on disk from before: not kept
+        data.symlink_to(target)
+
+    def wipe_core_data(self, core: str) -> None:
+        data = self.solr_home / core / "data"
+        if data.is_symlink():  # in memory: empty the folder it points to, keep the link
+            for child in data.resolve().iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        else:
+            shutil.rmtree(data, ignore_errors=True)
 
     def start_solr(self) -> None:
         changed = self.prepare_solr_home()
@@ -403,7 +446,7 @@ class Stack:
                 step("Solr configset changed: restarting Solr with empty cores")
                 self.stop("solr-console")
             for core in SOLR_CORES:
-                shutil.rmtree(self.solr_home / core / "data", ignore_errors=True)
+                self.wipe_core_data(core)
         if self.running_pid("solr-console") and self.running_pid("solr") is None:
             # Started by an older stack.py, without its supervisor (or just restarting).
             step("restarting Solr under its supervisor")
@@ -678,6 +721,7 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
         self.down()
         if self.pg_base.is_symlink():  # the cluster's own folder outside (pg_outside_dir)
             shutil.rmtree(self.pg_base.resolve().parent, ignore_errors=True)
+        shutil.rmtree(self.solr_memory_dir().parent, ignore_errors=True)
         shutil.rmtree(self.run, ignore_errors=True)
         step(f"removed {self.run}")
 
