@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import subprocess
@@ -20,6 +21,35 @@ from tests.yantai.feeds import feed_server, feeds_allowed  # noqa: F401  (fixtur
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Plugins with database tables of their own: CKAN's reset_db only recreates the core tables.
 PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "yantai")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``make test``), worker gw0 runs on the stack of ``--ckan-ini`` and each
+    other worker on a test stack of its own, with the same names inside (scripts/stack.py
+    test-env --workers N prepares them under RUN_DIR/workers/<worker id>): its test.ini, and its
+    ports in the environment for the tests that start the stack's scripts."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker == "gw0" or not config.option.ckan_ini:
+        return
+    run = pathlib.Path(config.option.ckan_ini).resolve().parents[2]  # RUN_DIR/etc/test/test.ini
+    stack = run / "workers" / worker
+    ini = stack / "etc" / "test" / "test.ini"
+    if not ini.exists():
+        raise pytest.UsageError(f"no test stack for worker {worker} ({ini}): run scripts/stack.py "
+                                "test-env --workers N for N workers first, as make test does")
+    config.option.ckan_ini = str(ini)
+    os.environ.update(json.loads((stack / "ports.json").read_text()))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, a module's tests run on one worker (its module-scoped fixtures are
+    built once), and so do the browser journeys (one demo portal for the package)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
+        group = "tests/browser" if path.startswith("tests/browser/") else path
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
