@@ -504,11 +504,9 @@ class Stack:
             print(indent(result.stdout))
         return result.stdout
 
-    def migrate(self, ini: pathlib.Path, js_translations: bool = True) -> None:
+    def migrate(self, ini: pathlib.Path) -> None:
         step("running database migrations (CKAN core and plugins)")
         self.ckan(ini, "db", "upgrade")
-        if not js_translations:
-            return
         # CKAN's JavaScript strings in the page's language: `ckan run` builds them at start,
         # gunicorn does not (without them every JS module speaks English).
         step("building the JavaScript translations")
@@ -707,17 +705,15 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
   {services}
   Logs:  {self.logs}/        Stop: make down""", flush=True)
 
-    def test_env(self, workers: int = 1, js_translations: bool = True) -> None:
+    def test_env(self, workers: int = 1) -> None:
         """The test services, config and databases; with ``workers`` > 1, as many test stacks in
         all (see worker_stacks), prepared side by side."""
         preparing = []
         for worker in self.worker_stacks(workers):
             worker.run.mkdir(parents=True, exist_ok=True)
             log = open(worker.run / "test-env.log", "w")  # noqa: SIM115 (closed below)
-            # The JavaScript translations are files of the shared virtualenv: built once, here.
             preparing.append((worker, log, subprocess.Popen(
-                [sys.executable, str(pathlib.Path(__file__).resolve()), "test-env",
-                 "--no-js-translations"],
+                [sys.executable, str(pathlib.Path(__file__).resolve()), "test-env"],
                 env={**os.environ, "RUN_DIR": str(worker.run), **worker.ports()},
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)))
         try:
@@ -725,7 +721,7 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
             profile = self.profile("test")
             self.ensure_databases(profile)
             ini = self.render_ini(profile)
-            self.migrate(ini, js_translations)
+            self.migrate(ini)
             self.set_datastore_permissions(profile, ini)
         finally:
             failed = []
@@ -970,8 +966,6 @@ def main(argv: list[str] | None = None) -> int:
                               help="prepare the services, config and database for the tests")
     test_env.add_argument("--workers", type=int, default=1,
                           help="test stacks to prepare, one per pytest-xdist worker (make test)")
-    test_env.add_argument("--no-js-translations", action="store_true",
-                          help="do not build CKAN's JavaScript translations (a worker's stack)")
     sub.add_parser("down", help="stop everything")
     sub.add_parser("reset", help="stop everything and remove the runtime state")
     sub.add_parser("status", help="show what runs")
@@ -987,7 +981,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "services":
         stack.services()
     elif args.command == "test-env":
-        stack.test_env(args.workers, js_translations=not args.no_js_translations)
+        stack.test_env(args.workers)
     elif args.command == "down":
         stack.down()
     elif args.command == "reset":
