@@ -8,6 +8,7 @@ import pathlib
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import ckan.plugins
 import ckan.plugins.toolkit as tk
@@ -137,34 +138,56 @@ def clean_datastore(clean_db):
     clear_db(orm.scoped_session(orm.sessionmaker(bind=get_write_engine())))
 
 
-# Whether the ini's plugins are loaded, with the ini's configuration, from an earlier test.
-_plugins_loaded = False
+# What the plugins were last loaded under by the fixture below: the ``ckan_config`` marks (none
+# for the test ini's own configuration), and the database engine that load made. Every load or
+# unload of plugins makes a new engine, so a load since (a live portal's) shows.
+_loaded: dict[str, Any] = {}
+
+
+def _config_marks(node: pytest.Item) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(mark.args) for mark in node.iter_markers("ckan_config"))
+
+
+def _plugins_loaded_under(marks: tuple[tuple[Any, ...], ...]) -> bool:
+    import ckan.model as model
+
+    return _loaded.get("marks") == marks and _loaded.get("engine") is model.meta.engine
+
+
+def _load_plugins(marks: tuple[tuple[Any, ...], ...]) -> None:
+    import ckan.model as model
+
+    ckan.plugins.load_all()
+    _loaded.update(marks=marks, engine=model.meta.engine)
+    _shared_app.clear()
 
 
 @pytest.fixture(autouse=True)
 def _portal_plugins(request):
-    """Every test runs with the test ini's ckan.plugins, as the portal runs them. Loading and
-    unloading them costs about a second, so they are loaded once and kept from test to test; a
-    test with ``ckan_config`` marks gets them loaded afresh under its configuration (as CKAN's
-    ``with_plugins`` does), and unloaded after it. Tests of pure rules (marked ``pure``) skip
-    them."""
-    global _plugins_loaded
+    """Every test runs with the test ini's ckan.plugins, as the portal runs them. Loading them
+    costs about a second, so they are loaded once and kept from test to test; a test with
+    ``ckan_config`` marks gets them loaded afresh under its configuration (as CKAN's
+    ``with_plugins`` does), kept for the next tests with the same marks (a module's marks).
+    Tests of pure rules (marked ``pure``) skip them."""
     if request.node.get_closest_marker("pure") is not None:
         yield
         return
-    if request.node.get_closest_marker("ckan_config") is not None:
+    marks = _config_marks(request.node)
+    if marks:
         request.getfixturevalue("ckan_config")  # the marks first, then the plugins under them
-        _plugins_loaded = False
-        ckan.plugins.load_all()
+        if _plugins_loaded_under(marks):
+            # What a load does to the marks' values: each normalised to its declared type.
+            from ckan.common import config_declaration
+
+            config_declaration.normalize(tk.config)
+        else:
+            _load_plugins(marks)
         yield
-        ckan.plugins.unload_non_system_plugins()
         return
-    if not _plugins_loaded:
+    if not _plugins_loaded_under(()):
         # Before ckan_config takes its copy of the configuration, so that the plugins' additions
         # to it (template paths, public folders…) are in the copy it restores after the test.
-        ckan.plugins.load_all()
-        _plugins_loaded = True
-        _shared_app.clear()
+        _load_plugins(())
     request.getfixturevalue("ckan_config")
     yield
 
@@ -176,13 +199,16 @@ _shared_app: list = []
 @pytest.fixture
 def app(request, make_app):
     """CKAN's ``app`` fixture, with the application built once for the tests that run under the
-    test ini's configuration and plugins (building it takes most of a second); a test with
-    ``ckan_config`` marks, or of pure rules, gets its own."""
-    marked = any(request.node.get_closest_marker(m) for m in ("ckan_config", "pure"))
-    if marked:
+    same configuration and plugins (building it takes most of a second); a test of pure rules
+    gets its own."""
+    import ckan.model as model
+
+    if request.node.get_closest_marker("pure") is not None:
         return make_app()
     if not _shared_app:
         _shared_app.append(make_app())
+        # Building it loads the plugins again, under the same configuration: still theirs.
+        _loaded["engine"] = model.meta.engine
     return _shared_app[0]
 
 
