@@ -754,14 +754,20 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
             names = sorted(p.name for p in base.glob("gw*") if (p / "ports.json").exists())
         else:
             names = [f"gw{i}" for i in range(1, workers)]
-        return [Stack(base / name, self.worker_ports(base / name)) for name in names]
+        stacks: list[Stack] = []
+        for name in names:
+            taken = {port for stack in stacks for port in stack.ports().values()}
+            stacks.append(Stack(base / name, self.worker_ports(base / name, taken)))
+        return stacks
 
-    def worker_ports(self, run: pathlib.Path) -> dict[str, str]:
+    def worker_ports(self, run: pathlib.Path, taken: set[str] | None = None) -> dict[str, str]:
         """The ports of the worker stack in ``run``: those kept in its ports.json while they are
-        free or its own services hold them, otherwise new free ones (kept for next time)."""
+        free or its own services hold them, otherwise new free ones (kept for next time), none of
+        them this stack's nor in ``taken``."""
+        taken = {*self.ports().values(), *(taken or ())}  # which may not listen yet
         path = run / "ports.json"
         ports = json.loads(path.read_text()) if path.exists() else {}
-        if set(ports) == set(self.PORT_NAMES):
+        if set(ports) == set(self.PORT_NAMES) and not set(ports.values()) & taken:
             stack = Stack(run, ports)
             held = {"PG_PORT": stack.pg_running, "REDIS_PORT": lambda: stack.running_pid("redis"),
                     "SOLR_PORT": lambda: stack.running_pid("solr-console")}
@@ -769,11 +775,12 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
                    for name in self.PORT_NAMES):
                 return ports
         with contextlib.ExitStack() as sockets:  # all bound at once, so all different
-            chosen = []
-            for _ in self.PORT_NAMES:
+            chosen: list[str] = []
+            while len(chosen) < len(self.PORT_NAMES):
                 sock = sockets.enter_context(socket.socket())
                 sock.bind(("127.0.0.1", 0))
-                chosen.append(str(sock.getsockname()[1]))
+                if str(sock.getsockname()[1]) not in taken:
+                    chosen.append(str(sock.getsockname()[1]))
         ports: dict[str, str] = dict(zip(self.PORT_NAMES, chosen, strict=True))
         run.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(ports, indent=2))
