@@ -17,9 +17,14 @@ ASSETS_STAMP := $(ASSETS)/node_modules/.installed
 up: deps ## set up everything and serve the portal with demo data (http://127.0.0.1:5000)
 	$(PY) scripts/stack.py up
 
+# `make test` runs the suite on TEST_WORKERS pytest-xdist workers, each on a test stack of its own
+# (the first on this one, the others under $(RUN_DIR)/workers/), a module's tests on one worker.
+TEST_WORKERS ?= 2
+
 test: deps lint ## run the whole test suite against real PostgreSQL, Redis and Solr (own database and core)
-	$(PY) scripts/stack.py test-env
-	$(VENV)/bin/pytest --ckan-ini=$(TEST_INI) $(PYTEST_ARGS)
+	$(PY) scripts/stack.py test-env --workers $(TEST_WORKERS)
+	$(VENV)/bin/pytest --ckan-ini=$(TEST_INI) -n $(TEST_WORKERS) --dist loadgroup \
+		--no-loadscope-reorder $(PYTEST_ARGS)
 
 test-fast: deps ## only the tests of pure rules (marked pure: no plugins, no database work), in seconds
 	$(PY) scripts/stack.py test-env

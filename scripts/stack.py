@@ -7,7 +7,8 @@ is left running, what exists is kept.
 
     stack.py up        services, development config, databases (catalogue, DataStore), sysadmin,
                        web, workers, demo data
-    stack.py test-env  services, test config (.run/etc/test/test.ini), test databases and Solr core
+    stack.py test-env  services, test config (.run/etc/test/test.ini), test databases and Solr core;
+                       with --workers N, N-1 more test stacks for pytest-xdist's workers
     stack.py down      stop everything this project started
     stack.py status    what runs where
 
@@ -45,6 +46,12 @@ import render  # noqa: E402
 
 PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
 SOLR_CORES = ("ckan", "ckan_test")
+# Cores whose index lives in memory (tmpfs, where there is one), linked from <core>/data: the test
+# core, where every dataset write is a hard commit (ckan.search.solr_commit) and a commit's fsyncs
+# on disk cost more than the rest of it. Same Solr, same commits and update log; the index is gone
+# after a reboot, as the test runs' index may be (they empty it themselves).
+SOLR_MEMORY_CORES = ("ckan_test",)
+MEMORY_DIR = pathlib.Path("/dev/shm")
 # PostgreSQL roles and the secret holding each one's password. CKAN's role owns the catalogue and
 # DataStore databases (it is the DataStore's write user); datastore_ro is the DataStore's read-only
 # user, which runs the SQL of datastore_search and datastore_search_sql.
@@ -98,11 +105,13 @@ class Profile:
 
 
 class Stack:
-    def __init__(self) -> None:
+    def __init__(self, run: pathlib.Path | None = None,
+                 ports: dict[str, str] | None = None) -> None:
         settings = read_env_file(ROOT / "config" / "stack.env")
         settings.update({k: v for k, v in os.environ.items() if k in settings})
+        settings.update(ports or {})
         self.settings = settings
-        self.run = pathlib.Path(os.environ.get("RUN_DIR", ROOT / ".run")).resolve()
+        self.run = (run or pathlib.Path(os.environ.get("RUN_DIR", ROOT / ".run"))).resolve()
         self.venv_bin = pathlib.Path(sys.executable).parent
         self.logs = self.run / "logs"
         self.pids = self.run / "pids"
@@ -390,7 +399,44 @@ class Stack:
         for core in SOLR_CORES:
             (home / core).mkdir(parents=True, exist_ok=True)
             (home / core / "core.properties").write_text(f"name={core}\nconfigSet=yantai\n")
+            if core in SOLR_MEMORY_CORES:
+                self.link_memory_data(core)
         return before != tree_digest(configset / "conf")
+
+    def solr_memory_dir(self) -> pathlib.Path:
+        """This checkout's folder on tmpfs for the SOLR_MEMORY_CORES' data (one per RUN_DIR)."""
+        key = hashlib.sha256(str(self.run).encode()).hexdigest()[:12]
+        return MEMORY_DIR / "yantai-portal" / key / "solr"
+
+    def link_memory_data(self, core: str) -> None:
+        """<core>/data as a link to a folder on tmpfs (created again after a reboot); left as a
+        folder on disk where there is no tmpfs."""
+        if not (MEMORY_DIR.is_dir() and os.access(MEMORY_DIR, os.W_OK)):
+            return
+        data = self.solr_home / core / "data"
+        target = self.solr_memory_dir() / core
+        target.mkdir(parents=True, exist_ok=True)
+        if data.is_symlink() and data.resolve() == target.resolve():
+            return
+        if self.running_pid("solr-console"):
+            step(f"moving Solr core {core}'s index to memory: restarting Solr")
+            self.stop("solr-console")
+        if data.is_symlink() or data.is_file():
+            data.unlink()
+        else:
+            shutil.rmtree(data, ignore_errors=True)  # an index on disk from before: not kept
+        data.symlink_to(target)
+
+    def wipe_core_data(self, core: str) -> None:
+        data = self.solr_home / core / "data"
+        if data.is_symlink():  # in memory: empty the folder it points to, keep the link
+            for child in data.resolve().iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+        else:
+            shutil.rmtree(data, ignore_errors=True)
 
     def start_solr(self) -> None:
         changed = self.prepare_solr_home()
@@ -403,7 +449,7 @@ class Stack:
                 step("Solr configset changed: restarting Solr with empty cores")
                 self.stop("solr-console")
             for core in SOLR_CORES:
-                shutil.rmtree(self.solr_home / core / "data", ignore_errors=True)
+                self.wipe_core_data(core)
         if self.running_pid("solr-console") and self.running_pid("solr") is None:
             # Started by an older stack.py, without its supervisor (or just restarting).
             step("restarting Solr under its supervisor")
@@ -659,15 +705,93 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
   {services}
   Logs:  {self.logs}/        Stop: make down""", flush=True)
 
-    def test_env(self) -> None:
-        self.services()
-        profile = self.profile("test")
-        self.ensure_databases(profile)
-        ini = self.render_ini(profile)
-        self.migrate(ini)
-        self.set_datastore_permissions(profile, ini)
+    def test_env(self, workers: int = 1) -> None:
+        """The test services, config and databases; with ``workers`` > 1, as many test stacks in
+        all (see worker_stacks), prepared side by side."""
+        preparing = []
+        for worker in self.worker_stacks(workers):
+            worker.run.mkdir(parents=True, exist_ok=True)
+            log = open(worker.run / "test-env.log", "w")  # noqa: SIM115 (closed below)
+            preparing.append((worker, log, subprocess.Popen(
+                [sys.executable, str(pathlib.Path(__file__).resolve()), "test-env"],
+                env={**os.environ, "RUN_DIR": str(worker.run), **worker.ports()},
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)))
+        try:
+            self.services()
+            profile = self.profile("test")
+            self.ensure_databases(profile)
+            ini = self.render_ini(profile)
+            self.migrate(ini)
+            self.set_datastore_permissions(profile, ini)
+        finally:
+            failed = []
+            for worker, log, process in preparing:
+                process.wait()
+                log.close()
+                if process.returncode != 0:
+                    failed.append(worker)
+                    print(indent((worker.run / "test-env.log").read_text(errors="replace")))
+        if failed:
+            raise StackError("could not prepare the test stack of "
+                             + ", ".join(str(w.run) for w in failed))
+        if preparing:
+            step(f"{len(preparing) + 1} test stacks ready: this one and "
+                 + ", ".join(str(w.run) for w, _, _ in preparing))
+
+    # A test run over N pytest-xdist workers (make test) gives the first worker this stack and each
+    # other worker a complete stack of its own, under RUN_DIR/workers/<worker id>: its own
+    # PostgreSQL, Redis and Solr, on ports chosen once and kept in ports.json there. Each worker's
+    # tests then see what a lone run sees (the databases ckan_test and datastore_test, the core
+    # ckan_test, Redis database 1), and a test that stops or kills a service (Solr's supervisor
+    # test) stops its own worker's only.
+    PORT_NAMES: tuple[str, ...] = ("PG_PORT", "REDIS_PORT", "SOLR_PORT", "CKAN_PORT",
+                                   "CREDIT_RECEIVER_PORT", "DEMO_FEEDS_PORT")
+
+    def worker_stacks(self, workers: int | None = None) -> list[Stack]:
+        """The stacks of workers gw1 … gw<workers-1>; without a count, those that exist."""
+        base = self.run / "workers"
+        if workers is None:
+            names = sorted(p.name for p in base.glob("gw*") if (p / "ports.json").exists())
+        else:
+            names = [f"gw{i}" for i in range(1, workers)]
+        stacks: list[Stack] = []
+        for name in names:
+            taken = {port for stack in stacks for port in stack.ports().values()}
+            stacks.append(Stack(base / name, self.worker_ports(base / name, taken)))
+        return stacks
+
+    def worker_ports(self, run: pathlib.Path, taken: set[str] | None = None) -> dict[str, str]:
+        """The ports of the worker stack in ``run``: those kept in its ports.json while they are
+        free or its own services hold them, otherwise new free ones (kept for next time), none of
+        them this stack's nor in ``taken``."""
+        taken = {*self.ports().values(), *(taken or ())}  # which may not listen yet
+        path = run / "ports.json"
+        ports = json.loads(path.read_text()) if path.exists() else {}
+        if set(ports) == set(self.PORT_NAMES) and not set(ports.values()) & taken:
+            stack = Stack(run, ports)
+            held = {"PG_PORT": stack.pg_running, "REDIS_PORT": lambda: stack.running_pid("redis"),
+                    "SOLR_PORT": lambda: stack.running_pid("solr-console")}
+            if all(not port_open(int(ports[name])) or (name in held and held[name]())
+                   for name in self.PORT_NAMES):
+                return ports
+        with contextlib.ExitStack() as sockets:  # all bound at once, so all different
+            chosen: list[str] = []
+            while len(chosen) < len(self.PORT_NAMES):
+                sock = sockets.enter_context(socket.socket())
+                sock.bind(("127.0.0.1", 0))
+                if str(sock.getsockname()[1]) not in taken:
+                    chosen.append(str(sock.getsockname()[1]))
+        ports: dict[str, str] = dict(zip(self.PORT_NAMES, chosen, strict=True))
+        run.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(ports, indent=2))
+        return ports
+
+    def ports(self) -> dict[str, str]:
+        return {name: self.settings[name] for name in self.PORT_NAMES}
 
     def down(self) -> None:
+        for worker in self.worker_stacks():
+            worker.down()
         for name in ("ckan-web", *self.WORKERS, "credit-receiver", "demo-feeds", "solr-console",
                      "redis"):
             self.stop(name)
@@ -675,9 +799,12 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
 
     def reset(self) -> None:
         """Stop everything and remove all runtime state (a cluster kept outside included)."""
+        for worker in self.worker_stacks():
+            worker.reset()
         self.down()
         if self.pg_base.is_symlink():  # the cluster's own folder outside (pg_outside_dir)
             shutil.rmtree(self.pg_base.resolve().parent, ignore_errors=True)
+        shutil.rmtree(self.solr_memory_dir().parent, ignore_errors=True)
         shutil.rmtree(self.run, ignore_errors=True)
         step(f"removed {self.run}")
 
@@ -842,7 +969,10 @@ def main(argv: list[str] | None = None) -> int:
     up = sub.add_parser("up", help="start the portal with demo data")
     up.add_argument("--no-demo", action="store_true", help="do not load the demo catalogue")
     sub.add_parser("services", help="start PostgreSQL, Redis and Solr only")
-    sub.add_parser("test-env", help="prepare the services, config and database for the tests")
+    test_env = sub.add_parser("test-env",
+                              help="prepare the services, config and database for the tests")
+    test_env.add_argument("--workers", type=int, default=1,
+                          help="test stacks to prepare, one per pytest-xdist worker (make test)")
     sub.add_parser("down", help="stop everything")
     sub.add_parser("reset", help="stop everything and remove the runtime state")
     sub.add_parser("status", help="show what runs")
@@ -858,7 +988,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "services":
         stack.services()
     elif args.command == "test-env":
-        stack.test_env()
+        stack.test_env(args.workers)
     elif args.command == "down":
         stack.down()
     elif args.command == "reset":

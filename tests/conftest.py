@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import ckan.plugins
 import ckan.plugins.toolkit as tk
@@ -22,11 +24,41 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PLUGINS_WITH_MIGRATIONS = ("activity", "harvest", "yantai")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``make test``), worker gw0 runs on the stack of ``--ckan-ini`` and each
+    other worker on a test stack of its own, with the same names inside (scripts/stack.py
+    test-env --workers N prepares them under RUN_DIR/workers/<worker id>): its test.ini, and its
+    ports in the environment for the tests that start the stack's scripts."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker == "gw0" or not config.option.ckan_ini:
+        return
+    run = pathlib.Path(config.option.ckan_ini).resolve().parents[2]  # RUN_DIR/etc/test/test.ini
+    stack = run / "workers" / worker
+    ini = stack / "etc" / "test" / "test.ini"
+    if not ini.exists():
+        raise pytest.UsageError(f"no test stack for worker {worker} ({ini}): run scripts/stack.py "
+                                "test-env --workers N for N workers first, as make test does")
+    config.option.ckan_ini = str(ini)
+    os.environ.update(json.loads((stack / "ports.json").read_text()))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, a module's tests run on one worker (its module-scoped fixtures are
+    built once), and so do the browser journeys (one demo portal for the package)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
+        group = "tests/browser" if path.startswith("tests/browser/") else path
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def clean_db():
     """An empty test database, its schema at the head of every migration. The first use in a
     run rebuilds the schema (as CKAN's clean_db does, then the plugins' migrations); later uses
-    empty every table in one TRUNCATE, which is many times quicker than dropping and migrating."""
+    empty the tables that hold rows and restart the sequences, which is many times quicker than
+    dropping and migrating."""
     empty_database()
 
 
@@ -40,12 +72,59 @@ def empty_database() -> None:
     if not _schema_rebuilt:
         reset_database(index=False)
         return
-    # Every table but the migrations' version tables (alembic_version, <plugin>_alembic_version).
+    # A DELETE of the few tables a test filled, children before parents, instead of a TRUNCATE
+    # of every table: TRUNCATE gives each of the ~50 tables and their indexes new files, which
+    # cost about 0.3 s a test; the rows that remain are the same (none).
     with model.ensure_engine().begin() as conn:
-        tables = conn.execute(sa.text(
-            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename NOT LIKE '%alembic_version'")).scalars().all()
-        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        tables = _tables_children_first(conn)
+        filled = conn.execute(sa.text(" UNION ALL ".join(
+            f"SELECT {i} WHERE EXISTS (SELECT 1 FROM {name})"
+            for i, name in enumerate(tables)))).scalars().all() if tables else []
+        for i in sorted(filled):
+            conn.execute(sa.text(f"DELETE FROM {tables[i]}"))
+        # What TRUNCATE … RESTART IDENTITY did: sequences start again (those used since).
+        for (sequence,) in conn.execute(sa.text(
+                "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL")):
+            conn.execute(sa.text(f"ALTER SEQUENCE {sequence} RESTART"))
+
+
+# The test database's tables (quoted) in an order where every table comes before the tables it
+# references; computed again whenever the tables differ.
+_table_order: list[str] = []
+
+
+def _tables_children_first(conn) -> list[str]:
+    """Every table but the migrations' version tables (alembic_version,
+    <plugin>_alembic_version), each one before any table its foreign keys point to."""
+    import sqlalchemy as sa
+
+    tables = conn.execute(sa.text(
+        "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+        "AND tablename NOT LIKE '%alembic_version' ORDER BY 1")).scalars().all()
+    if set(_table_order) == set(tables):
+        return _table_order
+    references: dict[str, set[str]] = {name: set() for name in tables}
+    for child, parent in conn.execute(sa.text(
+            "SELECT quote_ident(c.relname), quote_ident(p.relname) FROM pg_constraint f "
+            "JOIN pg_class c ON c.oid = f.conrelid JOIN pg_class p ON p.oid = f.confrelid "
+            "WHERE f.contype = 'f' AND f.connamespace = 'public'::regnamespace")):
+        if child != parent and child in references and parent in references:
+            references[child].add(parent)
+    referenced_by: dict[str, set[str]] = {name: set() for name in tables}
+    for child, parents in references.items():
+        for parent in parents:
+            referenced_by[parent].add(child)
+    order: list[str] = []
+    placed: set[str] = set()
+    while len(order) < len(tables):
+        ready = [name for name in tables if name not in placed and referenced_by[name] <= placed]
+        if not ready:
+            raise RuntimeError(f"foreign keys in a cycle among {set(tables) - placed}")
+        order.extend(ready)
+        placed.update(ready)
+    _table_order[:] = order
+    return _table_order
 
 
 @pytest.fixture
@@ -59,34 +138,56 @@ def clean_datastore(clean_db):
     clear_db(orm.scoped_session(orm.sessionmaker(bind=get_write_engine())))
 
 
-# Whether the ini's plugins are loaded, with the ini's configuration, from an earlier test.
-_plugins_loaded = False
+# What the plugins were last loaded under by the fixture below: the ``ckan_config`` marks (none
+# for the test ini's own configuration), and the database engine that load made. Every load or
+# unload of plugins makes a new engine, so a load since (a live portal's) shows.
+_loaded: dict[str, Any] = {}
+
+
+def _config_marks(node: pytest.Item) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(mark.args) for mark in node.iter_markers("ckan_config"))
+
+
+def _plugins_loaded_under(marks: tuple[tuple[Any, ...], ...]) -> bool:
+    import ckan.model as model
+
+    return _loaded.get("marks") == marks and _loaded.get("engine") is model.meta.engine
+
+
+def _load_plugins(marks: tuple[tuple[Any, ...], ...]) -> None:
+    import ckan.model as model
+
+    ckan.plugins.load_all()
+    _loaded.update(marks=marks, engine=model.meta.engine)
+    _shared_app.clear()
 
 
 @pytest.fixture(autouse=True)
 def _portal_plugins(request):
-    """Every test runs with the test ini's ckan.plugins, as the portal runs them. Loading and
-    unloading them costs about a second, so they are loaded once and kept from test to test; a
-    test with ``ckan_config`` marks gets them loaded afresh under its configuration (as CKAN's
-    ``with_plugins`` does), and unloaded after it. Tests of pure rules (marked ``pure``) skip
-    them."""
-    global _plugins_loaded
+    """Every test runs with the test ini's ckan.plugins, as the portal runs them. Loading them
+    costs about a second, so they are loaded once and kept from test to test; a test with
+    ``ckan_config`` marks gets them loaded afresh under its configuration (as CKAN's
+    ``with_plugins`` does), kept for the next tests with the same marks (a module's marks).
+    Tests of pure rules (marked ``pure``) skip them."""
     if request.node.get_closest_marker("pure") is not None:
         yield
         return
-    if request.node.get_closest_marker("ckan_config") is not None:
+    marks = _config_marks(request.node)
+    if marks:
         request.getfixturevalue("ckan_config")  # the marks first, then the plugins under them
-        _plugins_loaded = False
-        ckan.plugins.load_all()
+        if _plugins_loaded_under(marks):
+            # What a load does to the marks' values: each normalised to its declared type.
+            from ckan.common import config_declaration
+
+            config_declaration.normalize(tk.config)
+        else:
+            _load_plugins(marks)
         yield
-        ckan.plugins.unload_non_system_plugins()
         return
-    if not _plugins_loaded:
+    if not _plugins_loaded_under(()):
         # Before ckan_config takes its copy of the configuration, so that the plugins' additions
         # to it (template paths, public folders…) are in the copy it restores after the test.
-        ckan.plugins.load_all()
-        _plugins_loaded = True
-        _shared_app.clear()
+        _load_plugins(())
     request.getfixturevalue("ckan_config")
     yield
 
@@ -98,13 +199,16 @@ _shared_app: list = []
 @pytest.fixture
 def app(request, make_app):
     """CKAN's ``app`` fixture, with the application built once for the tests that run under the
-    test ini's configuration and plugins (building it takes most of a second); a test with
-    ``ckan_config`` marks, or of pure rules, gets its own."""
-    marked = any(request.node.get_closest_marker(m) for m in ("ckan_config", "pure"))
-    if marked:
+    same configuration and plugins (building it takes most of a second); a test of pure rules
+    gets its own."""
+    import ckan.model as model
+
+    if request.node.get_closest_marker("pure") is not None:
         return make_app()
     if not _shared_app:
         _shared_app.append(make_app())
+        # Building it loads the plugins again, under the same configuration: still theirs.
+        _loaded["engine"] = model.meta.engine
     return _shared_app[0]
 
 
@@ -165,6 +269,7 @@ def reset_database(index: bool = True) -> None:
     from ckan.tests.helpers import reset_db
 
     factories.fake.unique.clear()
+    _table_order.clear()
     reset_db()
     for plugin in PLUGINS_WITH_MIGRATIONS:
         _run_migrations(plugin)
