@@ -42,6 +42,15 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.update(json.loads((stack / "ports.json").read_text()))
 
 
+def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
+    """A zip archive built by a test module (a .zip, .xlsx or .docx parameter) is named by its
+    size, not by its bytes: they carry the moment it was written, and pytest-xdist's workers,
+    which collect the suite each on its own, must find the same test ids."""
+    if isinstance(val, bytes) and val.startswith(b"PK\x03\x04"):
+        return f"zip of {len(val)} bytes"
+    return None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist, a module's tests run on one worker (its module-scoped fixtures are
     built once), and so do the browser journeys (one demo portal for the package)."""
