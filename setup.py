@@ -17,6 +17,7 @@ setup(
     package_data={"ckanext.yantai": ["schemas/*.yaml", "templates/**/*",
                                      "public/**/*",
                                      "calendars/*.yaml", "i18n/*/LC_MESSAGES/*",
+                                     "datastore/*.sql", "datastore/*.txt",
                                      # Webassets; the Docker build puts ECharts there from
                                      # package-lock.json before building the wheel.
                                      "assets/webassets.yml", "assets/*.js",
@@ -32,6 +33,8 @@ setup(
             "yantai_file_view = ckanext.yantai.views.previews:FileView",
             # CKAN's tracking (views, downloads), in place of tracking
             "yantai_tracking = ckanext.yantai.tracking:YantaiTrackingPlugin",
+            # Chinese search over DataStore rows; listed after datastore
+            "yantai_datastore = ckanext.yantai.datastore.plugin:YantaiDatastorePlugin",
             "yantai_release_harvester = ckanext.yantai.harvest.release:ReleaseHarvester",
             "yantai_disclosure_harvester = "
             "ckanext.yantai.harvest.disclosure_feed:DisclosureHarvester",

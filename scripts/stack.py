@@ -523,6 +523,8 @@ class Stack:
         # still has it through PUBLIC (PostgreSQL's default): take it from PUBLIC, so that the
         # role behind datastore_search_sql cannot even log in there. The owner keeps it.
         self.psql(f"REVOKE CONNECT ON DATABASE {profile.database} FROM PUBLIC")
+        # Chinese search over DataStore rows: after set-permissions, which resets its trigger.
+        self.ckan(ini, "yantai", "datastore-init")
 
     def ensure_admin(self, ini: pathlib.Path) -> dict[str, str]:
         """Create the sysadmin `admin` once; its password comes from the generated secrets."""

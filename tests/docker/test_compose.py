@@ -439,7 +439,9 @@ def test_datastore_options_are_declared_by_the_datastore_plugin():
     parser.read(CKAN_CONFIG / "common.ini.in", encoding="utf-8")
     keys = {k for k in parser.options("app:main") if k.startswith("ckan.datastore.")}
     assert keys == {"ckan.datastore.write_url", "ckan.datastore.read_url",
-                    "ckan.datastore.sqlsearch.enabled", "ckan.datastore.sqlalchemy.hide_parameters"}
+                    "ckan.datastore.sqlsearch.enabled", "ckan.datastore.sqlalchemy.hide_parameters",
+                    "ckan.datastore.default_fts_index_method",
+                    "ckan.datastore.default_fts_index_field_types"}
     # ckan.datastore.sqlalchemy.<OPTION> is declared as a pattern: SQLAlchemy's engine options.
     assert {k for k in keys if not k.startswith("ckan.datastore.sqlalchemy.")} <= declared
     assert "ckan.datastore.sqlalchemy.<OPTION>" in declared

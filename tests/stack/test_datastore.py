@@ -9,9 +9,11 @@ import ckan.plugins
 import ckan.plugins.toolkit as tk
 import pytest
 import sqlalchemy as sa
+from ckanext.datastore.backend.postgres import get_write_engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
+from ckanext.yantai.datastore import search as datastore_search
 from tests import factories
 from tests.conftest import ROOT
 
@@ -107,6 +109,7 @@ def test_production_entrypoint_applies_the_permissions_as_ckans_own_role(table, 
     assert make_url(tk.config["ckan.datastore.write_url"]).username == "ckan_default"
 
     assert namespace["datastore_permissions"](make_url(tk.config["sqlalchemy.url"]).database) == 0
+    assert datastore_search.installed(get_write_engine())  # its own trigger replaced again
     test_read_only_role_reads_but_cannot_write(table)
     test_read_only_role_cannot_log_in_to_the_catalogue_database()
 

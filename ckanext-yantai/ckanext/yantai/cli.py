@@ -12,10 +12,12 @@ import click
 from ckan.lib import search
 from ckan.lib.redis import connect_to_redis
 from ckan.types import Context
+from ckanext.datastore.backend.postgres import get_write_engine
 
 from ckanext.yantai import config, domains, jobs, quality_index
+from ckanext.yantai.datastore import search as datastore_search
+from ckanext.yantai.disclosure import publish, recheck
 from ckanext.yantai.disclosure import push as pushes  # `push` is the recheck's option
-from ckanext.yantai.disclosure import recheck
 from ckanext.yantai.disclosure import report as reports
 from ckanext.yantai.harvest import registry as sources
 from ckanext.yantai.harvest import runner
@@ -61,6 +63,21 @@ def init_domains() -> None:
     for package_id in relinked:  # changed outside the actions: bring the index along
         search.rebuild(package_id)
     click.echo(f"{len(relinked)} datasets re-linked to their domain groups")
+
+
+@yantai.command("datastore-init")
+def datastore_init() -> None:
+    """Install Chinese search in the DataStore database (after `ckan datastore set-permissions`,
+    which resets the full-text trigger to CKAN's own). Idempotent."""
+    datastore_search.install(get_write_engine())
+    click.echo("DataStore: Chinese full-text search installed")
+    # 双公示 tables made before their columns were typed
+    tables = model.Session.query(DisclosureRecord.resource_id, DisclosureRecord.record_type
+                                 ).distinct().all()
+    retyped = [resource_id for resource_id, record_type in tables
+               if publish.retype(resource_id, record_type)]
+    if retyped:
+        click.echo(f"DataStore: {len(retyped)} 双公示 table(s) rebuilt with typed columns")
 
 
 @yantai.command("refresh-quality")

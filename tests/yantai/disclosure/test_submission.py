@@ -372,6 +372,67 @@ class TestIntake:
         assert (row["行政相对人代码_1"], row["违法事实"]) == (FIRM, "经营超过保质期的食品")
 
 
+class TestPublicTable:
+    """The public table of records: typed columns, searchable in Chinese."""
+
+    FINES = {"烟市监罚〔2026〕201号": "5", "烟市监罚〔2026〕202号": "4.72",
+             "烟市监罚〔2026〕203号": "28", "烟市监罚〔2026〕204号": "3万元"}
+
+    def submit(self, department):
+        firms = ["烟台恒瑞食品有限公司", "莱山区老味道餐饮店", "山东鲁信化工股份有限公司",
+                 "蓬莱海景酒店"]
+        facts = ["销售过期食品", "无证经营餐饮服务", "超标排放大气污染物", "未按规定公示年度报告"]
+        records = [penalty(行政处罚决定书文号=number, **{"罚款金额(万元)": fine},
+                           行政相对人名称=firm, 违法事实=fact, 处罚有效期="长期")
+                   for (number, fine), firm, fact in zip(self.FINES.items(), firms, facts,
+                                                        strict=True)]
+        result = department["editor"].ok("yantai_disclosure_submit",
+                                          resource_id=department["resource"]["id"],
+                                          records=records)
+        assert result["public"] == 4, result
+        return department["resource"]["id"]
+
+    def test_columns_are_typed(self, department):
+        resource_id = self.submit(department)
+        info = call_action("datastore_info", id=resource_id)
+        types = {f["id"]: f["type"] for f in info["fields"]}
+        assert types["罚款金额(万元)"] == "numeric"
+        assert types["处罚决定日期"] == types["处罚有效期"] == "date"
+        assert types["首次公开时间"] == "timestamptz"
+        assert types["违法事实"] == "text"
+        found = department["anonymous"].ok("datastore_search", resource_id=resource_id,
+                                           sort="罚款金额(万元) desc")
+        assert [r["罚款金额(万元)"] for r in found["records"]] == [28, 5, 4.72, 3]
+        row = found["records"][0]
+        assert row["处罚决定日期"] == "2026-09-18" and row["处罚有效期"] == "infinity"
+        assert row["首次公开时间"].endswith("+08:00")
+        over = department["anonymous"].ok("datastore_search_sql", sql=(
+            f'SELECT count(*) AS n FROM "{resource_id}" WHERE "罚款金额(万元)" > 4.8'))
+        assert over["records"][0]["n"] == 2
+
+    @pytest.mark.parametrize(("q", "count"), [
+        ("食品", 4), ("烟台", 4), ("餐饮", 1), ("恒瑞", 1), ("超标排放", 1), ("过期食品", 1),
+        ("海景", 1), ("罚款", 4), ("排放 餐饮", 0)])
+    def test_rows_are_found_by_chinese_words(self, department, q, count):
+        resource_id = self.submit(department)
+        found = department["anonymous"].ok("datastore_search", resource_id=resource_id, q=q)
+        assert found["total"] == count
+
+    def test_a_table_of_text_columns_is_rebuilt_typed(self, department):
+        from ckanext.yantai.disclosure import publish
+
+        resource_id = self.submit(department)
+        context = publish.sync_context()
+        call_action("datastore_delete", dict(context), resource_id=resource_id, force=True)
+        call_action("datastore_create", dict(context), resource_id=resource_id, force=True,
+                    fields=[{"id": f["id"], "type": "text"}
+                            for f in publish.datastore_fields("penalty")], records=[])
+        assert publish.retype(resource_id, "penalty") is True
+        assert publish.retype(resource_id, "penalty") is False
+        found = call_action("datastore_search", resource_id=resource_id, sort="罚款金额(万元)")
+        assert [r["罚款金额(万元)"] for r in found["records"]] == [3, 4.72, 5, 28]
+
+
 class TestPortalClock:
     def test_timeliness_is_measured_by_when_the_record_went_online_here(self, department):
         # Decided 2026-09-18, deadline 2026-09-29; it reaches the portal on 2026-10-09.
@@ -380,7 +441,7 @@ class TestPortalClock:
         row = stored(department["resource"]["id"])[0]
         assert (row.timeliness, row.working_days_late) == ("late", 3)
         assert datastore_rows(department["resource"]["id"])[0]["首次公开时间"] == \
-            "2026-10-09T09:00:00"
+            "2026-10-09T09:00:00+08:00"
 
     def test_an_invalid_record_is_pending_then_overdue_then_late_when_corrected(self,
                                                                                department):
