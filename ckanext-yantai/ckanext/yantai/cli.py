@@ -15,6 +15,7 @@ from ckan.types import Context
 from ckanext.datastore.backend.postgres import get_write_engine
 
 from ckanext.yantai import config, domains, jobs, quality_index
+from ckanext.yantai.datastore import loader as datastore_loader
 from ckanext.yantai.datastore import search as datastore_search
 from ckanext.yantai.disclosure import publish, recheck
 from ckanext.yantai.disclosure import push as pushes  # `push` is the recheck's option
@@ -78,6 +79,53 @@ def datastore_init() -> None:
                if publish.retype(resource_id, record_type)]
     if retyped:
         click.echo(f"DataStore: {len(retyped)} 双公示 table(s) rebuilt with typed columns")
+
+
+@yantai.command("datastore-load")
+@click.argument("resources", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="every table file of the catalogue")
+@click.option("--pending", is_flag=True,
+              help="table files never loaded, or whose load was noted but not queued")
+@click.option("--sync", is_flag=True, help="load here, one after another, not by the workers")
+@click.option("--wait", type=float, default=0,
+              help="seconds to wait for the workers to finish these loads")
+def datastore_load(resources: tuple[str, ...], every: bool, pending: bool, sync: bool,
+                   wait: float) -> None:
+    """Load table files (CSV, TSV, XLSX, XLS, JSON) into the DataStore."""
+    targets = list(resources)
+    if every or pending:
+        for res in model.Session.query(model.Resource).join(model.Package).filter(
+                model.Resource.state == "active", model.Package.state == "active"):
+            if datastore_loader.format_of(datastore_loader.facts(res)) is None:
+                continue
+            current = datastore_loader.status(res.id)
+            if every or current is None or current["state"] == datastore_loader.PENDING:
+                targets.append(res.id)
+    failed = 0
+    for resource_id in targets:
+        if sync:
+            outcome = datastore_loader.yantai_datastore_load(resource_id)
+            click.echo(f"{outcome['state']} {resource_id} {outcome.get('rows', '')}".rstrip())
+            failed += outcome["state"] == datastore_loader.ERROR
+        else:
+            datastore_loader.submit(resource_id)
+    if not sync:
+        click.echo(f"queued {len(targets)} load(s)")
+    deadline = time.monotonic() + wait
+    while not sync and wait and targets:
+        model.Session.expire_all()
+        states = {r: (datastore_loader.status(r) or {}).get("state") for r in targets}
+        if all(state in (datastore_loader.COMPLETE, datastore_loader.ERROR)
+               for state in states.values()):
+            failed = sum(state == datastore_loader.ERROR for state in states.values())
+            click.echo(f"loaded {len(targets) - failed}, failed {failed}")
+            break
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"loads not finished after {wait:g} s: " + ", ".join(
+                r for r, state in states.items() if state not in ("complete", "error")))
+        time.sleep(1)
+    if failed:
+        raise click.ClickException(f"{failed} table file(s) not loaded (see their resource pages)")
 
 
 @yantai.command("refresh-quality")

@@ -73,6 +73,18 @@ def linkcheck_policy() -> netguard.Policy:
                            protected_services())
 
 
+def datastore_max_bytes() -> int:
+    return tk.config.get("ckanext.yantai.datastore.max_bytes")
+
+
+def datastore_load_on_update() -> bool:
+    return tk.config.get("ckanext.yantai.datastore.load_on_update")
+
+
+def datastore_load_timeout() -> int:
+    return tk.config.get("ckanext.yantai.datastore.load_timeout")
+
+
 def linkcheck_timeout() -> int:
     return tk.config.get("ckanext.yantai.linkcheck.timeout")
 

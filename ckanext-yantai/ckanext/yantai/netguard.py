@@ -34,8 +34,8 @@ import re
 import socket
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO, NamedTuple
 
 import certifi
 import idna
@@ -562,29 +562,49 @@ def fetch(url: str, *, max_bytes: int, policy: Policy = Policy(),
                                connect_timeout=connect_timeout, read_timeout=read_timeout,
                                resolver=resolver, headers=headers)
     try:
-        if response.status >= 400:
-            raise Refused("http_status", url=final, status=str(response.status))
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise Refused("too_large", url=final, limit=_megabytes(max_bytes))
-        chunks, size = [], 0
-        try:
-            for chunk in response.stream(64 * 1024, decode_content=True):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise Refused("too_large", url=final, limit=_megabytes(max_bytes))
-                if time.monotonic() - started > deadline:
-                    raise Refused("timeout", url=final)
-                chunks.append(chunk)
-        except urllib3.exceptions.ReadTimeoutError:
-            raise Refused("timeout", url=final) from None
-        except urllib3.exceptions.HTTPError as exc:
-            raise Refused("network", url=final, error=type(exc).__name__) from None
-        return Download(final, b"".join(chunks),
-                        response.headers.get("content-type") or "",
+        content = b"".join(_body(final, response, max_bytes, started, deadline))
+        return Download(final, content, response.headers.get("content-type") or "",
                         response.headers.get("etag"), response.headers.get("last-modified"))
     finally:
         close(response)
+
+
+def download(url: str, target: BinaryIO, *, max_bytes: int, policy: Policy = Policy(),
+             connect_timeout: float = 10, read_timeout: float = 30, deadline: float = 1800,
+             resolver: Resolver = resolve) -> str:
+    """GET ``url`` into ``target`` chunk by chunk (a file of any size within ``max_bytes``,
+    never held in memory); the final URL. Raises as ``fetch``."""
+    started = time.monotonic()
+    final, response = open_url("GET", url, policy=policy, connect_timeout=connect_timeout,
+                               read_timeout=read_timeout, resolver=resolver)
+    try:
+        for chunk in _body(final, response, max_bytes, started, deadline):
+            target.write(chunk)
+        return final
+    finally:
+        close(response)
+
+
+def _body(final: str, response: Any, max_bytes: int, started: float,
+          deadline: float) -> Iterator[bytes]:
+    if response.status >= 400:
+        raise Refused("http_status", url=final, status=str(response.status))
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise Refused("too_large", url=final, limit=_megabytes(max_bytes))
+    size = 0
+    try:
+        for chunk in response.stream(64 * 1024, decode_content=True):
+            size += len(chunk)
+            if size > max_bytes:
+                raise Refused("too_large", url=final, limit=_megabytes(max_bytes))
+            if time.monotonic() - started > deadline:
+                raise Refused("timeout", url=final)
+            yield chunk
+    except urllib3.exceptions.ReadTimeoutError:
+        raise Refused("timeout", url=final) from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise Refused("network", url=final, error=type(exc).__name__) from None
 
 
 def _megabytes(size: int) -> str:

@@ -19,6 +19,7 @@ from ckanext.yantai import (
     search,
 )
 from ckanext.yantai import config as yantai_config
+from ckanext.yantai.datastore import loader as datastore_loader
 from ckanext.yantai.disclosure import files as disclosure_files
 from ckanext.yantai.disclosure import views as disclosure_views
 from ckanext.yantai.guards import firewall, pages, registry
@@ -116,9 +117,11 @@ class YantaiPlugin(p.SingletonPlugin):
 
     def after_dataset_create(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         jobs.enqueue_resource_check(pkg_dict)
+        datastore_loader.enqueue_package(pkg_dict)
 
     def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         jobs.enqueue_resource_check(pkg_dict)
+        datastore_loader.enqueue_package(pkg_dict)
 
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> None:
         access.guard_package(context, pkg_dict)

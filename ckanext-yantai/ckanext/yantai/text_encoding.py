@@ -49,29 +49,41 @@ def decode(data: bytes) -> str:
 
 
 def _decode(data: bytes) -> str:
-    for bom, encoding in BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                raise Undecodable("unknown") from None
-    if b"\x00" in data:  # UTF-16 without its mark, or binary
-        raise Undecodable("binary")
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+        return data.decode(encoding_of(data))
+    except UnicodeDecodeError:  # a mark, then bytes its encoding cannot read
+        raise Undecodable("unknown") from None
+
+
+def encoding_of(sample: bytes, complete: bool = True) -> str:
+    """The encoding of a file that starts with ``sample`` (the whole file when ``complete``;
+    else the sample may end inside a character), as a Python codec name.
+
+    Raises:
+        Undecodable: As ``decode``, for the sample.
+    """
+    for bom, encoding in BOMS:
+        if sample.startswith(bom):
+            return encoding
+    if b"\x00" in sample:  # UTF-16 without its mark, or binary
+        raise Undecodable("binary")
+    if _reads(sample, "utf-8", complete) is not None:
+        return "utf-8"
     readable = {}
     for encoding in LEGACY:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not PRIVATE_USE.search(text):  # what GB18030 makes of Big5's byte pairs, often
+        text = _reads(sample, encoding, complete)
+        if text is not None and not PRIVATE_USE.search(text):  # what GB18030 makes of Big5
             readable[encoding] = text
     if not readable:
         raise Undecodable("unknown")
-    return readable[_judge(data, readable)]
+    return _judge(sample, readable)
+
+
+def _reads(sample: bytes, encoding: str, complete: bool) -> str | None:
+    try:
+        return codecs.getincrementaldecoder(encoding)().decode(sample, final=complete)
+    except UnicodeDecodeError:
+        return None
 
 
 def _judge(data: bytes, readable: dict[str, str]) -> str:

@@ -17,6 +17,7 @@ from ckanext.yantai import (
     quality_index,
     tier_changes,
 )
+from ckanext.yantai.datastore import loader as datastore_loader
 from ckanext.yantai.disclosure import intake, report, standard, store, submission
 from ckanext.yantai.logic import schema
 
@@ -307,6 +308,26 @@ def yantai_compliance_records(context: Context, data_dict: DataDict) -> dict[str
     tk.check_access("yantai_compliance_records", context, data_dict)
     data = schema.validated(data_dict, schema.compliance_records(), context)
     return report.records(context.get("user"), data)
+
+
+def yantai_datastore_submit(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Load a resource's table file into the DataStore again (after a correction in its Data
+    Dictionary, or to retry a failed load), in the background.
+
+    :param resource_id: the resource
+    :returns: ``{resource_id, state}`` (``pending``)
+    """
+    resource_id = data_dict.get("resource_id")
+    if not isinstance(resource_id, str) or model.Resource.get(resource_id) is None:
+        raise tk.ObjectNotFound(tk._("Resource not found"))
+    tk.check_access("yantai_datastore_submit", context, {"resource_id": resource_id})
+    resource = model.Resource.get(resource_id)
+    assert resource is not None
+    if datastore_loader.format_of(datastore_loader.facts(resource)) is None:
+        raise tk.ValidationError({"resource_id": [tk._(
+            "Only table files (CSV, TSV, XLSX, XLS, JSON) are loaded into the DataStore")]})
+    datastore_loader.queue_reload(resource_id)
+    return {"resource_id": resource_id, "state": datastore_loader.PENDING}
 
 
 # Every yantai_ function is public (registered by the plugin's blankets).

@@ -168,6 +168,15 @@ def _government(context: Context, data_dict: DataDict) -> AuthResult:
                     tk._("Compliance figures are for department staff"))
 
 
+def yantai_datastore_submit(context: Context, data_dict: DataDict) -> AuthResult:
+    """Whoever may edit the resource."""
+    try:
+        tk.check_access("resource_update", context.copy(), {"id": data_dict.get("resource_id")})
+    except tk.NotAuthorized:
+        return {"success": False, "msg": tk._("Not authorized to load this resource")}
+    return {"success": True}
+
+
 yantai_compliance_report = yantai_compliance_ranking = yantai_compliance_trend = \
     yantai_compliance_records = _government
 
