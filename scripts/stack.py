@@ -689,6 +689,10 @@ class Stack:
                 check=True, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
             self.harvest_demo(ini)
+        # The workers load table files into the DataStore as they are created; this waits for
+        # them, and queues any that were not (created while the queue was down).
+        step("loading the table files into the DataStore")
+        self.ckan(ini, "yantai", "datastore-load", "--pending", "--wait", "900")
         # New resources get their previews as they are created (ckan.views.default_views);
         # this gives them to resources created before a view type was enabled. Idempotent.
         step("creating resource previews")

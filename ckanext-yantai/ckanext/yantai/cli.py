@@ -93,32 +93,36 @@ def datastore_load(resources: tuple[str, ...], every: bool, pending: bool, sync:
                    wait: float) -> None:
     """Load table files (CSV, TSV, XLSX, XLS, JSON) into the DataStore."""
     targets = list(resources)
+    running: list[str] = []  # waited for, not queued again
     if every or pending:
         for res in model.Session.query(model.Resource).join(model.Package).filter(
                 model.Resource.state == "active", model.Package.state == "active"):
             if datastore_loader.format_of(datastore_loader.facts(res)) is None:
                 continue
-            current = datastore_loader.status(res.id)
-            if every or current is None or current["state"] == datastore_loader.PENDING:
+            state = (datastore_loader.status(res.id) or {}).get("state")
+            if every or state in (None, datastore_loader.PENDING):
                 targets.append(res.id)
+            elif state == datastore_loader.RUNNING:
+                running.append(res.id)
     failed = 0
     for resource_id in targets:
         if sync:
-            outcome = datastore_loader.yantai_datastore_load(resource_id)
+            outcome = datastore_loader.yantai_datastore_load(resource_id, force=every)
             click.echo(f"{outcome['state']} {resource_id} {outcome.get('rows', '')}".rstrip())
             failed += outcome["state"] == datastore_loader.ERROR
         else:
-            datastore_loader.submit(resource_id)
+            datastore_loader.submit(resource_id, force=every)
     if not sync:
         click.echo(f"queued {len(targets)} load(s)")
+    waited = targets + running
     deadline = time.monotonic() + wait
-    while not sync and wait and targets:
+    while not sync and wait and waited:
         model.Session.expire_all()
-        states = {r: (datastore_loader.status(r) or {}).get("state") for r in targets}
+        states = {r: (datastore_loader.status(r) or {}).get("state") for r in waited}
         if all(state in (datastore_loader.COMPLETE, datastore_loader.ERROR)
                for state in states.values()):
             failed = sum(state == datastore_loader.ERROR for state in states.values())
-            click.echo(f"loaded {len(targets) - failed}, failed {failed}")
+            click.echo(f"loaded {len(waited) - failed}, failed {failed}")
             break
         if time.monotonic() > deadline:
             raise click.ClickException(f"loads not finished after {wait:g} s: " + ", ".join(

@@ -21,6 +21,8 @@ from ckanext.yantai import (
     tiers,
     vocabularies,
 )
+from ckanext.yantai.datastore import columns
+from ckanext.yantai.datastore import loader as datastore_loader
 from ckanext.yantai.model import AccessRequest
 
 
@@ -219,9 +221,42 @@ __all__ = ["get_featured_organizations", "get_featured_groups", "render_datetime
            "yantai_department_quality", "yantai_issue_label", "yantai_may_see_compliance",
            "yantai_percent", "yantai_home_figures", "yantai_portal", "yantai_compliance_label",
            "yantai_compliance_filter_label",
-           "yantai_editor_desks"]
+           "yantai_editor_desks", "yantai_datastore_status", "yantai_column_type_label"]
 
 
 def yantai_editor_desks() -> list[editor_dashboard.Desk]:
     """The current user's departments with their datasets, drafts and what waits (dashboard)."""
     return editor_dashboard.for_user(tk.current_user)
+
+
+def yantai_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | None:
+    """The DataStore load of a resource for its page: state, rows, the reason of a failure and
+    the values that did not fit their columns (these two only to whoever may have the data),
+    and whether the viewer may ask for a reload. None for a resource that is not loaded."""
+    stored = model.Resource.get(resource.get("id") or "") if resource.get("id") else None
+    if stored is None or datastore_loader.format_of(datastore_loader.facts(stored)) is None:
+        return None  # (from what is stored: a viewer without the data may not see its URL)
+    status = datastore_loader.status(resource["id"])
+    if status is None:
+        return None
+    shows_data = not resource.get("yantai_restricted")
+    try:
+        may_reload = tk.check_access("yantai_datastore_submit",
+                                     {"user": tk.current_user.name if tk.current_user else ""},
+                                     {"resource_id": resource["id"]})
+    except tk.NotAuthorized:
+        may_reload = False
+    columns = status.get("columns") or []
+    return {"state": status["state"], "rows": status.get("rows"),
+            "error": datastore_loader.error_message(status.get("error")) if shows_data else "",
+            "misfits": [c for c in columns if c.get("misfits")] if shows_data else [],
+            "items": status.get("items") or {}, "finished": status.get("finished"),
+            "may_reload": may_reload}
+
+
+def yantai_column_type_label(column_type: str | None) -> str:
+    """A DataStore column type by the name of its 数据类型 (数值型, 日期型…)."""
+    value = {v: k for k, v in columns.ITEM_TYPES.items() if k != "binary"}.get(column_type or "")
+    if value is None:
+        return column_type or ""
+    return yantai_vocabulary_label("data_type", value, tk.h.lang())

@@ -27,6 +27,7 @@ from ckanext.yantai.harvest import views as harvest_views
 from ckanext.yantai.logic import action, auth, validators
 from ckanext.yantai.views import access as access_views
 from ckanext.yantai.views import api, dataset_form
+from ckanext.yantai.views import datastore as datastore_views
 
 
 def _public(module: Any) -> dict[str, Any]:
@@ -36,7 +37,8 @@ def _public(module: Any) -> dict[str, Any]:
 @tk.blanket.actions(lambda: {**_public(action), **registry.chained_actions(),
                              **search.chained_actions(), **disclosure_files.chained_actions()})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **registry.chained_auth_functions()})
-@tk.blanket.blueprints(lambda: [*access_views.blueprints(), disclosure_views.compliance])
+@tk.blanket.blueprints(lambda: [*access_views.blueprints(), *datastore_views.blueprints(),
+                                disclosure_views.compliance])
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers

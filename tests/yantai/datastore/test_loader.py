@@ -273,3 +273,58 @@ def test_an_upload_is_queued_and_a_worker_loads_it(editor, dataset):
                 info_items=[*ITEMS[:1], {"name": "处罚金额", "data_type": "string"}, *ITEMS[2:]])
     assert len(call_action("job_list", context={"ignore_auth": True})) == 1
     get_queue().empty()
+
+
+def page(app, dataset, resource, **kw) -> str:
+    return app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}", **kw).body
+
+
+def test_the_resource_page_shows_the_load_in_chinese(app, editor):
+    dataset = factories.Dataset(info_items=ITEMS, user=editor)
+    rows = [*ROWS[:2], ["招远黄金冶炼厂", "暂无", "2026-03-05", ""]]
+    resource = upload(editor, dataset, csv_bytes("utf-8", rows=rows), "处罚.csv", "CSV")
+    load(resource)
+    html = page(app, dataset, resource)
+    assert "数据表：" in html and "已载入，共 3 行" in html
+    assert "列“处罚金额”有 1 个值不是数值型，该列按文本载入；例如第 4 行：暂无" in html
+    assert "重新载入" not in html  # for its editors only
+    upload(editor, dataset, b"\x00\x01", "处罚.csv", "CSV", resource_id=resource["id"])
+    load(resource)
+    html = page(app, dataset, resource)
+    assert "载入失败：文件不是文本表格（含有二进制数据）" in html
+
+
+def test_no_values_of_conditional_data_on_its_page(app, editor):
+    dataset = factories.Dataset(info_items=ITEMS, user=editor, open_type="conditional",
+                                open_condition="需签署安全承诺书")
+    rows = [*ROWS[:2], ["招远黄金冶炼厂", "保密金额7f3a", "2026-03-05", ""]]
+    resource = upload(editor, dataset, csv_bytes("utf-8", rows=rows), "处罚.csv", "CSV")
+    load(resource)
+    outsider = {"Authorization": ckan_factories.APIToken(
+        user=ckan_factories.User()["name"])["token"]}
+    for headers in ({}, outsider):
+        html = page(app, dataset, resource, headers=headers)
+        assert "已载入" in html and "保密金额7f3a" not in html
+    own = {"Authorization": ckan_factories.APIToken(user=editor["name"])["token"]}
+    assert "保密金额7f3a" in page(app, dataset, resource, headers=own)
+
+
+def test_an_editor_asks_for_a_reload_from_the_page(app, editor, dataset):
+    from ckan.lib.jobs import get_queue
+
+    resource = upload(editor, dataset, csv_bytes("utf-8"), "处罚.csv", "CSV")
+    load(resource)
+    own = {"Authorization": ckan_factories.APIToken(user=editor["name"])["token"]}
+    assert "重新载入" in page(app, dataset, resource, headers=own)
+    get_queue().empty()
+    url = f"/dataset/{dataset['name']}/resource/{resource['id']}/datastore/reload"
+    outsider = {"Authorization": ckan_factories.APIToken(
+        user=ckan_factories.User()["name"])["token"]}
+    assert app.post(url, headers=outsider, status=403)
+    assert call_action("job_list", context={"ignore_auth": True}) == []
+    answer = app.post(url, headers=own, follow_redirects=False)
+    assert answer.status_code == 302
+    assert len(call_action("job_list", context={"ignore_auth": True})) == 1
+    assert (loader.status(resource["id"]) or {})["state"] == "pending"
+    assert loader.yantai_datastore_load(resource["id"], force=True)["state"] == "complete"
+    get_queue().empty()

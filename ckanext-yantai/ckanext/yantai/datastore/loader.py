@@ -142,6 +142,42 @@ def submit(resource_id: str, force: bool = False) -> None:
                    rq_kwargs={"timeout": config.datastore_load_timeout()})
 
 
+# What the resource page says of a load that failed (message ids; Chinese in i18n/).
+ERRORS = {
+    "format": "This file format is not loaded into the DataStore",
+    "empty": "The file is empty",
+    "no_header": "The file has no header row",
+    "no_rows": "The file has a header but no rows",
+    "binary": "The file is not a text table (it holds binary data)",
+    "undecodable": ("The file's text encoding cannot be read: save it as UTF-8 or GB18030 "
+                    "(GBK)"),
+    "unreadable": "The file cannot be read as {format}: open it and save it again in that format",
+    "malformed": "The file is malformed",
+    "not_tabular": "The JSON file is not a list of records",
+    "too_many_values": ("This row has {values} values but the header has {columns} columns: a "
+                        "value holding a comma must be in double quotes"),
+    "classified": ("The file carries a classification marking: this portal is a non-classified "
+                   "system, and the file was not loaded"),
+    "download": "The file could not be downloaded from its address",
+    "missing_file": "The uploaded file is missing from the file store",
+    "internal": "The table could not be loaded because of a fault of the portal; it is logged",
+}
+
+
+def error_message(error: dict[str, Any] | None) -> str:
+    """A failed load's reason in the user's language, with its row."""
+    if not error:
+        return ""
+    details = {k: v for k, v in (error.get("details") or {}).items() if isinstance(v, (str, int))}
+    try:
+        text = tk._(ERRORS.get(error.get("reason") or "", ERRORS["internal"])).format(**details)
+    except (KeyError, IndexError):
+        text = tk._(ERRORS.get(error.get("reason") or "", ERRORS["internal"]))
+    if error.get("row"):
+        text = tk._("Row {row}: {message}").format(row=error["row"], message=text)
+    return text
+
+
 # -- status ----------------------------------------------------------------------------------------
 
 def _task(resource_id: str) -> model.TaskStatus | None:
@@ -197,7 +233,10 @@ def yantai_datastore_load(resource_id: str, force: bool = False) -> dict[str, An
     except tk.ObjectNotFound:
         return {"state": "gone"}
     fmt = format_of(resource)
-    if fmt is None:
+    if fmt is None:  # no longer a table file: nothing to show
+        model.Session.query(model.TaskStatus).filter_by(
+            entity_id=resource_id, task_type=TASK_TYPE, key=TASK_KEY).delete()
+        model.Session.commit()
         return {"state": "skipped"}
     with _one_load_at_a_time(resource_id):
         model.Session.expire_all()
