@@ -140,3 +140,18 @@ def test_sql_search_may_call_ckans_functions_and_the_search_functions():
     assert tk.config["ckan.datastore.sqlsearch.allowed_functions_file"] == str(ours)
     assert ours.read_text().splitlines() == (ckans.read_text().splitlines()
                                              + list(search.SQL_FUNCTIONS[::-1]))
+
+
+@pytest.mark.parametrize("q", ["食品", {"当事人名称": "食品"}], ids=["q", "q per column"])
+@pytest.mark.parametrize("records_format", ["lists", "csv", "objects"])
+def test_every_records_format_searches_in_chinese(table, sysadmin_api, records_format, q):
+    # Stock CKAN 2.11 answers q with records_format=lists by a syntax error.
+    found = sysadmin_api.ok("datastore_search", resource_id=table, q=q,
+                            records_format=records_format)
+    assert found["total"] == 1 and "烟台恒瑞食品有限公司" in str(found["records"])
+
+
+def test_the_dump_searches_in_chinese(table, app):
+    for fmt in ("csv", "json"):
+        body = app.get(f"/datastore/dump/{table}?format={fmt}&q=%E9%A3%9F%E5%93%81").body
+        assert "烟台恒瑞食品有限公司" in body and "莱山区老味道餐饮店" not in body

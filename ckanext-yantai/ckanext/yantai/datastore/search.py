@@ -14,6 +14,7 @@ so it is not used for the search (the 'simple' configuration reads other words).
 from __future__ import annotations
 
 import importlib.resources
+import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -57,6 +58,9 @@ def installed(engine: sa.engine.Engine) -> bool:
     return bool(source) and "yantai_zh_tsvector" in source
 
 
+_RANK_ALIAS = re.compile(r' as "rank(?: (?:[^"]|"")*)?"$')
+
+
 def _literal(value: str) -> str:
     # As CKAN's DataStore writes a literal (ckanext.datastore.helpers.literal_string).
     return "'" + value.replace("'", "''").replace("\0", "") + "'"
@@ -90,6 +94,11 @@ def rewrite_query(data_dict: dict[str, Any], query_dict: dict[str, Any]) -> dict
     query_dict["where"] = [(vectors(clause[0]), *clause[1:]) if clause else clause
                            for clause in query_dict.get("where", [])]
     query_dict["select"] = [vectors(column) for column in query_dict.get("select", [])]
+    if data_dict.get("records_format") == "lists":
+        # CKAN names its rank columns ('… as "rank"') in every format, but a list row is
+        # one concatenated expression where a name is a syntax error: q with
+        # records_format=lists (the JSON dump) failed in stock CKAN 2.11.
+        query_dict["select"] = [_RANK_ALIAS.sub("", column) for column in query_dict["select"]]
     query_dict["sort"] = [vectors(column) for column in query_dict.get("sort", [])]
     return query_dict
 
