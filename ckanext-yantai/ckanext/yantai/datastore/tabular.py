@@ -38,7 +38,6 @@ HEADER_SEARCH_ROWS = 20
 # PostgreSQL cuts names at 63 bytes (21 Chinese characters); a longer header is shortened and
 # keeps its whole text as the column's label.
 MAX_NAME_BYTES = 63
-csv.field_size_limit(16 * 1024 * 1024)
 
 
 class Unloadable(ValueError):
