@@ -196,6 +196,19 @@ class TestMaskedForms:
 
 
 @pytest.mark.pure
+@pytest.mark.parametrize(("fact", "masked"), [
+    ("当事人住址不详销售过期食品一批", "当事人住址***销售过期食品一批"),
+    ("当事人住址烟台市芝罘区南大街12号销售过期食品", "当事人住址***销售过期食品"),
+    ("张某住址福山区门楼镇西村经营无证餐饮", "张某住址***经营无证餐饮"),
+    ("住址：黄务街道某某小区，未取得许可擅自施工", "住址：***，未取得许可擅自施工"),
+    ("王某家住某某新村因违反规定被处罚", "王某家住***因违反规定被处罚"),
+])
+def test_an_address_in_a_sentence_hides_the_address_only(fact, masked):
+    assert privacy.mask("penalty", {"违法事实": fact, "行政相对人类别": "自然人"})["违法事实"] == \
+        masked
+
+
+@pytest.mark.pure
 class TestLogRecords:
     @pytest.fixture
     def lines(self):

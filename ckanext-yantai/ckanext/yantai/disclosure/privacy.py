@@ -119,8 +119,12 @@ _KEPT_PREFIX = re.compile(rf"{_NAME}{{1,8}}(?:{_ADMIN_KEPT})")
 _PERSONAL_CUES = (r"家庭住址|家庭地址|现住址|住址|户籍地址|户籍所在地|户籍地|户籍|"
                   r"居住地址|居住地|现住|家住|暂住|居住于|居住在|住在")
 _NEUTRAL_CUES = r"联系地址|通讯地址|通信地址|地址|住所地|住所"
+# After a cue, an address the components above do not read (住址不详, 住址某某小区) ends at the
+# punctuation, or where the sentence goes on (销售过期食品…): only the address is hidden.
+_CONTINUES = (r"[的在于]|销售|经营|生产|加工|从事|未经|未按|未取得|无证|无照|因|违反|擅自|私自|"
+              r"使用|存在|拒不|涉嫌|利用|被")
 _CUE_BODY = (rf"(?P<body>(?>{_ADMIN}|{_LOW})+"
-             r"|(?:(?![的在于])[^，。；;,、()\[\]【】<>《》\"'“”‘’\s#])"
+             rf"|(?:(?!{_CONTINUES})[^，。；;,、()\[\]【】<>《》\"'“”‘’\s#])"
              r"{1,20})")
 _PERSONAL_CUE = re.compile(rf"(?:{_PERSONAL_CUES})[:：为是在于]?\s*{_CUE_BODY}"
                            rf"|(?<![居暂现家])住[在于]?(?P<address>{_ADDRESS})")
