@@ -164,7 +164,7 @@ def world(reset_db, migrate_db_for, reset_index) -> World:
         ds.link_id = link["id"]
         call_action("datastore_create", context=dict(ctx), resource_id=ds.upload_id, force=True,
                     fields=[{"id": f"col_{ds.data}", "type": "text"}],
-                    records=[{f"col_{ds.data}": f"row {ds.data}"}])
+                    records=[{f"col_{ds.data}": f"烟台市数据 row {ds.data}"}])
         ds.harvest_object_id = _harvest_object(ds, source_pkg)
         ds.view_id = call_action("resource_view_create", context=dict(ctx),
                                  resource_id=ds.link_id, title=f"视图 {ds.meta}",
@@ -327,6 +327,15 @@ OBJECT_CHANNELS: dict[str, tuple[Channel, set[str], str]] = {
                        "data"),
     "datastore_search_sql": (lambda c, w, ds: c.api(
         "datastore_search_sql", sql=f'SELECT * FROM "{ds.upload_id}"'), {"data"}, "data"),
+    # Chinese search over the rows (yantai_datastore), by q and in SQL
+    "datastore_search q": (lambda c, w, ds: c.api(
+        "datastore_search", resource_id=ds.upload_id, q="烟台市数据"), {"data"}, "data"),
+    "datastore_search q per column": (lambda c, w, ds: c.api(
+        "datastore_search", resource_id=ds.upload_id, q={f"col_{ds.data}": "台市"}),
+                                      {"data"}, "data"),
+    "datastore_search_sql q": (lambda c, w, ds: c.api("datastore_search_sql", sql=(
+        f'SELECT * FROM "{ds.upload_id}" WHERE _full_text @@ yantai_zh_tsquery(\'烟台\')')),
+                               {"data"}, "data"),
     # harvest objects belong to their source, which only its department sees (and sysadmins)
     "harvest_object_show": (lambda c, w, ds: c.api("harvest_object_show",
                                                    id=ds.harvest_object_id), {"data"}, "source"),
@@ -342,6 +351,8 @@ OBJECT_CHANNELS: dict[str, tuple[Channel, set[str], str]] = {
         f"/dataset/{w.datasets[0].id}/resource/{ds.upload_id}/download"), {"data"}, "data"),
     "web: datastore dump": (lambda c, w, ds: c.page(f"/datastore/dump/{ds.upload_id}"),
                             {"data"}, "data"),
+    "web: datastore dump json": (lambda c, w, ds: c.page(
+        f"/datastore/dump/{ds.upload_id}?format=json&q=%E7%83%9F%E5%8F%B0"), {"data"}, "data"),
     "web: activity page": (lambda c, w, ds: c.page(f"/dataset/activity/{ds.name}"), {"meta"},
                            "meta"),
     "web: resource history": (lambda c, w, ds: c.page(
@@ -526,6 +537,7 @@ WRITE_CHANNELS: dict[str, dict[str, Any]] = {
     "datastore_records_delete": {"resource_id": "{res}", "filters": {}, "force": True},
     "datastore_search": {"resource_id": "{res}"},
     "datastore_info": {"id": "{res}"},
+    "yantai_datastore_submit": {"resource_id": "{res}"},
     "package_relationships_list": {"id": "{pkg}"},
     "package_relationships_list second": {"id": "{other}", "id2": "{pkg}"},
     "package_relationship_create": {"subject": "{pkg}", "object": "{other}", "type": "child_of"},

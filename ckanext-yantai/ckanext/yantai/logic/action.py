@@ -318,16 +318,17 @@ def yantai_datastore_submit(context: Context, data_dict: DataDict) -> dict[str, 
     :returns: ``{resource_id, state}`` (``pending``)
     """
     resource_id = data_dict.get("resource_id")
-    if not isinstance(resource_id, str) or model.Resource.get(resource_id) is None:
+    resource = model.Resource.get(resource_id) if isinstance(resource_id, str) else None
+    # a resource of a dataset the caller may not know of answers as one that does not exist
+    if resource is None or resource.state != "active" or not access.may_see(
+            access.context_viewer(context), resource.package):
         raise tk.ObjectNotFound(tk._("Resource not found"))
-    tk.check_access("yantai_datastore_submit", context, {"resource_id": resource_id})
-    resource = model.Resource.get(resource_id)
-    assert resource is not None
+    tk.check_access("yantai_datastore_submit", context, {"resource_id": resource.id})
     if datastore_loader.format_of(datastore_loader.facts(resource)) is None:
         raise tk.ValidationError({"resource_id": [tk._(
             "Only table files (CSV, TSV, XLSX, XLS, JSON) are loaded into the DataStore")]})
-    datastore_loader.queue_reload(resource_id)
-    return {"resource_id": resource_id, "state": datastore_loader.PENDING}
+    datastore_loader.queue_reload(resource.id)
+    return {"resource_id": resource.id, "state": datastore_loader.PENDING}
 
 
 # Every yantai_ function is public (registered by the plugin's blankets).
