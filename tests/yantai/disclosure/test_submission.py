@@ -11,6 +11,7 @@ import logging
 import pathlib
 import subprocess
 import sys
+import urllib.parse
 import uuid
 
 import ckan.model as model
@@ -417,6 +418,20 @@ class TestPublicTable:
         resource_id = self.submit(department)
         found = department["anonymous"].ok("datastore_search", resource_id=resource_id, q=q)
         assert found["total"] == count
+
+    def test_the_resource_downloads_as_the_masked_table_in_csv(self, app, department):
+        resource_id = self.submit(department)
+        shown = department["anonymous"].ok("resource_show", id=resource_id)
+        assert shown["url"].endswith(f"/resource/{resource_id}/table.csv")
+        answer = app.get(f"/dataset/{department['dataset']['name']}/resource/{resource_id}"
+                         "/download", follow_redirects=True)
+        text = answer.data.decode("utf-8")
+        assert text.startswith("\ufeff记录标识,") and "烟台恒瑞食品有限公司" in text
+        assert ADULT_ID not in text
+        rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        assert {r["处罚有效期"] for r in rows} == {"长期"}  # not the DataStore's 'infinity'
+        name = answer.headers["Content-Disposition"].split("''", 1)[1]
+        assert urllib.parse.unquote(name) == "行政处罚信息-行政处罚决定.csv"
 
     def test_a_table_of_text_columns_is_rebuilt_typed(self, department):
         from ckanext.yantai.disclosure import publish

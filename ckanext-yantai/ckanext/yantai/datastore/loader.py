@@ -39,6 +39,7 @@ from typing import Any, BinaryIO, cast
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
+from ckan.lib import search
 from ckan.lib.uploader import get_resource_uploader
 from ckan.types import Context
 from sqlalchemy import event
@@ -217,6 +218,13 @@ def _set_status(resource_id: str, state: str, keep: dict[str, Any] | None = None
     task.last_updated = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def conforms(status: dict[str, Any]) -> bool:
+    """Whether a finished load found the table as the catalogue describes it: loaded, no value
+    unfit for its column's type, every 信息项 a column."""
+    return status["state"] == COMPLETE and not (status.get("items") or {}).get("missing") and \
+        not any(c.get("misfits") for c in status.get("columns") or [])
+
+
 def _save_status(resource_id: str, state: str, **value: Any) -> None:
     _set_status(resource_id, state, keep=status(resource_id), **value)
     model.Session.commit()
@@ -276,6 +284,7 @@ def _load(resource_id: str, resource: dict[str, Any], pkg: dict[str, Any], fmt: 
         error = {"reason": exc.reason, "row": exc.row, "details": exc.details}
         _save_status(resource_id, ERROR, fingerprint=mark, tried=mark, error=error,
                      finished=_now())
+        search.rebuild(resource["package_id"])  # its quality score counts the failure
         log.info("resource %s not loaded: %s (row %s)", resource_id, exc.reason, exc.row)
         return {"state": ERROR, "error": error}
     except Exception:
@@ -286,6 +295,7 @@ def _load(resource_id: str, resource: dict[str, Any], pkg: dict[str, Any], fmt: 
     result.update(fingerprint=mark, finished=_now(), format=fmt,
                   seconds=round(time.monotonic() - started, 1))
     _save_status(resource_id, COMPLETE, **result)
+    search.rebuild(resource["package_id"])  # its quality score counts the table
     return {"state": COMPLETE, **result}
 
 
@@ -381,7 +391,8 @@ def _scan(rows: list[list[str]], row: int | None) -> None:
 
 
 def _second_pass(raw_path: str, types: list[str], work: str) -> list[str]:
-    """The rows in their columns' types, in ``COPY_PARTS`` files."""
+    """The rows in their columns' types, in ``COPY_PARTS`` files, each row led by its ``_id``
+    (its place in the file: the parts are copied at once, so the sequence would mix them)."""
     paths = [os.path.join(work, f"part{i}.csv") for i in range(COPY_PARTS)]
     with contextlib.ExitStack() as stack:
         writers = [csv.writer(stack.enter_context(open(p, "w", encoding="utf-8", newline="")))
@@ -389,8 +400,8 @@ def _second_pass(raw_path: str, types: list[str], work: str) -> list[str]:
         with open(raw_path, encoding="utf-8", newline="") as raw:
             for index, (_number, *cells) in enumerate(csv.reader(raw)):
                 writers[index % COPY_PARTS].writerow(
-                    [columns.final_value(kind, text) if kind != "text" else text
-                     for kind, text in zip(types, cells, strict=True)])
+                    [index + 1, *(columns.final_value(kind, text) if kind != "text" else text
+                                  for kind, text in zip(types, cells, strict=True))])
     return paths
 
 
@@ -453,7 +464,7 @@ def _replace_table(resource_id: str, fields: list[dict[str, Any]], names: list[s
                 "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND "
                 "tablename = :t AND indexdef LIKE '%_full_text%'"), {"t": resource_id}):
             conn.execute(sa.text(f'DROP INDEX "{name}"'))
-    column_list = ", ".join('"' + n.replace('"', '""') + '"' for n in names)
+    column_list = ", ".join('"' + n.replace('"', '""') + '"' for n in ["_id", *names])
     copy = f'COPY "{table}" ({column_list}) FROM STDIN WITH (FORMAT csv)'
 
     def copy_part(path: str) -> None:
@@ -474,4 +485,8 @@ def _replace_table(resource_id: str, fields: list[dict[str, Any]], names: list[s
         conn.execute(sa.text("SET LOCAL maintenance_work_mem = '256MB'"))
         for definition in indexes:
             conn.execute(sa.text(definition))
+        # rows added later through the API follow the file's
+        conn.execute(sa.text(
+            f"SELECT setval(pg_get_serial_sequence(:t, '_id'), coalesce(max(_id), 0) + 1, "
+            f'false) FROM "{table}"'), {"t": f'"{table}"'})
         conn.execute(sa.text(f'ANALYZE "{table}"'))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import ckan.plugins as p
+import ckan.plugins.toolkit as tk
 from ckan.types import Context
 from ckanext.datastore.interfaces import IDatastore
 from ckanext.datastore.plugin import sql_functions_allowlist_file
@@ -20,6 +21,24 @@ ALLOWED_FUNCTIONS = "ckan.datastore.sqlsearch.allowed_functions_file"
 class YantaiDatastorePlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(IDatastore, inherit=True)
+    p.implements(p.IResourceController, inherit=True)
+
+    # IResourceController
+
+    def before_resource_show(self, resource_dict: dict[str, Any]) -> dict[str, Any]:
+        """A resource whose data is its DataStore table (a 双公示 resource, a table written through
+        the API) downloads as the table in CSV with a byte-order mark, named by its dataset's
+        title (the DataStore's own dump, which CKAN links, has neither). After the DataStore's
+        hook, which links its dump; never for a resource whose data the viewer may not have
+        (its URL is withheld)."""
+        table_only = resource_dict.get("url_type") == "datastore" or \
+            str(resource_dict.get("record_type") or "").strip()
+        if table_only and resource_dict.get("package_id") and resource_dict.get("id") \
+                and not resource_dict.get("yantai_restricted"):
+            resource_dict["url"] = tk.url_for(
+                "yantai_datastore.download", id=resource_dict["package_id"],
+                resource_id=resource_dict["id"], fmt="csv", _external=True)
+        return resource_dict
 
     # IConfigurer
 

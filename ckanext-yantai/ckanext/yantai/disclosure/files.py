@@ -151,6 +151,7 @@ def take_upload(resource: dict[str, Any]) -> None:
     resource.pop("upload")
     resource["url"] = "_datastore_only_resource"
     resource["url_type"] = "datastore"  # its data is the DataStore table, as CKAN's own do
+    resource["format"] = "CSV"  # what it downloads as (the table; the file is not kept)
 
 
 def submit_records(context: Context, resource_id: str,
