@@ -38,6 +38,7 @@ bench: deps ## run the benchmarks of bench/ against the test profile's services
 	$(PY) scripts/stack.py test-env
 	$(PY) bench/compliance_recheck.py --ini $(TEST_INI) $(BENCH_ARGS)
 	$(PY) bench/harvest_rate.py --ini $(TEST_INI)
+	$(PY) bench/datastore_load.py --ini $(TEST_INI)
 
 down: ## stop everything the project started
 	@if [ -x $(PY) ]; then $(PY) scripts/stack.py down; fi
