@@ -117,7 +117,9 @@ class Loader:
             data, ext = files.render(res["format"], res["columns"], res["rows"])
             digest = "sha256:" + hashlib.sha256(data).hexdigest()
             fields = {k: res[k] for k in RESOURCE_FIELDS if k in res}
-            fields.update(format=res["format"].upper(), hash=digest)
+            # a 双公示 record file becomes its masked table, which downloads as CSV
+            fields.update(format="CSV" if res.get("record_type") else res["format"].upper(),
+                          hash=digest)
             upload = (f"{package['name']}-{index}.{ext}", io.BytesIO(data))
             old = current.pop(res["name"], None)
             label = f"{package['name']} / {res['name']}"
