@@ -69,6 +69,7 @@ class Ds:
     link_id: str = ""
     harvest_object_id: str = ""
     view_id: str = ""
+    table_view_id: str = ""
     activity_id: str = ""
 
     @property
@@ -165,6 +166,9 @@ def world(reset_db, migrate_db_for, reset_index) -> World:
         call_action("datastore_create", context=dict(ctx), resource_id=ds.upload_id, force=True,
                     fields=[{"id": f"col_{ds.data}", "type": "text"}],
                     records=[{f"col_{ds.data}": f"烟台市数据 row {ds.data}"}])
+        ds.table_view_id = next(
+            v["id"] for v in call_action("resource_view_list", id=ds.upload_id)
+            if v["view_type"] == "datatables_view")
         ds.harvest_object_id = _harvest_object(ds, source_pkg)
         ds.view_id = call_action("resource_view_create", context=dict(ctx),
                                  resource_id=ds.link_id, title=f"视图 {ds.meta}",
@@ -220,6 +224,11 @@ class Client:
     def page(self, url: str) -> str:
         self.asked = [part for part in re.split(r"[/?=&.]", url) if len(part) > 4]
         return self.app.get(url, headers=self.headers, status=None).get_data(as_text=True)
+
+    def form(self, url: str, data: dict[str, str]) -> str:
+        self.asked = [part for part in re.split(r"[/?=&.]", url) if len(part) > 4]
+        return self.app.post(url, data=data, headers=self.headers, status=None,
+                             follow_redirects=True).get_data(as_text=True)
 
     def without_echo(self, text: str) -> str:
         """The answer without what the request itself carried (an id in the URL is no leak)."""
@@ -353,6 +362,24 @@ OBJECT_CHANNELS: dict[str, tuple[Channel, set[str], str]] = {
                             {"data"}, "data"),
     "web: datastore dump json": (lambda c, w, ds: c.page(
         f"/datastore/dump/{ds.upload_id}?format=json&q=%E7%83%9F%E5%8F%B0"), {"data"}, "data"),
+    "web: table download csv": (lambda c, w, ds: c.page(
+        f"/dataset/{ds.id}/resource/{ds.upload_id}/table.csv"), {"data"}, "data"),
+    "web: table download json": (lambda c, w, ds: c.page(
+        f"/dataset/{ds.name}/resource/{ds.upload_id}/table.json"), {"data"}, "data"),
+    "web: table download via another dataset": (lambda c, w, ds: c.page(
+        f"/dataset/{w.datasets[0].id}/resource/{ds.upload_id}/table.csv"), set(), "data"),
+    # the data table preview's search box (Chinese, carried through by yantai_datastore)
+    "web: data table search": (lambda c, w, ds: c.form(
+        f"/datatables/ajax/{ds.table_view_id}",
+        {"draw": "1", "start": "0", "length": "10", "search[value]": "烟台市数据"}),
+                               {"data"}, "data"),
+    "web: data table filtered download": (lambda c, w, ds: c.form(
+        f"/datatables/filtered-download/{ds.table_view_id}",
+        {"format": "csv", "params": json.dumps({
+            "search": {"value": "烟台"}, "order": [], "visible": [True, True],
+            "columns": [{"name": "_id", "search": {"value": ""}},
+                        {"name": f"col_{ds.data}", "search": {"value": ""}}]})}),
+                                          {"data"}, "data"),
     "web: activity page": (lambda c, w, ds: c.page(f"/dataset/activity/{ds.name}"), {"meta"},
                            "meta"),
     "web: resource history": (lambda c, w, ds: c.page(

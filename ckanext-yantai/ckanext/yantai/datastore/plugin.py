@@ -5,6 +5,10 @@ hooks in that order, and this one rewrites the query the DataStore's own hook bu
 """
 from __future__ import annotations
 
+import functools
+import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins as p
@@ -12,6 +16,8 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context
 from ckanext.datastore.interfaces import IDatastore
 from ckanext.datastore.plugin import sql_functions_allowlist_file
+from flask import request
+from werkzeug.datastructures import ImmutableMultiDict
 
 from ckanext.yantai.datastore import search
 
@@ -22,6 +28,18 @@ class YantaiDatastorePlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
     p.implements(IDatastore, inherit=True)
     p.implements(p.IResourceController, inherit=True)
+    p.implements(p.IMiddleware, inherit=True)
+
+    # IMiddleware
+
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        """The data table view's search box and its filtered download search in Chinese
+        (``search.datatables_token``). Called once the blueprints are registered."""
+        views = getattr(app, "view_functions", {})
+        for endpoint in ("datatablesview.ajax", "datatablesview.filtered_download"):
+            if endpoint in views:
+                views[endpoint] = _chinese_search_box(views[endpoint])
+        return app
 
     # IResourceController
 
@@ -54,3 +72,30 @@ class YantaiDatastorePlugin(p.SingletonPlugin):
                          fields_types: dict[str, str],
                          query_dict: dict[str, Any]) -> dict[str, Any]:
         return search.rewrite_query(data_dict, query_dict)
+
+
+_COLUMN_SEARCH = re.compile(r"columns\[\d+\]\[search\]\[value\]")
+
+
+def _chinese_search_box(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The view, reading a form whose search texts are passed as tokens it keeps."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        form = request.form.to_dict(flat=False)
+        for key, values in form.items():
+            if key == "search[value]" or _COLUMN_SEARCH.fullmatch(key):
+                form[key] = [search.datatables_token(v) for v in values]
+        if "params" in form:  # the filtered download sends the table's state as JSON
+            try:
+                params = json.loads(form["params"][0])
+                params["search"]["value"] = search.datatables_token(
+                    str(params["search"]["value"]))
+                for column in params.get("columns") or []:
+                    column["search"]["value"] = search.datatables_token(
+                        str(column["search"]["value"] or ""))
+                form["params"] = [json.dumps(params)]
+            except (ValueError, TypeError, KeyError, AttributeError):
+                pass  # left to the view, which answers a bad request as before
+        request.form = ImmutableMultiDict(form)  # type: ignore[misc]
+        return view(*args, **kwargs)
+    return wrapped

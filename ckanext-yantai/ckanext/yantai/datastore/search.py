@@ -9,7 +9,13 @@ same functions, so ``datastore_search`` with ``q`` (a string, or a dict of colum
 ``datastore_search_sql`` may call ``yantai_zh_tsquery`` and ``yantai_zh_tsvector`` as well.
 
 CKAN's ``language`` parameter names a PostgreSQL text-search configuration; none reads Chinese,
-so it is not used for the search (the 'simple' configuration reads other words).
+so it is not used for the search (the 'simple' configuration reads other words). A word followed
+by ``:*`` (``to_tsquery``'s prefix, which the data table's search box adds) matches as a prefix.
+
+The data table preview (CKAN's ``datatables_view``) turns every character but ASCII letters,
+digits and ``-`` of its search box into ``_`` before it asks the DataStore: its Chinese searches
+found nothing. ``wrap_datatables`` carries such a text through as a token of those characters
+(``datatables_token``), which the query rewrite reads back.
 """
 from __future__ import annotations
 
@@ -58,6 +64,29 @@ def installed(engine: sa.engine.Engine) -> bool:
     return bool(source) and "yantai_zh_tsvector" in source
 
 
+# a search text through the data table's view: its UTF-8 in hex, behind a marker
+_TOKEN_PREFIX = "yantaizh"
+_TOKEN_LITERAL = re.compile(rf"yantai_zh_tsquery\('{_TOKEN_PREFIX}((?:[0-9a-f]{{2}})+)(:\*)?'\)")
+_DATATABLES_KEEPS = re.compile(r"[0-9a-zA-Z\-]*")  # what the view keeps of a search text
+
+
+def datatables_token(text: str) -> str:
+    """A search text as the data table view passes it on unchanged."""
+    if _DATATABLES_KEEPS.fullmatch(text):
+        return text
+    return _TOKEN_PREFIX + text.encode("utf-8").hex()
+
+
+def _read_tokens(sql: str) -> str:
+    def text(match: re.Match[str]) -> str:
+        try:
+            value = bytes.fromhex(match[1]).decode("utf-8")
+        except ValueError:
+            return match[0]
+        return f"yantai_zh_tsquery({_literal(value + (match[2] or ''))})"
+    return _TOKEN_LITERAL.sub(text, sql)
+
+
 _RANK_ALIAS = re.compile(r' as "rank(?: (?:[^"]|"")*)?"$')
 
 
@@ -85,7 +114,7 @@ def rewrite_query(data_dict: dict[str, Any], query_dict: dict[str, Any]) -> dict
     def queries(sql: str) -> str:
         for pattern in query_patterns:
             sql = sql.replace(pattern, "yantai_zh_tsquery(")
-        return sql
+        return _read_tokens(sql) if _TOKEN_PREFIX in sql else sql
 
     def vectors(sql: str) -> str:
         return sql.replace(vector_pattern, "yantai_zh_tsvector(")

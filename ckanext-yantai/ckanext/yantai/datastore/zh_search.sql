@@ -37,9 +37,14 @@ DECLARE
   n text := normalize(q, NFKC);
   run text;
   terms text[] := '{}';
-  rest_text text := regexp_replace(n, '[㐀-䶿一-鿿豈-﫿𠀀-𱍏]+|-', ' ', 'g');
+  -- a letter-or-digit word followed by :* (to_tsquery's prefix) matches as a prefix
+  prefixes text[] := ARRAY(SELECT quote_literal(lower(m[1])) || ':*'
+                           FROM regexp_matches(n, '([0-9A-Za-z]+):\*', 'g') AS m);
+  rest_text text := regexp_replace(regexp_replace(n, '[0-9A-Za-z]+:\*', ' ', 'g'),
+                                   '[㐀-䶿一-鿿豈-﫿𠀀-𱍏]+|-', ' ', 'g');
   rest tsquery;
 BEGIN
+  terms := terms || prefixes;
   FOR run IN SELECT m[1] FROM regexp_matches(n, '([㐀-䶿一-鿿豈-﫿𠀀-𱍏]+)', 'g') AS m LOOP
     IF char_length(run) = 1 THEN
       terms := terms || (quote_literal(run) || ':*');
