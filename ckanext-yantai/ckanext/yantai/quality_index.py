@@ -36,11 +36,16 @@ def reachability(pkg: dict[str, Any]) -> dict[str, bool]:
 
 
 def table_conformance(pkg: dict[str, Any]) -> dict[str, bool]:
-    """Each table file's last DataStore load: whether it matched the catalogue."""
-    return {r["id"]: datastore_loader.conforms(status)
-            for r in pkg.get("resources") or [] if r.get("id")
-            if (status := datastore_loader.status(r["id"])) is not None
-            and status["state"] in (datastore_loader.COMPLETE, datastore_loader.ERROR)}
+    """Each table file's last DataStore load: whether it matched the catalogue. A 信息项 that
+    none of the dataset's loaded tables has makes them all unlike it."""
+    statuses = {r["id"]: status for r in pkg.get("resources") or [] if r.get("id")
+                if (status := datastore_loader.status(r["id"])) is not None
+                and status["state"] in (datastore_loader.COMPLETE, datastore_loader.ERROR)}
+    loaded = [set((s.get("items") or {}).get("missing") or []) for s in statuses.values()
+              if s["state"] == datastore_loader.COMPLETE]
+    if loaded and set.intersection(*loaded):
+        return dict.fromkeys(statuses, False)
+    return {rid: datastore_loader.conforms(status) for rid, status in statuses.items()}
 
 
 def assess(pkg: dict[str, Any]) -> quality.Assessment:

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.parse
@@ -93,6 +94,63 @@ def test_a_csv_in_each_encoding_loads_typed_and_searchable(editor, dataset, enco
     status = loader.status(resource["id"]) or {}
     assert status["state"] == "complete" and status["encoding"].replace("_", "-") in (
         encoding, "utf-8-sig" if encoding == "utf-8-sig" else encoding)
+
+
+def _demo_tables():
+    from demo import read_catalogue
+
+    for ds in read_catalogue()["datasets"]:
+        tables = [res for res in ds.get("resources", [])
+                  if res["format"].upper() in ("CSV", "TSV", "XLSX", "XLS", "JSON")
+                  and not res.get("record_type")]
+        if tables:
+            yield ds, tables
+
+
+CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2}")
+SQL_TYPES = {"number": "numeric", "date": "date", "datetime": "timestamptz"}
+
+
+def test_every_demo_table_loads_typed_searchable_and_like_its_catalogue(editor):
+    from ckanext.yantai import quality_index
+    from demo import files
+
+    demo = list(_demo_tables())
+    assert sum(len(tables) for _, tables in demo) >= 40
+    problems = []
+    for ds, tables in demo:
+        items = ds.get("info_items") or []
+        dataset = factories.Dataset(info_items=items or None)
+        declared = {i["name"]: SQL_TYPES.get(i.get("data_type"), "text") for i in items}
+        for res in tables:
+            data, ext = files.render(res["format"], res["columns"], res["rows"])
+            resource = upload(editor, dataset, data, f"{ds['name']}.{ext}",
+                              res["format"].upper())
+            outcome = load(resource)
+            label = f"{ds['name']} / {res['name']}"
+            if outcome["state"] != "complete" or outcome["rows"] != len(res["rows"]):
+                problems.append(f"{label}: {outcome}")
+                continue
+            got = types(resource)
+            wrong = {k: (got.get(k), v) for k, v in declared.items()
+                     if k in got and got[k] != v}
+            if wrong:
+                problems.append(f"{label}: column types {wrong}")
+            # a word of the last row, as a person would type it, finds that row
+            row = res["rows"][-1]
+            hit = next(((i, m[0]) for i, cell in enumerate(row)
+                        if (m := CJK_WORD.search(str(cell)))), None)
+            if hit:
+                index, word = hit
+                found = search(resource, q=word, limit=1000)["records"]
+                if not any(str(r[res["columns"][index]]) == str(row[index]) for r in found):
+                    problems.append(f"{label}: q={word} misses its row")
+        checked = quality_index.table_conformance(
+            call_action("package_show", id=dataset["id"]))
+        if not all(checked.values()):
+            problems.append(f"{ds['name']}: unlike its 信息项 " + str(
+                [(loader.status(rid) or {}).get("items") for rid in checked]))
+    assert not problems, "\n".join(problems)
 
 
 def test_a_gbk_file_and_a_range_filter(editor, dataset):
@@ -425,3 +483,28 @@ def test_a_table_unlike_its_catalogue_entry_lowers_the_quality_score(editor):
     indexed = call_action("package_search", fq=f"id:{dataset['id']}",
                           fl="id,quality_score,quality_issues")["results"]
     assert indexed and "table_mismatch" in indexed[0].get("quality_issues", [])
+
+
+def test_a_datasets_tables_may_share_out_its_information_items(app, editor):
+    from ckanext.yantai import quality_index
+
+    dataset = factories.Dataset(info_items=ITEMS, user=editor)
+    names = csv_bytes("utf-8", rows=[r[:2] for r in ROWS], header=HEADER[:2])
+    dates = csv_bytes("utf-8", rows=[[r[0], r[2], r[3]] for r in ROWS],
+                      header=[HEADER[0], *HEADER[2:]])
+    first = upload(editor, dataset, names, "金额.csv", "CSV")
+    load(first)
+    alone = quality_index.table_conformance(call_action("package_show", id=dataset["id"]))
+    assert alone == {first["id"]: False}  # 处罚日期 and 登记时间 are in no table
+    html = page(app, dataset, first)
+    assert "本表不含的信息项：处罚日期、登记时间" in html and "信息项中没有的列" not in html
+    second = upload(editor, dataset, dates, "日期.csv", "CSV")
+    load(second)
+    both = quality_index.table_conformance(call_action("package_show", id=dataset["id"]))
+    assert both == {first["id"]: True, second["id"]: True}
+    extra = csv_bytes("utf-8", rows=[[*r, "备注"] for r in ROWS], header=[*HEADER, "备注栏"])
+    upload(editor, dataset, extra, "日期.csv", "CSV", resource_id=second["id"])
+    load(second)
+    checked = quality_index.table_conformance(call_action("package_show", id=dataset["id"]))
+    assert checked == {first["id"]: True, second["id"]: False}
+    assert "信息项中没有的列：备注栏" in page(app, dataset, second)

@@ -220,8 +220,10 @@ def _set_status(resource_id: str, state: str, keep: dict[str, Any] | None = None
 
 def conforms(status: dict[str, Any]) -> bool:
     """Whether a finished load found the table as the catalogue describes it: loaded, no value
-    unfit for its column's type, every 信息项 a column."""
-    return status["state"] == COMPLETE and not (status.get("items") or {}).get("missing") and \
+    unfit for its column's type, every column a 信息项. (A dataset's tables may share out its
+    信息项, a table of routes and one of stops: an item lacking from every table is the
+    dataset's matter, ``quality_index.table_conformance``.)"""
+    return status["state"] == COMPLETE and not (status.get("items") or {}).get("extra") and \
         not any(c.get("misfits") for c in status.get("columns") or [])
 
 
