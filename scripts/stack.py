@@ -69,7 +69,12 @@ PG_LOG_SETTINGS = {
     "log_parameter_max_length_on_error": "0",
     "log_min_messages": "log",
 }
-PG_SETTINGS_FILE = "yantai-logging.conf"  # in the data directory, included by postgresql.conf
+# Memory: the DataStore's Chinese search reads every row a broad word matches (a million-row table
+# with its full-text column is about 700 MB); with PostgreSQL's default 128 MB of buffers those
+# rows come from the OS cache at every search (bench/datastore_load.py: q p95 519 ms, 267 ms with
+# 1 GB). PG_SHARED_BUFFERS in config/stack.env; production sets its own (docker/compose.yaml).
+PG_SETTINGS_FILE = "yantai.conf"  # in the data directory, included by postgresql.conf
+PG_OLD_SETTINGS_FILE = "yantai-logging.conf"  # its name before the memory settings
 
 
 def read_env_file(path: pathlib.Path) -> dict[str, str]:
@@ -290,11 +295,17 @@ class Stack:
         changed = self.write_pg_settings()
         if port_open(self.pg_port) and self.pg_running():
             if changed:
-                step("PostgreSQL logging settings changed: reloading its configuration")
+                step("PostgreSQL settings changed: reloading its configuration")
                 self.as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pg_data), "reload"],
                                  stdout=subprocess.DEVNULL)
-            step(f"PostgreSQL already running on 127.0.0.1:{self.pg_port}")
-            return
+                if not self.pg_pending_restart():
+                    step(f"PostgreSQL already running on 127.0.0.1:{self.pg_port}")
+                    return
+                step("PostgreSQL's memory settings changed: restarting it")
+                self.stop_postgres()
+            else:
+                step(f"PostgreSQL already running on 127.0.0.1:{self.pg_port}")
+                return
         ensure_port_free(self.pg_port, "PostgreSQL")
         step(f"starting PostgreSQL on 127.0.0.1:{self.pg_port}")
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -308,11 +319,13 @@ class Stack:
         link_log(self.logs / "postgresql.log", log)
 
     def write_pg_settings(self) -> bool:
-        """PG_LOG_SETTINGS into the cluster's configuration (a file of their own, included at the
-        end of postgresql.conf); True when that changed anything."""
+        """PG_LOG_SETTINGS and the memory settings into the cluster's configuration (a file of
+        their own, included at the end of postgresql.conf); True when that changed anything."""
         settings = self.pg_data / PG_SETTINGS_FILE
-        text = "# written by scripts/stack.py: PG_LOG_SETTINGS\n" + "".join(
-            f"{name} = '{value}'\n" for name, value in PG_LOG_SETTINGS.items())
+        values = {**PG_LOG_SETTINGS, "shared_buffers": self.settings["PG_SHARED_BUFFERS"]}
+        text = "# written by scripts/stack.py: PG_LOG_SETTINGS, PG_SHARED_BUFFERS\n" + "".join(
+            f"{name} = '{value}'\n" for name, value in values.items())
+        (self.pg_data / PG_OLD_SETTINGS_FILE).unlink(missing_ok=True)
         conf = self.pg_data / "postgresql.conf"
         include = f"include_if_exists = '{PG_SETTINGS_FILE}'"
         changed = False
@@ -334,6 +347,10 @@ class Stack:
         if os.geteuid() == 0:
             argv = ["runuser", "-u", "postgres", "--", *argv]
         return subprocess.run(argv, capture_output=True).returncode == 0
+
+    def pg_pending_restart(self) -> bool:
+        """Whether a setting read only at start (shared_buffers) waits for a restart."""
+        return self.psql("SELECT count(*) FROM pg_settings WHERE pending_restart") != "0"
 
     def stop_postgres(self) -> None:
         if (self.pg_data / "postmaster.pid").exists():
