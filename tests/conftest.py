@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -222,15 +223,17 @@ def app(request, make_app):
 
 
 @contextlib.contextmanager
-def serve_portal(workers: int = 1, own_site_url: bool = False) -> Iterator[str]:
+def serve_portal(workers: int = 1, own_site_url: bool = False,
+                 settings: dict[str, str] | None = None) -> Iterator[str]:
     """The portal served by gunicorn over HTTP on a free loopback port, on a clean test database
     (the policy-domain groups created). Yields its address. With ``own_site_url`` the portal
-    knows that address as its ``ckan.site_url`` (a browser follows the links it writes)."""
+    knows that address as its ``ckan.site_url`` (a browser follows the links it writes);
+    ``settings`` change the test profile's for the served portal."""
     ckan.plugins.load_all()  # wider scopes run before the per-test plugin fixture
     reset_database()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "CKAN_INI": tk.config["__file__"]}
+    env = {**os.environ, "CKAN_INI": portal_ini(settings or {})}
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     if own_site_url:
         env["CKAN_SITE_URL"] = url
@@ -252,6 +255,22 @@ def serve_portal(workers: int = 1, own_site_url: bool = False) -> Iterator[str]:
         finally:
             server.terminate()
             server.wait(timeout=60)
+
+
+def portal_ini(settings: dict[str, str]) -> str:
+    """The test profile's ini, or a copy beside it (its includes are relative) with ``settings``
+    in place of the profile's values."""
+    ini = pathlib.Path(tk.config["__file__"])
+    if not settings:
+        return str(ini)
+    text = ini.read_text(encoding="utf-8")
+    for key, value in settings.items():
+        line = re.compile(rf"^{re.escape(key)}\s*=.*$", re.M)
+        text = line.sub(f"{key} = {value}", text) if line.search(text) else text.replace(
+            "[app:main]\n", f"[app:main]\n{key} = {value}\n", 1)
+    served = ini.with_name("live-portal.ini")
+    served.write_text(text, encoding="utf-8")
+    return str(served)
 
 
 @contextlib.contextmanager

@@ -50,6 +50,27 @@ def test_a_citizen_finds_previews_and_downloads_bus_stops(journey):
     assert rows[0] == ["线路名称", "站点序号", "站点名称", "经度", "纬度"]
     assert ["46路", "2", "毓璜顶医院", "121.3932", "37.5311"] in rows
 
+    # The table was loaded into the DataStore: its status, a search in Chinese in the preview's
+    # box, the table's own downloads
+    status = page.locator(".yantai-datastore-status")
+    assert "已载入" in status.inner_text(), status.inner_text()
+    table = page.frame_locator("iframe").first
+    box = table.locator("input[type=search][aria-controls=dtprv]")
+    box.fill("毓璜顶")
+    with page.expect_response(lambda r: "/datatables/ajax/" in r.url) as searched:
+        box.press("Enter")  # the view searches on Enter
+    assert searched.value.ok
+    table.locator("td", has_text="毓璜顶医院").first.wait_for()
+    shown = table.locator("table#dtprv tbody").inner_text()
+    journey.shot(page, "table-search")
+    assert "毓璜顶医院" in shown and "烟台火车站" not in shown, shown
+
+    with page.expect_download() as got:
+        status.locator("a", has_text="CSV").click()
+    assert got.value.suggested_filename == "烟台市公交线路站点信息-公交线路站点表.csv"
+    data = got.value.path().read_bytes()
+    assert data.startswith("\ufeff线路名称,站点序号".encode())
+
 
 def test_the_resource_page_on_a_phone(journey):
     page = journey.page(PHONE)

@@ -5,6 +5,8 @@ import pathlib
 
 from ckanapi import RemoteCKAN
 
+from tests.browser.conftest import run_background_jobs
+
 CSV = ("停车场名称,地址,泊位数,收费标准\n"
        "南大街停车场,芝罘区南大街100号,320,每小时3元\n"
        "万达广场地下停车场,芝罘区西关南街6号,1200,首小时5元\n")
@@ -118,6 +120,16 @@ def test_an_editor_creates_and_publishes_a_dataset(journey, tmp_path):
     assert pkg["license_id"] == "cc-by"  # what an open dataset's licence defaults to
     assert admin.action.yantai_tier_change_list(package_id=pkg["id"], status="") == []
     assert pkg["private"] is False
+
+    # The background worker loads the file into the DataStore; the editor sees the load and
+    # what the table has beyond the dataset's 信息项
+    run_background_jobs(journey.portal.url)
+    journey.go(page, f"/dataset/{name}/resource/{pkg['resources'][0]['id']}")
+    text = journey.shot(page, "table-loaded")
+    status = page.locator(".yantai-datastore-status").inner_text()
+    assert "已载入，共 2 行" in status, status
+    assert "信息项中没有的列：地址、泊位数" in status, status
+    assert page.locator(".yantai-datastore-status button", has_text="重新载入").count() == 1
 
     # A citizen finds it at once: in the search, and counted on the home page's 交通 tile
     citizen = journey.page()

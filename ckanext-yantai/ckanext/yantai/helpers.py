@@ -247,11 +247,21 @@ def yantai_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | None:
     except tk.NotAuthorized:
         may_reload = False
     columns = status.get("columns") or []
+    items = dict(status.get("items") or {})
+    if items.get("missing"):  # the dataset's other tables may carry them
+        others = [set((s.get("items") or {}).get("missing") or [])
+                  for r in stored.package.resources if r.id != stored.id and r.state == "active"
+                  if (s := datastore_loader.status(r.id)) is not None
+                  and s["state"] == datastore_loader.COMPLETE]
+        items["missing"] = [i for i in items["missing"] if all(i in o for o in others)]
+    finished = status.get("finished")
+    if finished:  # CKAN's render_datetime reads a naive time as UTC and ignores an offset
+        finished = datetime.datetime.fromisoformat(finished).astimezone(
+            datetime.UTC).replace(tzinfo=None)
     return {"state": status["state"], "rows": status.get("rows"),
             "error": datastore_loader.error_message(status.get("error")) if shows_data else "",
             "misfits": [c for c in columns if c.get("misfits")] if shows_data else [],
-            "items": status.get("items") or {}, "finished": status.get("finished"),
-            "may_reload": may_reload}
+            "items": items, "finished": finished, "may_reload": may_reload}
 
 
 def yantai_column_type_label(column_type: str | None) -> str:

@@ -346,6 +346,9 @@ def test_the_resource_page_shows_the_load_in_chinese(app, editor):
     load(resource)
     html = page(app, dataset, resource)
     assert "数据表：" in html and "已载入，共 3 行" in html
+    finished = dt.datetime.fromisoformat((loader.status(resource["id"]) or {})["finished"])
+    beijing = finished.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    assert f"（{beijing.year}年{beijing.month}月{beijing.day}日 {beijing:%H:%M}）" in html
     assert "列“处罚金额”有 1 个值不是数值型，该列按文本载入；例如第 4 行：暂无" in html
     assert "重新载入" not in html  # for its editors only
     upload(editor, dataset, b"\x00\x01", "处罚.csv", "CSV", resource_id=resource["id"])
@@ -502,6 +505,7 @@ def test_a_datasets_tables_may_share_out_its_information_items(app, editor):
     load(second)
     both = quality_index.table_conformance(call_action("package_show", id=dataset["id"]))
     assert both == {first["id"]: True, second["id"]: True}
+    assert "本表不含的信息项" not in page(app, dataset, first)  # the other table has them
     extra = csv_bytes("utf-8", rows=[[*r, "备注"] for r in ROWS], header=[*HEADER, "备注栏"])
     upload(editor, dataset, extra, "日期.csv", "CSV", resource_id=second["id"])
     load(second)

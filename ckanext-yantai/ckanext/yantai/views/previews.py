@@ -149,10 +149,21 @@ def file_kind(resource: dict[str, Any]) -> str | None:
     return "pdf" if fmt == PDF else None
 
 
+def _in_site_language(text: str) -> str:
+    """One of CKAN's own strings in the site's language, whoever stores it: a background job
+    (the DataStore loader) has no visitor and no language of its own."""
+    import ckan.i18n
+    from babel.support import Translations
+
+    catalogue = Translations.load(os.path.dirname(ckan.i18n.__file__),
+                                  [tk.config.get("ckan.locale_default") or "en"], "ckan")
+    return catalogue.gettext(text)
+
+
 @tk.chained_action
 def datastore_create(next_action: Action, context: Context, data_dict: DataDict) -> Any:
     """A resource whose DataStore table is created gets the table views (CKAN's datatables view
-    over the table), as a DataStore loader would make them."""
+    over the table, shown first), as a DataStore loader would make them."""
     result = next_action(context, data_dict)
     resource_id = result.get("resource_id") if isinstance(result, dict) else None
     resource = model.Resource.get(resource_id or "")
@@ -169,6 +180,12 @@ def datastore_create(next_action: Action, context: Context, data_dict: DataDict)
         if model.User.get(user) is None:
             user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
         internal: Context = {"ignore_auth": True, "user": user}
-        tk.get_action("resource_view_create")(internal, {
-            "resource_id": resource.id, "view_type": DATATABLES, "title": tk._("Table")})
+        created = tk.get_action("resource_view_create")(internal, {
+            "resource_id": resource.id, "view_type": DATATABLES,
+            "title": _in_site_language("Table")})
+        # first: the whole table, searchable and sortable, where a file preview shows its start
+        views = tk.get_action("resource_view_list")(internal, {"id": resource.id})
+        tk.get_action("resource_view_reorder")(internal, {
+            "id": resource.id,
+            "order": [created["id"], *(v["id"] for v in views if v["id"] != created["id"])]})
     return result
