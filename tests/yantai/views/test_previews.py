@@ -263,6 +263,9 @@ def test_a_datastore_table_gets_the_data_table_view(app, portal):
                 records=[{"名称": CANARY}])
     views = [v["view_type"] for v in _views(portal, resource)]
     assert views.count("datatables_view") == 1 and "yantai_table_view" in views
+    assert views[0] == "datatables_view"  # the whole table first, the file's start after
+    titles = {v["view_type"]: v["title"] for v in _views(portal, resource)}
+    assert titles["datatables_view"] == "表格"  # in the site's language, whoever created it
     call_action("datastore_create", context={"user": portal["sysadmin"]["name"]},
                 resource_id=resource["id"], force=True, records=[{"名称": "乙"}])
     assert [v["view_type"] for v in _views(portal, resource)].count("datatables_view") == 1
@@ -306,4 +309,7 @@ def test_no_preview_of_conditional_data_for_those_without_access(app, portal):
     assert answer.status_code >= 400 and CANARY not in answer.get_data(as_text=True)
     # The department sees it all.
     admin = {"Authorization": ckan_factories.APIToken(user=portal["sysadmin"]["name"])["token"]}
-    assert CANARY in _cells(_page(app, dataset, resource, headers=admin))
+    # (the data table comes first on the page, in its frame; the file preview is the next tab)
+    page = app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}/view/{table['id']}",
+                   headers=admin)
+    assert CANARY in _cells(page.body)
