@@ -212,3 +212,28 @@ def test_the_data_tables_filtered_download_searches_in_chinese(app, table):
                       follow_redirects=True)
     body = answer.get_data(as_text=True)
     assert "莱山区老味道餐饮店" in body and "烟台恒瑞食品有限公司" not in body
+
+
+def test_a_crafted_language_and_column_names_do_not_turn_search_text_into_sql(
+        table, sysadmin_api):
+    # A column name with a quote lined up with a crafted language once made the rewrite
+    # match inside the searched text, and the next value ran as SQL.
+    dataset = factories.Dataset()
+    secret = sysadmin_api.ok("datastore_create", resource={
+        "package_id": dataset["id"], "name": "名单"}, fields=[{"id": "v", "type": "text"}],
+        records=[{"v": "内部名单7f3a"}])["resource_id"]
+    crafted = sysadmin_api.ok("datastore_create", resource={
+        "package_id": dataset["id"], "name": "表"},
+        fields=[{"id": "x', y", "type": "text"}, {"id": "g", "type": "text"}],
+        records=[{"x', y": "甲", "g": "乙"}])["resource_id"]
+    stolen = f'(SELECT string_agg(v, \',\') FROM "{secret}")::int::text'
+    answer = sysadmin_api.call("datastore_search", resource_id=crafted,
+                               language="') \"query x'", q={
+                                   "x', y": "plainto_tsquery(",
+                                   "g": f') U&"query x\\0027, y", yantai_zh_tsquery(({stolen}))'
+                                        ' "query g" --'})
+    assert "内部名单7f3a" not in json.dumps(answer, ensure_ascii=False)
+    for language in ("english", "simple", "') \"query x'"):
+        found = sysadmin_api.ok("datastore_search", resource_id=crafted, language=language,
+                                q={"x', y": "甲"})
+        assert found["total"] == 1

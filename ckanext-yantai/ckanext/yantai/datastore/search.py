@@ -20,11 +20,13 @@ found nothing. ``wrap_datatables`` carries such a text through as a token of tho
 from __future__ import annotations
 
 import importlib.resources
+import logging
 import re
 from typing import Any
 
-import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
 
 SQL_FUNCTIONS = ("yantai_zh_tsvector", "yantai_zh_tsquery")
 # Any writer of the DataStore database takes this lock while installing the functions, so that two
@@ -66,7 +68,7 @@ def installed(engine: sa.engine.Engine) -> bool:
 
 # a search text through the data table's view: its UTF-8 in hex, behind a marker
 _TOKEN_PREFIX = "yantaizh"
-_TOKEN_LITERAL = re.compile(rf"yantai_zh_tsquery\('{_TOKEN_PREFIX}((?:[0-9a-f]{{2}})+)(:\*)?'\)")
+_TOKEN = re.compile(rf"{_TOKEN_PREFIX}((?:[0-9a-f]{{2}})+)(:\*)?")
 _DATATABLES_KEEPS = re.compile(r"[0-9a-zA-Z\-]*")  # what the view keeps of a search text
 
 
@@ -77,58 +79,89 @@ def datatables_token(text: str) -> str:
     return _TOKEN_PREFIX + text.encode("utf-8").hex()
 
 
-def _read_tokens(sql: str) -> str:
-    def text(match: re.Match[str]) -> str:
-        try:
-            value = bytes.fromhex(match[1]).decode("utf-8")
-        except ValueError:
-            return match[0]
-        return f"yantai_zh_tsquery({_literal(value + (match[2] or ''))})"
-    return _TOKEN_LITERAL.sub(text, sql)
+def _search_text(value: Any) -> Any:
+    """A searched value, a data table view's token read back."""
+    match = _TOKEN.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return value
+    try:
+        return bytes.fromhex(match[1]).decode("utf-8") + (match[2] or "")
+    except ValueError:
+        return value
 
 
-_RANK_ALIAS = re.compile(r' as "rank(?: (?:[^"]|"")*)?"$')
-
-
-def _literal(value: str) -> str:
-    # As CKAN's DataStore writes a literal (ckanext.datastore.helpers.literal_string).
-    return "'" + value.replace("'", "''").replace("\0", "") + "'"
+def _searches(data_dict: dict[str, Any]) -> list[tuple[str | None, Any]]:
+    """The (column or None for the whole row, text) searches, in the order CKAN's
+    ``_textsearch_query`` writes them."""
+    q, full_text = data_dict.get("q"), data_dict.get("full_text")
+    searches: list[tuple[str | None, Any]] = [(None, full_text)] if full_text else []
+    if isinstance(q, dict):
+        searches += list(q.items())
+    elif q and not full_text:
+        searches.append((None, q))
+    return searches
 
 
 def rewrite_query(data_dict: dict[str, Any], query_dict: dict[str, Any]) -> dict[str, Any]:
     """The query CKAN's DataStore built for ``datastore_search``, searching with the Chinese
-    functions: its ``plainto_tsquery(lang, …)`` / ``to_tsquery(lang, …)`` become
-    ``yantai_zh_tsquery(…)`` and ``to_tsvector(lang, …)`` (searches of single columns)
-    ``yantai_zh_tsvector(…)``.
+    functions.
 
-    The patterns carry the language as CKAN quotes it; a quote inside any literal CKAN writes
-    is doubled, so no user text can contain them.
+    Nothing is edited inside CKAN's SQL: CKAN's own statement builder is run again on the same
+    request, and each statement it wrote whole (the ``tsquery`` list, a rank expression, a
+    column's ``to_tsvector`` condition) is swapped, where it is found whole, for the same
+    statement written here with ``yantai_zh_tsquery`` / ``yantai_zh_tsvector``, its text and
+    column quoted by CKAN's own ``literal_string`` and ``identifier``. If CKAN's query is not
+    what its builder writes, it is left as it is.
     """
-    if not (data_dict.get("q") or data_dict.get("full_text")):
+    searches = _searches(data_dict)
+    if not searches:
         return query_dict
-    lang = _literal(str(data_dict.get("language") or
-                        tk.config.get("ckan.datastore.default_fts_lang")))
-    query_patterns = (f"plainto_tsquery({lang}, ", f"to_tsquery({lang}, ")
-    vector_pattern = f"to_tsvector({lang}, "
+    from ckanext.datastore.backend import postgres as backend
+    from ckanext.datastore.backend.postgres import identifier, literal_string
 
-    def queries(sql: str) -> str:
-        for pattern in query_patterns:
-            sql = sql.replace(pattern, "yantai_zh_tsquery(")
-        return _read_tokens(sql) if _TOKEN_PREFIX in sql else sql
+    lang = backend._fts_lang(data_dict.get("language"))  # noqa: SLF001 (CKAN 2.11.6, pinned)
+    plain = data_dict.get("plain", True)
+    theirs, ours, ranks, rank_names = [], [], {}, {}
+    for field, text in searches:
+        statement, rank = backend._build_query_and_rank_statements(  # noqa: SLF001
+            lang, text, plain, field)
+        alias = backend._ts_query_alias(field)  # noqa: SLF001
+        theirs.append(statement)
+        ours.append(f"yantai_zh_tsquery({literal_string(str(_search_text(text)))}) {alias}")
+        vector = "_full_text" if field is None else \
+            f"yantai_zh_tsvector(cast({identifier(field)} as text))"
+        ranks[rank] = f"ts_rank({vector}, {alias}, 32)"
+        rank_names["rank" if field is None else f"rank {field}"] = rank
+    if query_dict.get("ts_query") != ", " + ", ".join(theirs):
+        log.warning("datastore_search: a query not as CKAN writes it; searched unchanged")
+        return query_dict
+    query_dict["ts_query"] = ", " + ", ".join(ours)
 
-    def vectors(sql: str) -> str:
-        return sql.replace(vector_pattern, "yantai_zh_tsvector(")
+    conditions = {}
+    if isinstance(data_dict.get("q"), dict):
+        for field in data_dict["q"]:
+            alias = backend._ts_query_alias(field)  # noqa: SLF001
+            column = f"cast({identifier(field)} as text)"
+            conditions[f"to_tsvector({literal_string(lang)}, {column}) @@ {alias}"] = \
+                f"yantai_zh_tsvector({column}) @@ {alias}"
+    query_dict["where"] = [(conditions[c[0]],) if len(c) == 1 and c[0] in conditions else c
+                           for c in query_dict.get("where", [])]
 
-    query_dict["ts_query"] = queries(query_dict.get("ts_query") or "")
-    query_dict["where"] = [(vectors(clause[0]), *clause[1:]) if clause else clause
-                           for clause in query_dict.get("where", [])]
-    query_dict["select"] = [vectors(column) for column in query_dict.get("select", [])]
-    if data_dict.get("records_format") == "lists":
-        # CKAN names its rank columns ('… as "rank"') in every format, but a list row is
-        # one concatenated expression where a name is a syntax error: q with
-        # records_format=lists (the JSON dump) failed in stock CKAN 2.11.
-        query_dict["select"] = [_RANK_ALIAS.sub("", column) for column in query_dict["select"]]
-    query_dict["sort"] = [vectors(column) for column in query_dict.get("sort", [])]
+    lists = data_dict.get("records_format") == "lists"
+    select = {}
+    for name, rank in rank_names.items():
+        theirs_rank, ours_rank = rank, ranks[rank]
+        if lists:
+            # CKAN names its rank columns in a list row too, one concatenated expression where
+            # a name is a syntax error: q with records_format=lists (the JSON dump) failed in
+            # stock CKAN 2.11. The name is dropped there.
+            select[f"coalesce(to_json({theirs_rank}),'null') as {identifier(name)}"] = \
+                f"coalesce(to_json({ours_rank}),'null')"
+        else:
+            select[f"{theirs_rank} as {identifier(name)}"] = f"{ours_rank} as {identifier(name)}"
+    query_dict["select"] = [select.get(c, c) for c in query_dict.get("select", [])]
+    query_dict["sort"] = [f"{ranks[c[:-5]]} DESC" if c.endswith(" DESC") and c[:-5] in ranks
+                          else c for c in query_dict.get("sort", [])]
     return query_dict
 
 
