@@ -230,8 +230,9 @@ def yantai_editor_desks() -> list[editor_dashboard.Desk]:
 
 
 def yantai_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | None:
-    """The DataStore load of a resource for its page: state, rows, the reason of a failure and
-    the values that did not fit their columns (these two only to whoever may have the data),
+    """The DataStore load of a resource for its page: state, rows, the reason of a failure, the
+    values that did not fit their columns and the columns no 信息项 names (all but the state
+    only to whoever may have the data),
     and whether the viewer may ask for a reload. None for a resource that is not loaded."""
     stored = model.Resource.get(resource.get("id") or "") if resource.get("id") else None
     if stored is None or datastore_loader.format_of(datastore_loader.facts(stored)) is None:
@@ -258,7 +259,9 @@ def yantai_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | None:
     if finished:  # CKAN's render_datetime reads a naive time as UTC and ignores an offset
         finished = datetime.datetime.fromisoformat(finished).astimezone(
             datetime.UTC).replace(tzinfo=None)
-    return {"state": status["state"], "rows": status.get("rows"),
+    if not shows_data:  # its columns beyond the catalogue's 信息项 describe the data
+        items["extra"] = []
+    return {"state": status["state"], "rows": status.get("rows") if shows_data else None,
             "error": datastore_loader.error_message(status.get("error")) if shows_data else "",
             "misfits": [c for c in columns if c.get("misfits")] if shows_data else [],
             "items": items, "finished": finished, "may_reload": may_reload}

@@ -49,8 +49,11 @@ class YantaiDatastorePlugin(p.SingletonPlugin):
         title (the DataStore's own dump, which CKAN links, has neither). After the DataStore's
         hook, which links its dump; never for a resource whose data the viewer may not have
         (its URL is withheld)."""
-        table_only = resource_dict.get("url_type") == "datastore" or \
+        # (a 双公示 resource created with its records, no file: its URL is CKAN's placeholder;
+        # one with a file of its own keeps that file's URL)
+        table_only = resource_dict.get("url_type") == "datastore" or (
             str(resource_dict.get("record_type") or "").strip()
+            and resource_dict.get("url") in (None, "", "_datastore_only_resource"))
         if table_only and resource_dict.get("package_id") and resource_dict.get("id") \
                 and not resource_dict.get("yantai_restricted"):
             resource_dict["url"] = tk.url_for(

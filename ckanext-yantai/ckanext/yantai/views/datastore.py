@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import re
 import tempfile
 import urllib.parse
@@ -27,6 +28,7 @@ import sqlalchemy as sa
 from ckan.types import Context
 from flask import Blueprint, Response, send_file
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from ckanext.yantai import access, audit
 
@@ -71,13 +73,18 @@ def _rows(resource_id: str, names: list[str]) -> Iterator[tuple[Any, ...]]:
 
 def _text(value: Any) -> Any:
     """A value as JSON writes it (PostgreSQL's ``infinity`` as the DataStore API gives it)."""
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if value is None or isinstance(value, (str, int, bool)) or (
+            isinstance(value, float) and math.isfinite(value)):
         return value
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return str(value)  # NaN, Infinity: JSON has no number for them
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float):  # not finite: JSON has no number for it
+        return str(value)
     if isinstance(value, (dt.date, dt.datetime)) and value.year == dt.MAXYEAR:
         return "infinity"
-    if hasattr(value, "isoformat"):
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     return str(value)
 
@@ -106,6 +113,8 @@ def _xlsx_row(sheet: Any, row: Iterator[Any]) -> list[Any]:
     """An XLSX row: openpyxl writes a text starting with = as a formula; here it stays text."""
     cells = []
     for value in map(_sheet_value, row):
+        if isinstance(value, str):  # a sheet holds no control characters
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         if isinstance(value, str) and value.startswith("="):
             cell = WriteOnlyCell(sheet, value)
             cell.data_type = "s"
@@ -159,21 +168,32 @@ def download(id: str, resource_id: str, fmt: str) -> Any:
         return Response(_csv(resource_id, names), mimetype=FORMATS[fmt], headers=headers)
     if fmt == "json":
         return Response(_json(resource_id, names), mimetype=FORMATS[fmt], headers=headers)
+    if _row_count(resource_id) > XLSX_MAX_ROWS:  # asked before a sheet is written
+        tk.h.flash_error(tk._("The table has more rows than a spreadsheet holds: download "
+                              "it as CSV"))
+        return tk.redirect_to("resource.read", id=pkg.name, resource_id=resource_id)
     book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("数据")
-    sheet.append(_xlsx_row(sheet, iter(names)))
-    for count, row in enumerate(_rows(resource_id, names), start=1):
-        if count > XLSX_MAX_ROWS:
-            tk.h.flash_error(tk._("The table has more rows than a spreadsheet holds: download "
-                                  "it as CSV"))
-            return tk.redirect_to("resource.read", id=pkg.name, resource_id=resource_id)
-        sheet.append(_xlsx_row(sheet, iter(row)))
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115 — sent
-    book.save(spool)
+    try:
+        sheet = book.create_sheet("数据")
+        sheet.append(_xlsx_row(sheet, iter(names)))
+        for row in _rows(resource_id, names):
+            sheet.append(_xlsx_row(sheet, iter(row)))
+        book.save(spool)  # (removes the sheet's temporary file)
+    except BaseException:
+        spool.close()
+        book.close()
+        raise
     spool.seek(0)
-    response = send_file(spool, mimetype=FORMATS[fmt], as_attachment=True,
-                         download_name=file_name)
-    return response
+    return send_file(spool, mimetype=FORMATS[fmt], as_attachment=True, download_name=file_name)
+
+
+def _row_count(resource_id: str) -> int:
+    from ckanext.datastore.backend.postgres import get_read_engine
+
+    table = resource_id.replace('"', '""')
+    with get_read_engine().connect() as conn:
+        return int(conn.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar() or 0)
 
 
 @datastore.route("/dataset/<id>/resource/<resource_id>/datastore/reload", methods=["POST"])
