@@ -16,7 +16,7 @@ setup(
     include_package_data=True,
     package_data={"ckanext.yantai": ["schemas/*.yaml", "templates/**/*",
                                      "public/**/*",
-                                     "calendars/*.yaml", "i18n/*/LC_MESSAGES/*",
+                                     "calendars/*.yaml", "licences/*.json", "i18n/*/LC_MESSAGES/*",
                                      "datastore/*.sql", "datastore/*.txt",
                                      # Webassets; the Docker build puts ECharts there from
                                      # package-lock.json before building the wheel.
@@ -43,6 +43,8 @@ setup(
             "yantai_ckan_harvester = ckanext.yantai.harvest.remote_ckan:CkanHarvester",
             "yantai_dcat_rdf_harvester = ckanext.yantai.harvest.remote_dcat:DcatRdfHarvester",
         ],
+        # the catalogue metadata in DCAT-AP 3, after euro_dcat_ap_3 (ckanext.dcat.rdf.profiles)
+        "ckan.rdf.profiles": ["yantai = ckanext.yantai.dcat.profile:YantaiDCATAPProfile"],
         "babel.extractors": ["ckan = ckan.lib.extract:extract_ckan"],
     },
 )

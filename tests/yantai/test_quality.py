@@ -39,7 +39,7 @@ def test_missing_catalogue_fields_cost_in_proportion():
 
 
 def test_a_licence_that_is_not_open():
-    result = quality.assess(complete(license_id="other-closed"), NOW, OPEN)
+    result = quality.assess(complete(license_id="yantai-conditional-1.0"), NOW, OPEN)
     assert result.issues == ["licence_not_open"] and result.score == 85
 
 
@@ -102,7 +102,7 @@ def test_live_services_are_not_overdue():
 
 def test_the_licence_must_agree_with_the_open_type():
     closed = dict(open_type="conditional", open_condition="申请后使用")
-    agreed = quality.assess(complete(license_id="other-closed", **closed), NOW, OPEN)
+    agreed = quality.assess(complete(license_id="yantai-conditional-1.0", **closed), NOW, OPEN)
     assert (agreed.issues, agreed.score) == ([], 100)
     wrong = quality.assess(complete(license_id="cc-by", **closed), NOW, OPEN)
     assert (wrong.issues, wrong.score) == (["licence_mismatch"], 85)

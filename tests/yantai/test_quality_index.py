@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ckan.model as model
 import pytest
+from ckan.lib import search
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 from freezegun import freeze_time
@@ -27,8 +29,14 @@ def department():
                              release_date="2026-01-01", temporal_start="2025-01-01",
                              temporal_end="2026-10-31")
     add_resource(good["id"])
-    poor = factories.Dataset(owner_org=org["id"], license_id="other-closed")
+    poor = factories.Dataset(owner_org=org["id"])
     add_resource(poor["id"], "PDF")
+    # a licence stored before the licence rules (it no longer passes validation)
+    stored = model.Package.get(poor["id"])
+    assert stored is not None
+    stored.license_id = "other-closed"
+    model.Session.commit()
+    search.rebuild(poor["id"])
     return org, good, poor
 
 

@@ -6,15 +6,15 @@ import pytest
 from ckanext.yantai import vocabularies
 from ckanext.yantai.disclosure import standard
 
-OPEN = frozenset({"cc-by", "odc-by"})
+OPEN = frozenset({"cc-by", "cc-zero"})
 
 
 def test_every_open_type_implies_a_licence():
     assert {vocabularies.default_licence(t.value) for t in vocabularies.OPEN_TYPES} \
-        == {"cc-by", "other-closed"}
+        == {"cc-by", "yantai-conditional-1.0", "yantai-government-1.0"}
     assert vocabularies.default_licence("open") == "cc-by"
-    assert vocabularies.default_licence("conditional") == "other-closed"
-    assert vocabularies.default_licence("closed") == "other-closed"
+    assert vocabularies.default_licence("conditional") == "yantai-conditional-1.0"
+    assert vocabularies.default_licence("closed") == "yantai-government-1.0"
     assert vocabularies.default_licence(None) is None
     assert vocabularies.default_licence("secret") is None
 
@@ -26,8 +26,12 @@ def test_the_implied_licence_agrees_with_its_open_type(open_type):
 
 
 @pytest.mark.parametrize("open_type, licence, fits", [
-    ("open", "odc-by", True), ("open", "other-closed", False), ("open", "notspecified", False),
-    ("conditional", "cc-by", False), ("closed", "odc-by", False), ("closed", "", False),
+    ("open", "cc-zero", True), ("open", "other-closed", False), ("open", "notspecified", False),
+    ("open", "yantai-conditional-1.0", False),
+    ("conditional", "cc-by", False), ("conditional", "yantai-conditional-1.0", True),
+    ("conditional", "yantai-government-1.0", False), ("conditional", "other-closed", False),
+    ("closed", "cc-zero", False), ("closed", "yantai-government-1.0", True),
+    ("closed", "yantai-conditional-1.0", False), ("closed", "", False),
     (None, "cc-by", True), (None, "other-closed", False),
 ])
 def test_whether_a_licence_agrees(open_type, licence, fits):

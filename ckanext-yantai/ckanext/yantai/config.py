@@ -97,6 +97,14 @@ def access_authority_org() -> str:
     return tk.config.get("ckanext.yantai.access.authority_org")
 
 
+def dcat_uri_base() -> str:
+    return str(tk.config.get("ckanext.yantai.dcat.uri_base") or "")
+
+
+def dcat_catalogue_licence() -> str:
+    return str(tk.config.get("ckanext.yantai.dcat.catalogue_licence") or "")
+
+
 def access_review_workdays() -> int:
     return tk.config.get("ckanext.yantai.access.review_workdays")
 

@@ -37,6 +37,10 @@ MESSAGES = {
     "not_in_vocabulary": "Value must be one of {choices}",
     "licence_unknown": ("Unknown licence {value}: choose one of the portal's licences, or leave "
                         "it empty for the licence the open type implies"),
+    "licence_open_type": ("The licence {licence} does not fit the open type {open_type}: open data "
+                          "carry an open licence, conditionally open data the conditional use "
+                          "agreement, data not open the government sharing terms; leave it empty "
+                          "for the licence the open type implies"),
     "info_items_missing": "List at least one information item (the fields of the data)",
     "uscc_org_code": ("The organisation code inside this unified social credit code (positions "
                       "9-17) fails its check digit (GB 11714)"),

@@ -20,6 +20,7 @@ from ckanext.yantai import (
 )
 from ckanext.yantai import config as yantai_config
 from ckanext.yantai.datastore import loader as datastore_loader
+from ckanext.yantai.dcat import views as dcat_views
 from ckanext.yantai.disclosure import files as disclosure_files
 from ckanext.yantai.disclosure import views as disclosure_views
 from ckanext.yantai.guards import firewall, pages, registry
@@ -38,7 +39,7 @@ def _public(module: Any) -> dict[str, Any]:
                              **search.chained_actions(), **disclosure_files.chained_actions()})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **registry.chained_auth_functions()})
 @tk.blanket.blueprints(lambda: [*access_views.blueprints(), *datastore_views.blueprints(),
-                                disclosure_views.compliance])
+                                *dcat_views.blueprints(), disclosure_views.compliance])
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers
@@ -57,6 +58,10 @@ class YantaiPlugin(p.SingletonPlugin):
 
     def update_config(self, config: tk.CKANConfig) -> None:
         log_privacy.install()
+        # The portal's licence register (config/licences/), unless the site names another.
+        if not config.get("licenses_group_url"):
+            config["licenses_group_url"] = "file://" + os.path.join(
+                os.path.dirname(__file__), "licences", "licences.json")
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "yantai")
@@ -90,6 +95,7 @@ class YantaiPlugin(p.SingletonPlugin):
         dataset_form.install(app)
         pages.install(app)
         harvest_views.install(app)
+        dcat_views.install(app)
         return app
 
     # IFacets

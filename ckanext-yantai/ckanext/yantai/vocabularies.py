@@ -39,11 +39,16 @@ OPEN_TYPES = _terms(
     ("closed", "不予开放", "Not open"),
 )
 
-# 开放许可协议: the licence each open type implies when none is chosen (ids of CKAN's licence
-# register). Data open to everyone carry an open licence; data given only on conditions, or not
-# given, carry one that is not open: the conditions, not a public licence, say what a user may do.
-OPEN_TYPE_LICENCES = {"open": "cc-by", "conditional": "other-closed", "closed": "other-closed"}
-UNSPECIFIED_LICENCES = frozenset({"", "notspecified"})
+# 开放许可协议 (the register: config/licences/licences.json): the licence each open type implies
+# when none is chosen. Data open to everyone carry an open licence; data given only on conditions
+# carry the agreement an applicant signs; data not open carry the government sharing terms.
+OPEN_TYPE_LICENCES = {"open": "cc-by", "conditional": "yantai-conditional-1.0",
+                      "closed": "yantai-government-1.0"}
+# The licences that are not open belong to one open type each.
+LICENCE_OPEN_TYPES = {"yantai-conditional-1.0": "conditional", "yantai-government-1.0": "closed"}
+# Left empty, 未指定, or CKAN's generic "not open" (stored by earlier versions): the open type's
+# own.
+UNSPECIFIED_LICENCES = frozenset({"", "notspecified", "other-closed"})
 
 
 def default_licence(open_type: str | None) -> str | None:
@@ -52,13 +57,17 @@ def default_licence(open_type: str | None) -> str | None:
 
 
 def licence_fits(open_type: str | None, licence: str | None, open_licences: frozenset[str]) -> bool:
-    """Whether a licence agrees with the open type: an open licence for open data, a licence that
-    is not open (but is given) for conditional and closed data. Without an open type, an open
-    licence is what counts."""
+    """Whether a licence agrees with the open type: an open licence for open data; for
+    conditional and closed data, a licence that is not open and, if it is one of the portal's
+    agreements, the agreement of that open type. Without an open type, an open licence is what
+    counts."""
     licence = (licence or "").strip()
     if licence in UNSPECIFIED_LICENCES:
         return False
-    return (licence in open_licences) == (open_type in (None, "", "open"))
+    is_open = open_type in (None, "", "open")
+    if (licence in open_licences) != is_open:
+        return False
+    return is_open or LICENCE_OPEN_TYPES.get(licence, open_type) == open_type
 
 
 SHARE_TYPES = _terms(

@@ -167,7 +167,7 @@ def test_the_demos_ckan_and_dcat_sources_harvest_their_feeds(demo_feeds, tmp_pat
     tiers = {d["title"]: (d["open_type"], d["license_id"], d["open_condition"]) for d in shown}
     condition = [s for s in remote if s["name"] == "sd-dcat"][0]["config"]["yantai"][
         "defaults"]["open_condition"]
-    assert tiers["烟台市新设立市场主体名录"] == ("conditional", "other-closed", condition)
+    assert tiers["烟台市新设立市场主体名录"] == ("conditional", "yantai-conditional-1.0", condition)
     assert tiers["烟台市失信被执行人名单"] == ("open", "cc-by", "")  # no condition on open data
     firms = [d for d in shown if d["title"] == "烟台市新设立市场主体名录"][0]
     firms_dataset = model.Package.get(firms["id"])

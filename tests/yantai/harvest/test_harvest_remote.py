@@ -116,7 +116,7 @@ def test_a_district_ckan_portal_is_mapped_capped_and_rerun_without_change(ckan_w
     assert numbered["contact_office"] == "莱山区大数据中心" and numbered["domain"] == ["transport"]
     assert {t["name"] for t in numbered["tags"]} == {"公交", "ab"}
     # the remote's CC BY would contradict the source's cap (有条件开放): the open type's licence
-    assert numbered["license_id"] == "other-closed"
+    assert numbered["license_id"] == "yantai-conditional-1.0"
     resource = numbered["resources"][0]
     assert resource["url"] == "https://data.laishan.gov.cn/files/b2.csv"
     assert resource["url_type"] in (None, "")  # a link to the remote file
@@ -340,7 +340,7 @@ def test_a_dcat_catalogue_over_two_pages_is_mapped_and_rerun_without_change(dcat
     assert bus["license_id"] == "cc-by"  # none given: the open type's
     air = found["烟台市空气质量"]
     assert (air["open_type"], air["domain"]) == ("closed", ["environment"])
-    assert air["license_id"] == "other-closed"
+    assert air["license_id"] == "yantai-government-1.0"
     assert air["resource_code"] == "2-02-003/0102"  # numbered after the codes in use
 
     before = snapshot(dcat_world["org"]["id"])

@@ -242,10 +242,10 @@ class TestLicenceFromOpenType:
 
     @pytest.mark.parametrize("open_type, extra, expected", [
         ("open", {}, "cc-by"),
-        ("conditional", {"open_condition": "签署数据使用承诺书后使用"}, "other-closed"),
-        ("closed", {}, "other-closed"),
+        ("conditional", {"open_condition": "签署数据使用承诺书后使用"}, "yantai-conditional-1.0"),
+        ("closed", {}, "yantai-government-1.0"),
     ])
-    @pytest.mark.parametrize("given", [None, "", "notspecified"])
+    @pytest.mark.parametrize("given", [None, "", "notspecified", "other-closed"])
     def test_an_empty_licence_gets_the_open_types(self, api, open_type, extra, expected, given):
         org = factories.Organization()
         data = {k: v for k, v in factories.Dataset.stub(owner_org=org["id"]).__dict__.items()
@@ -258,12 +258,39 @@ class TestLicenceFromOpenType:
         assert call_action("package_show", id=created["id"])["license_id"] == expected
 
     def test_a_chosen_licence_is_kept(self):
-        ds = factories.Dataset(license_id="odc-by")
-        assert call_action("package_show", id=ds["id"])["license_id"] == "odc-by"
+        ds = factories.Dataset(license_id="cc-zero")
+        assert call_action("package_show", id=ds["id"])["license_id"] == "cc-zero"
 
     def test_an_unknown_licence_is_refused(self, create_error):
         errors = create_error(license_id="my-own-licence")
         assert errors["license_id"][0].startswith("未知的许可协议 my-own-licence")
+
+    @pytest.mark.parametrize("open_type, extra, licence", [
+        ("conditional", {"open_condition": "不得用于商业用途"}, "cc-by"),
+        ("conditional", {"open_condition": "不得用于商业用途"}, " cc-zero "),
+        ("conditional", {"open_condition": "不得用于商业用途"}, "yantai-government-1.0"),
+        ("closed", {}, "cc-by-sa"),
+        ("closed", {}, "yantai-conditional-1.0"),
+        ("open", {}, "yantai-conditional-1.0"),
+        ("open", {}, "yantai-government-1.0"),
+    ])
+    def test_a_licence_against_the_open_type_is_refused(self, create_error, open_type, extra,
+                                                        licence):
+        errors = create_error(open_type=open_type, license_id=licence, **extra)
+        assert errors["license_id"][0].startswith(f"许可协议 {licence.strip()} 与开放类型"), errors
+
+    def test_the_licence_follows_a_change_of_open_type(self, api):
+        ds = factories.Dataset(license_id="cc-by")
+        patched = api.ok("package_patch", id=ds["id"], open_type="conditional",
+                         open_condition="不得用于商业用途")
+        assert patched["license_id"] == "yantai-conditional-1.0"
+        # ... but not a licence chosen with it
+        errors = api.errors("package_patch", id=ds["id"], open_type="open",
+                            license_id="yantai-government-1.0")
+        assert "license_id" in errors
+        errors = api.errors("package_patch", id=ds["id"], license_id="cc-zero")
+        assert "license_id" in errors
+        assert call_action("package_show", id=ds["id"])["license_id"] == "yantai-conditional-1.0"
 
     def test_a_draft_gets_its_licence_once_the_open_type_is_given(self, api):
         org = factories.Organization()
@@ -271,4 +298,4 @@ class TestLicenceFromOpenType:
                        owner_org=org["id"], state="draft")
         assert draft["license_id"] in ("", None)
         patched = api.ok("package_patch", id=draft["id"], open_type="closed")
-        assert patched["license_id"] == "other-closed"
+        assert patched["license_id"] == "yantai-government-1.0"

@@ -144,6 +144,8 @@ def _fields(harvester: DCATRDFHarvester, dataset: dict[str, Any]) -> dict[str, A
     if identifier and "resource_code" not in fields \
             and codes.resource_code_error(str(identifier), None) is None:
         fields["resource_code"] = str(identifier)
+    if dataset.get("license_id"):  # a licence of the register, matched by its URL
+        fields["license_id"] = dataset["license_id"]
     fields["title"] = dataset.get("title")
     fields["notes"] = dataset.get("notes")
     fields["tags"] = [t.get("name") for t in dataset.get("tags") or [] if isinstance(t, dict)]

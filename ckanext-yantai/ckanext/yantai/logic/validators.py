@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from ckan.types import Context, FlattenDataDict, FlattenErrorDict, FlattenKey
 from ckanext.scheming.validation import scheming_validator
 
-from ckanext.yantai import codes, params, vocabularies
+from ckanext.yantai import codes, params, quality_index, vocabularies
 from ckanext.yantai.messages import message
 
 Validator = Callable[[FlattenKey, FlattenDataDict, FlattenErrorDict, Context], Any]
@@ -253,6 +253,29 @@ def yantai_info_items_required(key: FlattenKey, data: FlattenDataDict, errors: F
         errors.setdefault(("info_items",), []).append(message("info_items_missing"))
 
 
+def yantai_licence_fits(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
+                        context: Context) -> None:
+    """The licence agrees with the (validated) open type (schema after_validators): an open
+    licence on data given only on conditions would license what the conditions forbid. A change
+    of the open type that leaves the stored licence as it was takes the new open type's licence
+    (the licence follows the open type); a licence chosen against the open type is refused."""
+    licence, open_type = data.get(("license_id",)), data.get(("open_type",))
+    if _blank(licence) or _blank(open_type) or errors.get(("license_id",)) \
+            or errors.get(("open_type",)):
+        return
+    licence, open_type = str(licence), str(open_type)
+    if vocabularies.licence_fits(open_type, licence, quality_index.open_licences()):
+        return
+    stored = context.get("package")
+    if isinstance(stored, model.Package) and stored.license_id == licence \
+            and stored.extras.get("open_type") != open_type:
+        data[("license_id",)] = vocabularies.default_licence(open_type) or ""
+        return
+    errors.setdefault(("license_id",), []).append(message(
+        "licence_open_type", licence=licence[:100],
+        open_type=vocabularies.label("open_type", open_type)))
+
+
 def yantai_temporal_end(key: FlattenKey, data: FlattenDataDict, errors: FlattenErrorDict,
                         context: Context) -> None:
     start, end = data.get(("temporal_start",)), data.get(key)
@@ -409,6 +432,7 @@ __all__ = [
     "yantai_resource_codes", "yantai_office_phone", "yantai_non_classified", "yantai_vocabulary",
     "yantai_required_when", "yantai_required", "yantai_info_items_required", "yantai_temporal_end",
     "yantai_dataset_name", "yantai_group_name",
-    "yantai_format_class", "yantai_text", "yantai_licence", "yantai_iso_datetime",
+    "yantai_format_class", "yantai_text", "yantai_licence", "yantai_licence_fits",
+    "yantai_iso_datetime",
     "yantai_department_ref", "yantai_month", "yantai_yes_no",
 ]

@@ -239,9 +239,10 @@ class YantaiCreateView(SchemingCreateView):
 
 
 def install(app: Any) -> None:
-    """Our page 1 in place of CKAN's `dataset.new` and scheming's `dataset.scheming_new` (same
-    URL), our later pages in place of scheming's, and the checked completion."""
-    for endpoint in ("dataset.new", "dataset.scheming_new"):
+    """Our page 1 in place of CKAN's `dataset.new`, scheming's `dataset.scheming_new` and
+    ckanext-dcat's `dcat.new` (same URL: dcat adds it with content negotiation), our later pages
+    in place of scheming's, and the checked completion."""
+    for endpoint in ("dataset.new", "dataset.scheming_new", "dcat.new"):
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = YantaiCreateView.as_view("new")
     for endpoint, view in list(app.view_functions.items()):

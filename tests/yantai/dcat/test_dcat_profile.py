@@ -1,0 +1,317 @@
+"""The catalogue in DCAT-AP 3 (the ``yantai`` profile): what partners harvest.
+
+The live test portal is loaded with the demo catalogue and a dataset with every field filled in;
+its catalogue (paged, as ckanext-dcat pages it) and every dataset page are validated with
+pyshacl against the DCAT-AP 3.0.0 shapes (``dcat-ap_3_shacl_shapes.ttl`` beside this module:
+SEMIC's https://semiceu.github.io/DCAT-AP/releases/3.0.0/shacl/dcat-ap-SHACL.ttl as carried in
+ckanext-dcat's test suite, unchanged); any violation fails. The portal's own ``dcat_rdf``
+harvester then reads the catalogue back into an emptied portal and must reproduce every field.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pyshacl
+import pytest
+import rdflib
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+from ckanapi import RemoteCKAN
+from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS
+
+from ckanext.yantai.dcat import terms
+from ckanext.yantai.harvest import remote, runner
+from demo import Loader, read_catalogue
+from tests import factories as yantai_factories
+from tests.conftest import reset_database, serve_portal
+from tests.yantai.feeds import FeedServer, allow
+
+SHAPES = rdflib.Graph().parse(pathlib.Path(__file__).with_name("dcat-ap_3_shacl_shapes.ttl"))
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+HYDRA = rdflib.Namespace("http://www.w3.org/ns/hydra/core#")
+ADMS = rdflib.Namespace("http://www.w3.org/ns/adms#")
+VCARD = rdflib.Namespace("http://www.w3.org/2006/vcard/ns#")
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+CSVW = rdflib.Namespace("http://www.w3.org/ns/csvw#")
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+PER_PAGE = 20
+
+# A dataset with every field of the schema filled in (the demo leaves some empty).
+FULL = {
+    "name": "yantai-public-bicycle-stations", "title": "烟台市公共自行车站点及可借车辆",
+    "notes": "全市公共自行车站点的位置、桩位数和实时可借车辆数。", "tag_string": "公共自行车,站点",
+    "license_id": "cc-by-sa", "resource_category": "2-02-003", "resource_code": "2-02-003/09001",
+    "domain": ["transport", "environment"], "provider_code": "11370600MB28A1C3XP",
+    "share_type": "conditional", "share_condition": "用于交通规划和运行监测",
+    "share_method": "api", "open_type": "open", "region": "370602",
+    "info_items": [{"name": "站点名称", "data_type": "string", "length": "50",
+                    "description": "站点的通用名称"},
+                   {"name": "可借车辆", "data_type": "number"},
+                   {"name": "更新时间", "data_type": "datetime"}],
+    "temporal_start": "2025-01-01", "temporal_end": "2025-12-31", "update_cycle": "realtime",
+    "release_date": "2026-03-01", "related_resource_codes": ["2-02-003/0101"],
+    "contact_office": "公共交通科", "contact_phone": "0535-6228000",
+    "contact_email": "gjk@jtj.yantai.gov.cn",
+    "resources": [{"name": "公共自行车站点", "url": "https://data.yantai.gov.cn/files/bike.csv",
+                   "format": "CSV", "description": "每5分钟更新",
+                   "hash": "sha256:" + "0123456789abcdef" * 4}],
+}
+COMPARED = (*remote.SCHEMA_FIELDS, "title", "notes", "license_id")
+
+
+def fetch(url: str, accept: str | None = None) -> tuple[int, str, str]:
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.headers["Content-Type"], response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read().decode()
+
+
+def violations(graph: rdflib.Graph) -> list[str]:
+    conforms, report, _text = pyshacl.validate(graph, shacl_graph=SHAPES, inference="none")
+    assert isinstance(report, rdflib.Graph)
+    found = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        found.append(f"{report.value(result, SH.focusNode)} {report.value(result, SH.resultPath)}"
+                     f": {report.value(result, SH.resultMessage)}")
+    assert conforms == (not found)
+    return found
+
+
+@pytest.fixture(scope="module")
+def portal() -> Iterator[dict[str, Any]]:
+    with serve_portal(workers=2, own_site_url=True,
+                      settings={"ckanext.dcat.datasets_per_page": str(PER_PAGE)}) as url:
+        admin = factories.SysadminWithToken()
+        catalogue = read_catalogue()
+        with RemoteCKAN(url, apikey=admin["token"]) as client:
+            Loader(client, log=lambda *_: None).load(catalogue)
+            org = next(o["name"] for o in catalogue["organizations"] if o["name"] == "ytjtysj")
+            full = client.action.package_create(owner_org=org, **FULL)
+        yield {"url": url, "full": full, "catalogue": catalogue}
+
+
+def catalogue_pages(url: str) -> list[rdflib.Graph]:
+    """Every page of the catalogue as a partner reads it (anonymous, following hydra:next)."""
+    pages, next_page = [], f"{url}/catalog.ttl"
+    while next_page:
+        status, content_type, body = fetch(next_page)
+        assert (status, content_type) == (200, "text/turtle; charset=utf-8"), next_page
+        graph = rdflib.Graph().parse(data=body, format="turtle")
+        pages.append(graph)
+        found = next(graph.objects(None, HYDRA.next), None)
+        next_page = str(found) if found is not None else None
+        assert len(pages) < 50
+    return pages
+
+
+def public_names(url: str) -> list[str]:
+    status, _, body = fetch(f"{url}/api/3/action/package_search?rows=1000&fl=name")
+    assert status == 200
+    return sorted(d["name"] for d in json.loads(body)["result"]["results"])
+
+
+def test_the_whole_catalogue_validates_against_dcat_ap_3(portal):
+    pages = catalogue_pages(portal["url"])
+    names = public_names(portal["url"])
+    assert len(pages) == -(-len(names) // PER_PAGE) >= 3  # paged as configured
+    datasets = {d for page in pages for d in page.subjects(RDF.type, DCAT.Dataset)}
+    assert len(datasets) == len(names)
+    for number, page in enumerate(pages, 1):
+        assert violations(page) == [], f"page {number}"
+
+
+def test_every_dataset_page_validates_in_every_format(portal):
+    names = public_names(portal["url"])
+    assert len(names) > 50
+    for name in names:
+        status, content_type, body = fetch(f"{portal['url']}/dataset/{name}.ttl")
+        assert (status, content_type) == (200, "text/turtle; charset=utf-8"), name
+        assert violations(rdflib.Graph().parse(data=body, format="turtle")) == [], name
+    for fmt, parser, content_type in (("jsonld", "json-ld", "application/ld+json"),
+                                      ("rdf", "xml", "application/rdf+xml")):
+        status, got, body = fetch(f"{portal['url']}/dataset/{names[0]}.{fmt}")
+        assert (status, got) == (200, f"{content_type}; charset=utf-8")
+        assert violations(rdflib.Graph().parse(data=body, format=parser)) == []
+
+
+def dataset_graph(portal: dict[str, Any], name: str) -> tuple[rdflib.Graph, Any]:
+    status, _, body = fetch(f"{portal['url']}/dataset/{name}.ttl")
+    assert status == 200
+    graph = rdflib.Graph().parse(data=body, format="turtle")
+    return graph, next(graph.subjects(RDF.type, DCAT.Dataset))
+
+
+def test_the_catalogue_metadata_are_in_dcat_terms(portal):
+    g, ds = dataset_graph(portal, FULL["name"])
+    yt = rdflib.Namespace(terms.DEFAULT_BASE + "catalogue#")
+    assert g.value(ds, DCTERMS.identifier) == rdflib.Literal("2-02-003/09001")
+    assert g.value(g.value(ds, ADMS.identifier), SKOS.notation) == rdflib.Literal("2-02-003/09001")
+    assert g.value(ds, DCTERMS.title) == rdflib.Literal(FULL["title"], lang="zh")
+    assert g.value(ds, DCTERMS.language) == terms.EU_LANGUAGE["ZHO"]
+    assert g.value(ds, DCTERMS.accessRights) == terms.EU_ACCESS_RIGHT["PUBLIC"]
+    assert g.value(ds, DCTERMS.accrualPeriodicity) == terms.EU_FREQUENCY["UPDATE_CONT"]
+    assert set(g.objects(ds, DCAT.theme)) == {
+        rdflib.URIRef(terms.DEFAULT_BASE + "domain/transport"),
+        rdflib.URIRef(terms.DEFAULT_BASE + "domain/environment"),
+        terms.EU_THEME["TRAN"], terms.EU_THEME["ENVI"]}
+    assert g.value(ds, DCTERMS.spatial) == rdflib.URIRef(terms.DEFAULT_BASE + "region/370602")
+    assert g.value(ds, DCTERMS.issued) == rdflib.Literal("2026-03-01",
+                                                         datatype=rdflib.XSD.date)
+    period = g.value(ds, DCTERMS.temporal)
+    assert str(g.value(period, DCAT.startDate)) == "2025-01-01"
+    contact = g.value(ds, DCAT.contactPoint)
+    assert g.value(contact, VCARD.fn) == rdflib.Literal("公共交通科", lang="zh")
+    assert g.value(g.value(contact, VCARD.hasTelephone), VCARD.hasValue) == rdflib.URIRef(
+        "tel:0535-6228000")
+    assert g.value(contact, VCARD.hasEmail) == rdflib.URIRef("mailto:gjk@jtj.yantai.gov.cn")
+    publisher = g.value(ds, DCTERMS.publisher)
+    assert g.value(publisher, FOAF.name) == rdflib.Literal("烟台市交通运输局",
+                                                                          lang="zh")
+    assert str(g.value(g.value(publisher, ADMS.identifier), SKOS.notation)) == \
+        "113706000043420323"
+    assert g.value(ds, yt.providerCode) == rdflib.Literal("11370600MB28A1C3XP")
+    assert g.value(ds, yt.shareType) == rdflib.URIRef(terms.DEFAULT_BASE + "share-type/conditional")
+    distribution = g.value(ds, DCAT.distribution)
+    assert g.value(distribution, DCTERMS["format"]) == terms.EU_FILE_TYPE["CSV"]
+    assert g.value(distribution, DCAT.mediaType) == rdflib.URIRef(
+        "https://www.iana.org/assignments/media-types/text/csv")
+    assert g.value(distribution, DCAT.downloadURL) == rdflib.URIRef(FULL["resources"][0]["url"])
+    assert g.value(distribution, DCTERMS.license) == rdflib.URIRef(
+        "https://creativecommons.org/licenses/by-sa/4.0/legalcode.zh-hans")
+    checksum = g.value(distribution, SPDX.checksum)
+    assert g.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
+    assert str(g.value(checksum, SPDX.checksumValue)) == "0123456789abcdef" * 4
+    columns = sorted(g.objects(g.value(distribution, CSVW.tableSchema), CSVW.column),
+                     key=lambda c: int(str(g.value(c, rdflib.URIRef("http://schema.org/position")))))
+    assert [str(g.value(c, CSVW.name)) for c in columns] == ["站点名称", "可借车辆", "更新时间"]
+    assert str(g.value(columns[0], CSVW.maxLength)) == "50"
+
+
+def test_conditional_data_are_restricted_and_name_their_agreement(portal):
+    conditional = next(d for d in portal["catalogue"]["datasets"]
+                       if d["open_type"] == "conditional")
+    g, ds = dataset_graph(portal, conditional["name"])
+    assert g.value(ds, DCTERMS.accessRights) == terms.EU_ACCESS_RIGHT["RESTRICTED"]
+    for distribution in g.objects(ds, DCAT.distribution):
+        assert g.value(distribution, DCAT.downloadURL) is None  # the file only after approval
+        assert str(g.value(distribution, DCAT.accessURL)).startswith(
+            f"{portal['url']}/dataset/{conditional['name']}/resource/")
+        assert str(g.value(g.value(distribution, DCTERMS.rights), rdflib.RDFS.label)) == \
+            conditional["open_condition"]
+        assert g.value(distribution, DCTERMS.license) == rdflib.URIRef(
+            "https://data.yantai.gov.cn/licence/conditional-1.0")
+
+
+def test_content_negotiation_and_errors(portal):
+    url, name = portal["url"], FULL["name"]
+    status, content_type, body = fetch(f"{url}/dataset/{name}", "text/turtle")
+    assert (status, content_type) == (200, "text/turtle; charset=utf-8")
+    assert (None, DCTERMS.identifier, rdflib.Literal("2-02-003/09001")) in rdflib.Graph().parse(
+        data=body, format="turtle")
+    status, content_type, _ = fetch(f"{url}/dataset/{name}",
+                                    "text/html,application/xhtml+xml,*/*;q=0.8")
+    assert (status, content_type) == (200, "text/html; charset=utf-8")
+    status, content_type, body = fetch(f"{url}/", "application/ld+json")
+    assert (status, content_type) == (200, "application/ld+json; charset=utf-8")
+    assert any(DCAT.Catalog in g.objects(s, RDF.type) for g in [rdflib.Graph().parse(
+        data=body, format="json-ld")] for s in g.subjects())
+    assert fetch(f"{url}/catalog.foo")[0] == 404
+    assert fetch(f"{url}/dataset/{name}.foo")[0] == 404
+    assert fetch(f"{url}/catalog.ttl?page=abc")[0] == 400
+    assert fetch(f"{url}/catalog.ttl?page=0")[0] == 400
+    assert fetch(f"{url}/dataset/no-such-dataset.ttl")[0] == 404
+    closed = next(d for d in portal["catalogue"]["datasets"] if d["open_type"] == "closed")
+    assert fetch(f"{url}/dataset/{closed['name']}.ttl")[0] == 404
+    assert fetch(f"{url}/dataset/{closed['name']}", "text/turtle")[0] == 404
+
+
+def test_the_concept_schemes_are_served_at_their_paths(portal):
+    status, content_type, body = fetch(f"{portal['url']}/def/domain", "text/turtle")
+    assert (status, content_type) == (200, "text/turtle; charset=utf-8")
+    g = rdflib.Graph().parse(data=body, format="turtle")
+    transport = rdflib.URIRef(terms.DEFAULT_BASE + "domain/transport")
+    assert (transport, SKOS.prefLabel, rdflib.Literal("交通", lang="zh")) in g
+    assert (transport, SKOS.broadMatch, terms.EU_THEME["TRAN"]) in g
+    assert len(set(g.subjects(RDF.type, SKOS.Concept))) == 11
+    assert fetch(f"{portal['url']}/def/region/370602.jsonld")[0] == 200
+    assert fetch(f"{portal['url']}/def/region/110000")[0] == 404
+    assert fetch(f"{portal['url']}/def/nothing")[0] == 404
+    status, _, page = fetch(f"{portal['url']}/licence/conditional-1.0")
+    assert status == 200 and "烟台市公共数据有条件开放协议" in page
+
+
+def _path(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return parts.path if parts.hostname in ("127.0.0.1", "test.ckan.net") else url
+
+
+def _normal(value: Any) -> Any:
+    if value in (None, "", []):
+        return None
+    if isinstance(value, list):
+        return sorted((_normal(v) for v in value), key=json.dumps)
+    if isinstance(value, dict):
+        return {k: str(v) for k, v in value.items() if v not in (None, "")}
+    return value
+
+
+def _comparable(dataset: dict[str, Any]) -> dict[str, Any]:
+    out = {key: _normal(dataset.get(key)) for key in COMPARED}
+    out["tags"] = sorted(t["name"] for t in dataset.get("tags") or [])
+    out["resources"] = sorted((r["name"], r.get("format"), r.get("description") or None)
+                              for r in dataset["resources"])
+    return out
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_our_harvester_reads_our_catalogue_back_with_every_field(portal, monkeypatch):
+    # The catalogue as a partner reads it, and the datasets as the portal holds them.
+    pages = catalogue_pages(portal["url"])
+    names = public_names(portal["url"])
+    originals = {name: call_action("package_show", context={"ignore_auth": True}, id=name)
+                 for name in names}
+    # (read here, the portal's own files have the test profile's host; served, the portal's)
+    open_urls = {name: sorted(_path(r["url"]) for r in d["resources"])
+                 for name, d in originals.items() if d["open_type"] == "open"}
+
+    # An empty portal harvests those pages (served as the catalogue served them, page by page).
+    reset_database()
+    with FeedServer() as server:
+        for number, page in enumerate(pages, 1):
+            for link in (HYDRA.next, HYDRA.nextPage):
+                for subject in list(page.subjects(link, None)):
+                    page.set((subject, link,
+                              rdflib.URIRef(server.url(f"/catalog-{number + 1}.ttl"))))
+            server.files[f"/catalog-{number}.ttl"] = page.serialize(format="turtle").encode()
+        allow(monkeypatch, f"127.0.0.1:{server.port}")
+        sysadmin = factories.Sysadmin()
+        org = yantai_factories.Organization(title="烟台市大数据局（目录副本）")
+        source = call_action(
+            "harvest_source_create", context={"user": sysadmin["name"]}, name="yantai-self",
+            title="烟台市公共数据开放网（DCAT）", url=server.url("/catalog-1.ttl"),
+            source_type="dcat_rdf", owner_org=org["id"],
+            config=json.dumps({"rdf_format": "turtle",
+                               "yantai": {"open_type": "open", "share_type": "unconditional"}}))
+        job = runner.run(source["id"])
+    assert job["status"] == "Finished", job
+    assert (job["stats"]["added"], job["stats"]["errored"]) == (len(names), 0), job
+
+    harvested = {}
+    for pkg_id in call_action("package_list"):
+        shown = call_action("package_show", context={"ignore_auth": True}, id=pkg_id)
+        if shown["type"] == "dataset":
+            harvested[shown["resource_code"]] = shown
+    assert len(harvested) == len(names)
+    for name, original in originals.items():
+        copy = harvested[original["resource_code"]]
+        assert _comparable(copy) == _comparable(original), name
+        if name in open_urls:
+            assert sorted(_path(r["url"]) for r in copy["resources"]) == open_urls[name], name
