@@ -97,6 +97,10 @@ def access_authority_org() -> str:
     return tk.config.get("ckanext.yantai.access.authority_org")
 
 
+def compress_responses() -> bool:
+    return tk.asbool(tk.config.get("ckanext.yantai.compress"))
+
+
 def dcat_uri_base() -> str:
     return str(tk.config.get("ckanext.yantai.dcat.uri_base") or "")
 

@@ -41,6 +41,13 @@ MESSAGES = {
                           "carry an open licence, conditionally open data the conditional use "
                           "agreement, data not open the government sharing terms; leave it empty "
                           "for the licence the open type implies"),
+    "api_unknown_action": "Unknown API action {name}: see the developer documentation",
+    "api_post_only": ("The action {name} changes data: call it with POST (a JSON body) and an "
+                      "API token"),
+    "api_bad_request": "The request is not valid: give the parameters in the query string or as "
+                       "a JSON object",
+    "api_bad_json": "The request body is not a JSON object (send Content-Type: application/json "
+                    "and a body such as {{\"id\": \"...\"}})",
     "info_items_missing": "List at least one information item (the fields of the data)",
     "uscc_org_code": ("The organisation code inside this unified social credit code (positions "
                       "9-17) fails its check digit (GB 11714)"),

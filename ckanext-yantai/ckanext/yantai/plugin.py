@@ -27,7 +27,7 @@ from ckanext.yantai.guards import firewall, pages, registry
 from ckanext.yantai.harvest import views as harvest_views
 from ckanext.yantai.logic import action, auth, validators
 from ckanext.yantai.views import access as access_views
-from ckanext.yantai.views import api, dataset_form
+from ckanext.yantai.views import api, conventions, dataset_form
 from ckanext.yantai.views import datastore as datastore_views
 
 
@@ -96,6 +96,7 @@ class YantaiPlugin(p.SingletonPlugin):
         pages.install(app)
         harvest_views.install(app)
         dcat_views.install(app)
+        conventions.install(app)  # after the views it wraps are in place
         return app
 
     # IFacets

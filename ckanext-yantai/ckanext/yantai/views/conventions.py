@@ -1,0 +1,140 @@
+"""What API clients and harvesters expect of the Action API and DCAT, beyond stock CKAN:
+
+- **errors in CKAN's wrapper**: CKAN answers an unknown action, a body that is not JSON and a GET
+  on an action that changes data with a bare JSON string ("Bad request - ..." in English). They
+  get ``{"help", "success": false, "error": {"__type", "message"}}`` with a Chinese message, as
+  every other error: 400 for an unknown action or bad JSON, 405 (``Allow: POST``) for a GET on
+  an action that changes data;
+- **conditional requests**: GETs of ``package_show``, ``package_search`` and the DCAT endpoints
+  carry an ``ETag`` (of the body, so per caller), ``package_show`` also ``Last-Modified``;
+  ``If-None-Match`` / ``If-Modified-Since`` get a 304 (werkzeug's ``make_conditional``);
+- **CORS**: CKAN's own (``ckan.cors.*``: no credentials); the headers a script needs to read
+  (ETag, Retry-After, the quota headers) are exposed;
+- **compression**: gzip or brotli of text answers (Flask-Compress), in the local stack as
+  behind nginx in production; streamed downloads are left alone.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+from typing import Any, cast
+
+import ckan.plugins.toolkit as tk
+from flask import Response, make_response, request
+from flask_compress import Compress
+from werkzeug.exceptions import HTTPException
+
+from ckanext.yantai import config
+from ckanext.yantai.messages import message
+
+CONDITIONAL_ACTIONS = frozenset({"package_show", "package_search"})
+DCAT_ENDPOINTS = frozenset({"dcat.read_catalog", "dcat.read_dataset", "dcat.read_dataset_series",
+                            "yantai_dcat.scheme", "yantai_dcat.concept"})
+EXPOSED = "ETag, Last-Modified, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, " \
+          "X-RateLimit-Reset"
+COMPRESSED = ["text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
+              "application/json", "text/turtle", "text/n3", "application/ld+json",
+              "application/rdf+xml", "image/svg+xml", "application/xml"]
+
+
+def error_response(status: int, kind: str, text: str, action: str | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    """An error in the Action API's wrapper."""
+    body: dict[str, Any] = {"success": False, "error": {"__type": kind, "message": text}}
+    if action:
+        body["help"] = tk.url_for("api.action", logic_function="help_show", ver=3, name=action,
+                                  _external=True)
+    response = make_response(json.dumps(body, ensure_ascii=False), status)
+    response.headers["Content-Type"] = "application/json;charset=utf-8"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def wrapped_errors(view: Any) -> Any:
+    @functools.wraps(view)
+    def action(logic_function: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            function = tk.get_action(logic_function)
+        except (KeyError, AttributeError):
+            return error_response(400, "Bad Request Error",
+                                  message("api_unknown_action", name=logic_function[:100]))
+        if request.method == "GET" and not getattr(function, "side_effect_free", False):
+            return error_response(405, "Method Not Allowed Error",
+                                  message("api_post_only", name=logic_function),
+                                  logic_function, {"Allow": "POST"})
+        try:
+            response = make_response(view(logic_function, *args, **kwargs))
+        except HTTPException as error:  # e.g. 415 for a body that is not JSON: an HTML page
+            if error.code is None or error.code >= 500:
+                raise
+            return error_response(400 if error.code == 415 else error.code, "Bad Request Error",
+                                  message("api_bad_json"), logic_function)
+        if response.status_code == 400 and response.is_json:
+            body = response.get_json(silent=True)
+            if isinstance(body, str):  # CKAN's bare "Bad request - JSON Error: ..." (English)
+                text = message("api_bad_json") if "JSON" in body or request.method == "POST" \
+                    else message("api_bad_request")
+                return error_response(400, "Bad Request Error", text, logic_function)
+        return response
+
+    return action
+
+
+def _last_modified(response: Response) -> dt.datetime | None:
+    """When the dataset of a package_show last changed (CKAN's times are UTC). Not for lists: a
+    dataset that leaves a search result changes no date of those that stay, so a date would
+    answer 304 to a harvester that must learn of the withdrawal (the ETag does)."""
+    if (request.view_args or {}).get("logic_function") != "package_show":
+        return None
+    body = response.get_json(silent=True) if response.is_json else None
+    result = body.get("result") if isinstance(body, dict) else None
+    stamp = result.get("metadata_modified") if isinstance(result, dict) else None
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.UTC, microsecond=0)
+    except ValueError:
+        return None
+
+
+def conditional(response: Response) -> Response:
+    """ETag and Last-Modified on the answers harvesters poll; 304 when the caller has it."""
+    endpoint = request.endpoint or ""
+    if request.method != "GET" or response.status_code != 200 or response.is_streamed:
+        return response
+    if endpoint == "api.action":
+        if (request.view_args or {}).get("logic_function") not in CONDITIONAL_ACTIONS:
+            return response
+    elif endpoint not in DCAT_ENDPOINTS or not (response.mimetype or "").startswith(
+            ("text/turtle", "text/n3", "application/")):
+        return response
+    body = response.get_data()
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    if (modified := _last_modified(response)) is not None:
+        response.last_modified = modified
+    response.vary.add("Authorization")
+    return cast(Response, response.make_conditional(request))
+
+
+def expose_headers(response: Response) -> Response:
+    """(CKAN's CORS headers come after this, when the origin is allowed.)"""
+    if request.headers.get("Origin"):
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED
+    return response
+
+
+def install(app: Any) -> None:
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint == "api.action" or endpoint.startswith("api.action"):
+            app.view_functions[endpoint] = wrapped_errors(view)
+    # Flask runs these last first: conditional requests, then compression (which keeps the
+    # ETag apart per encoding and answers 304 itself), then the CORS exposure.
+    app.after_request(expose_headers)
+    if config.compress_responses():
+        app.config.update(COMPRESS_MIMETYPES=COMPRESSED, COMPRESS_STREAMS=False,
+                          COMPRESS_ALGORITHM=["gzip", "br"], COMPRESS_MIN_SIZE=500)
+        Compress(app)
+    app.after_request(conditional)

@@ -1,0 +1,112 @@
+"""API conventions: every error in CKAN's wrapper in Chinese, conditional GETs (ETag, 304),
+compression and CORS, on the Action API and the DCAT endpoints."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from ckan.tests import factories as ckan_factories
+from ckan.tests.helpers import call_action
+
+from tests import factories
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+API = "/api/3/action"
+
+
+def wrapped(response, status: int) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert isinstance(body, dict) and body["success"] is False, body
+    return body["error"]
+
+
+@pytest.mark.parametrize("name", ["no_such_action", "package_show%00", "包搜索", "a" * 300])
+def test_an_unknown_action_is_a_wrapped_400(app, name):
+    error = wrapped(app.get(f"{API}/{name}"), 400)
+    assert error["__type"] == "Bad Request Error"
+    assert error["message"].startswith("未知的 API 操作")
+
+
+@pytest.mark.parametrize("action", ["package_create", "package_delete", "user_create",
+                                    "datastore_create", "yantai_access_request_create"])
+def test_a_get_on_an_action_that_changes_data_is_a_405(app, action):
+    response = app.get(f"{API}/{action}", query_string={"name": "x"})
+    error = wrapped(response, 405)
+    assert response.headers["Allow"] == "POST"
+    assert error["message"].startswith(f"操作 {action} 会修改数据")
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("{bad", "application/json"), ("[1, 2]", "application/json"), ('"text"', "application/json"),
+    ("id=x", "text/plain")])
+def test_a_body_that_is_not_a_json_object_is_a_wrapped_400(app, body, content_type):
+    error = wrapped(app.post(f"{API}/package_search", data=body,
+                             headers={"Content-Type": content_type}), 400)
+    assert error["message"].startswith("请求")
+    assert not any(word in error["message"] for word in ("Error decoding", "Bad request"))
+
+
+def test_reads_answer_304_until_the_dataset_changes(app):
+    ds = factories.Dataset()
+    first = app.get(f"{API}/package_show", query_string={"id": ds["name"]})
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert app.get(f"{API}/package_show", query_string={"id": ds["name"]},
+                   headers={"If-None-Match": etag}).status_code == 304
+    assert app.get(f"{API}/package_show", query_string={"id": ds["name"]},
+                   headers={"If-Modified-Since": modified}).status_code == 304
+    search = app.get(f"{API}/package_search")
+    assert "Last-Modified" not in search.headers  # a withdrawal changes no remaining date
+    assert app.get(f"{API}/package_search", headers={
+        "If-None-Match": search.headers["ETag"]}).status_code == 304
+
+    call_action("package_patch", context={"user": ckan_factories.Sysadmin()["name"]},
+                id=ds["id"], notes="烟台市公交线路的新说明。")
+    assert app.get(f"{API}/package_show", query_string={"id": ds["name"]},
+                   headers={"If-None-Match": etag}).status_code == 200
+    assert app.get(f"{API}/package_search", headers={
+        "If-None-Match": search.headers["ETag"]}).status_code == 200
+
+
+def test_a_withdrawn_dataset_changes_the_search_etag(app):
+    keep, leave = factories.Dataset(), factories.Dataset()
+    search = app.get(f"{API}/package_search")
+    call_action("package_delete", context={"user": ckan_factories.Sysadmin()["name"]},
+                id=leave["id"])
+    again = app.get(f"{API}/package_search", headers={"If-None-Match": search.headers["ETag"]})
+    assert again.status_code == 200
+    assert [d["id"] for d in again.get_json()["result"]["results"]] == [keep["id"]]
+
+
+def test_the_catalogue_answers_304_and_is_compressed(app):
+    factories.Dataset()
+    first = app.get("/catalog.ttl", headers={"Accept-Encoding": "gzip"})
+    assert first.status_code == 200 and first.headers["Content-Encoding"] == "gzip"
+    assert b"dcat:Catalog" in gzip.decompress(first.get_data())
+    assert app.get("/catalog.ttl", headers={"Accept-Encoding": "gzip", "If-None-Match":
+                                            first.headers["ETag"]}).status_code == 304
+
+
+def test_json_is_compressed_only_for_clients_that_ask(app):
+    for _ in range(5):
+        factories.Dataset()
+    plain = app.get(f"{API}/package_search")
+    assert "Content-Encoding" not in plain.headers
+    packed = app.get(f"{API}/package_search", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.get_data())) == plain.get_json()
+
+
+def test_scripts_on_other_sites_may_read_the_api_and_its_headers(app):
+    response = app.get(f"{API}/package_search", headers={"Origin": "https://apps.example.cn"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+    assert "Access-Control-Allow-Credentials" not in response.headers
+    preflight = app.options(f"{API}/package_search", headers={
+        "Origin": "https://apps.example.cn", "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    dcat = app.get("/catalog.jsonld", headers={"Origin": "https://apps.example.cn"})
+    assert dcat.headers["Access-Control-Allow-Origin"] == "*"
