@@ -274,3 +274,27 @@ def test_a_widening_a_harvest_brought_is_decided_outside_the_department(departme
     Api(app, reviewer["token"]).ok("yantai_tier_change_decide", id=change["id"],
                                    decision="approve")
     assert _stored_tier(d["dataset"]["id"]) == ("open", "none")
+
+
+@pytest.mark.parametrize("asked", [{}, {"license_id": "cc-by"}, {"license_id": "cc-by-sa"}])
+def test_a_held_widening_keeps_the_licence_of_the_tier_that_stays(department, app, asked):
+    d = department
+    _closed(d)
+    assert d["admin"].ok("package_show", id=d["dataset"]["id"])["license_id"] == \
+        "yantai-government-1.0"  # narrowing: the licence followed the open type
+    held = d["editor"].ok("package_patch", id=d["dataset"]["id"], open_type="open", **asked)
+    assert held["open_type"] == "closed" and held["yantai_tier_change"]["status"] == "pending"
+    assert held["license_id"] == "yantai-government-1.0"
+    shown = d["admin"].ok("package_show", id=d["dataset"]["id"])
+    assert (shown["license_id"], shown["isopen"]) == ("yantai-government-1.0", False)
+    found = d["admin"].ok("package_search", fq=f"id:{d['dataset']['id']}")["results"][0]
+    assert found["license_id"] == "yantai-government-1.0"
+    d["editor"].ok("package_patch", id=d["dataset"]["id"], notes="其他编辑照常保存")
+    # approved, the licence follows the open type again
+    reviewer = ckan_factories.UserWithToken()
+    factories.Organization(name="ytdsjj", users=[{"name": reviewer["name"],
+                                                  "capacity": "editor"}])
+    Api(app, reviewer["token"]).ok("yantai_tier_change_decide",
+                                   id=held["yantai_tier_change"]["id"], decision="approve")
+    shown = d["admin"].ok("package_show", id=d["dataset"]["id"])
+    assert (shown["open_type"], shown["license_id"]) == ("open", "cc-by")

@@ -97,6 +97,15 @@ def access_authority_org() -> str:
     return tk.config.get("ckanext.yantai.access.authority_org")
 
 
+def quotas_enabled() -> bool:
+    return tk.asbool(tk.config.get("ckanext.yantai.quota.enabled"))
+
+
+def quota(kind: str, user: bool) -> str:
+    """A quota in the ``limits`` notation: kind api, sql or export, for users or anonymous."""
+    return str(tk.config.get(f"ckanext.yantai.quota.{kind}.{'user' if user else 'anonymous'}"))
+
+
 def compress_responses() -> bool:
     return tk.asbool(tk.config.get("ckanext.yantai.compress"))
 

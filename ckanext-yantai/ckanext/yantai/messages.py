@@ -41,6 +41,9 @@ MESSAGES = {
                           "carry an open licence, conditionally open data the conditional use "
                           "agreement, data not open the government sharing terms; leave it empty "
                           "for the licence the open type implies"),
+    "dcat_profiles": "Unknown DCAT profile: choose from {choices}",
+    "quota_exceeded": ("Too many requests: at most {limit} in this period; try again in {seconds} "
+                       "s, or ask the portal for an API token with a larger quota"),
     "api_unknown_action": "Unknown API action {name}: see the developer documentation",
     "api_post_only": ("The action {name} changes data: call it with POST (a JSON body) and an "
                       "API token"),

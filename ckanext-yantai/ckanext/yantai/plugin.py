@@ -16,6 +16,7 @@ from ckanext.yantai import (
     jobs,
     log_privacy,
     quality_index,
+    quotas,
     search,
 )
 from ckanext.yantai import config as yantai_config
@@ -97,6 +98,7 @@ class YantaiPlugin(p.SingletonPlugin):
         harvest_views.install(app)
         dcat_views.install(app)
         conventions.install(app)  # after the views it wraps are in place
+        quotas.install(app)
         return app
 
     # IFacets

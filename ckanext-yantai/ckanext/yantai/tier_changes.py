@@ -15,7 +15,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context
 
-from ckanext.yantai import access, audit, tiers
+from ckanext.yantai import access, audit, tiers, vocabularies
 from ckanext.yantai.model import PublishedTier, TierChange
 
 # The context key under which an approved proposal is applied: the approved fields and values.
@@ -64,6 +64,15 @@ def hold_widening(pkg: model.Package, published: dict[str, str] | None) -> dict[
         if tiers.widens({key: published[key]}, {key: stored[key]}):
             proposed[key] = stored[key]
             pkg.extras[key] = published[key]
+    # The licence belongs to the open type that stays: an open licence chosen with (or following)
+    # the held open type would otherwise label data that are not open. On approval the licence
+    # follows the open type again (logic/validators.yantai_licence_fits).
+    open_type = pkg.extras.get("open_type")
+    register = model.Package.get_license_register()
+    open_licences = frozenset(lid for lid, lic in register.items() if lic.isopen())
+    if "open_type" in proposed and not vocabularies.licence_fits(open_type, pkg.license_id,
+                                                                 open_licences):
+        pkg.license_id = vocabularies.default_licence(open_type) or pkg.license_id
     return proposed
 
 

@@ -248,6 +248,64 @@ def test_the_concept_schemes_are_served_at_their_paths(portal):
     assert status == 200 and "烟台市公共数据有条件开放协议" in page
 
 
+def test_what_callers_store_cannot_break_or_widen_the_catalogue(portal):
+    """Found by an attack review: a URL or media type that is no IRI made Turtle a 500 for
+    everyone; keys outside the schema became DCAT statements; a query with a space broke the
+    paging links; the catalogue's date told when a closed dataset changed."""
+    url = portal["url"]
+    admin = factories.SysadminWithToken()
+    closed = next(d for d in portal["catalogue"]["datasets"] if d["open_type"] == "closed")
+    conditional = next(d for d in portal["catalogue"]["datasets"]
+                       if d["open_type"] == "conditional")
+    with RemoteCKAN(url, apikey=admin["token"]) as client:
+        client.action.package_create(
+            owner_org="ytjtysj", name="odd-links", title="烟台市停车场收费标准",
+            notes="停车场收费标准。", resource_category="2-02-003",
+            resource_code="2-02-003/09002", domain=["transport"], share_type="unconditional",
+            share_method="file", open_type="open", update_cycle="yearly",
+            contact_office="公共交通科", contact_phone="0535-6228000",
+            info_items=[{"name": "停车场", "data_type": "string"}],
+            resources=[{"name": "收费标准", "url": 'https://example.org/a b"<x>.csv',
+                        "format": "CSV", "mimetype": 'text/"csv'},
+                       {"name": "主机有空格", "url": "https://exa mple.org/x.csv"}])
+        client.action.package_patch(
+            id=conditional["name"],
+            access_rights="http://publications.europa.eu/resource/authority/access-right/PUBLIC",
+            documentation=["https://leak.example/doc"])
+    status, _, body = fetch(f"{url}/dataset/odd-links.ttl")
+    assert status == 200
+    g = rdflib.Graph().parse(data=body, format="turtle")
+    assert set(map(str, g.objects(None, DCAT.downloadURL))) == {
+        "https://example.org/a%20b%22%3Cx%3E.csv"}
+    assert not list(g.objects(None, DCAT.mediaType)) or all(
+        str(m).endswith("/text/csv") for m in g.objects(None, DCAT.mediaType))
+    status, _, body = fetch(f"{url}/dataset/{conditional['name']}.ttl")
+    assert "access-right/PUBLIC" not in body and "leak.example" not in body
+    for query in ("q=%E5%85%AC%E4%BA%A4%20%E7%BA%BF%E8%B7%AF", 'q=%22a%22%7Cb%5C',
+                  "fq=open_type:open%20AND%20domain:transport"):
+        status, _, body = fetch(f"{url}/catalog.ttl?{query}")
+        assert status == 200, query
+        assert violations(rdflib.Graph().parse(data=body, format="turtle")) == [], query
+    def catalogue_modified() -> str:
+        _, _, body = fetch(f"{url}/catalog.ttl")
+        graph = rdflib.Graph().parse(data=body, format="turtle")
+        return str(graph.value(rdflib.URIRef(url), DCTERMS.modified))
+
+    newest = json.loads(fetch(f"{url}/api/3/action/package_search?rows=1&sort="
+                              "metadata_modified%20desc")[2])["result"]["results"][0]
+    assert catalogue_modified()[:19] == newest["metadata_modified"][:19]
+    with RemoteCKAN(url, apikey=admin["token"]) as client:
+        client.action.package_patch(id=closed["name"], notes="不予开放数据的新说明。")
+    assert catalogue_modified()[:19] == newest["metadata_modified"][:19]
+    # profiles: the configured ones and schema.org; a string is a list of names
+    assert fetch(f"{url}/catalog.ttl?profiles=euro_dcat_ap_2")[0] == 409
+    assert fetch(f"{url}/api/3/action/dcat_dataset_show?id=odd-links&profiles=schemaorg")[0] \
+        == 200
+    assert fetch(f"{url}/api/3/action/dcat_dataset_show?id=odd-links&profiles=abc")[0] == 409
+    with RemoteCKAN(url, apikey=admin["token"]) as client:  # (not part of the round trip)
+        client.action.dataset_purge(id="odd-links")
+
+
 def _path(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return parts.path if parts.hostname in ("127.0.0.1", "test.ckan.net") else url

@@ -44,6 +44,8 @@ validates against the DCAT-AP 3 SHACL shapes on its own.
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 from collections.abc import Iterable
 from typing import Any
 
@@ -70,6 +72,27 @@ from ckanext.yantai import config, domains, vocabularies
 from ckanext.yantai.dcat import terms
 
 LANG = "zh"
+# What the stock profile is given of a dataset and of a resource (see graph_from_dataset).
+STOCK_DATASET_KEYS = frozenset({
+    "id", "name", "title", "notes", "tags", "organization", "owner_org", "metadata_created",
+    "metadata_modified", "license_id", "license_url", "license_title", "type", "state",
+    "private", "yantai_restricted"})
+STOCK_RESOURCE_KEYS = frozenset({
+    "id", "package_id", "name", "description", "format", "mimetype", "url", "url_type", "size",
+    "created", "metadata_modified", "last_modified", "position", "yantai_restricted"})
+# Characters an IRI may not hold (RFC 3987) that URLs in the wild do: percent-encoded.
+_NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
+_MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+
+
+def iri(url: str) -> URIRef | None:
+    """An http(s) URL as an IRI that every RDF syntax can write (None: not one)."""
+    text = url.strip()
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname \
+            or _NOT_IN_IRI.search(parts.netloc):
+        return None
+    return URIRef(_NOT_IN_IRI.sub(lambda m: urllib.parse.quote(m.group(0)), text))
 
 
 def yt() -> Namespace:
@@ -83,11 +106,14 @@ class YantaiDCATAPProfile(EuropeanDCATAP3Profile):
     # -- output --------------------------------------------------------------------------------
 
     def graph_from_dataset(self, dataset_dict: dict[str, Any], dataset_ref: Node) -> None:
-        # The stock profile would type CKAN's "sha256:…" hash as xsd:hexBinary (rdflib logs a
-        # traceback for each); the checksum is written below, from the parsed hash.
-        stock = {**dataset_dict, "resources": [
-            {k: v for k, v in r.items() if k != "hash"} for r in dataset_dict.get("resources")
-            or []]}
+        # The stock profile sees the schema's fields only: any other key a caller stored (CKAN
+        # keeps unknown keys as extras) would become a DCAT statement of its own, e.g. an
+        # access_rights of PUBLIC or an endpoint URL on restricted data. Not the hash either:
+        # it would type CKAN's "sha256:…" as xsd:hexBinary (and rdflib logs a traceback for
+        # each); the checksum is written below, from the parsed hash.
+        stock = {k: v for k, v in dataset_dict.items() if k in STOCK_DATASET_KEYS}
+        stock["resources"] = [{k: v for k, v in r.items() if k in STOCK_RESOURCE_KEYS}
+                              for r in dataset_dict.get("resources") or []]
         super().graph_from_dataset(stock, dataset_ref)
         g, ns = self.g, yt()
         g.bind("yt", ns)
@@ -179,6 +205,20 @@ class YantaiDCATAPProfile(EuropeanDCATAP3Profile):
         g.add((scheme, DCT.title, Literal(en, lang="en")))
         self._yt_label_concepts()
 
+    def _last_catalog_modification(self) -> str | None:
+        """The newest change among the datasets the caller may see (the stock one searches
+        with ignore_auth: a closed dataset's edit would show in the public catalogue)."""
+        try:
+            user = tk.current_user
+            name = user.name if user is not None and user.is_authenticated else ""
+        except (AttributeError, RuntimeError):  # outside a request: as anonymous
+            name = ""
+        result = tk.get_action("package_search")(
+            {"user": name},
+            {"sort": "metadata_modified desc", "rows": 1, "fl": "metadata_modified"})
+        found = result.get("results") or []
+        return found[0].get("metadata_modified") if found else None
+
     # -- input ---------------------------------------------------------------------------------
 
     def parse_dataset(self, dataset_dict: dict[str, Any], dataset_ref: Node) -> dict[str, Any]:
@@ -224,8 +264,11 @@ class YantaiDCATAPProfile(EuropeanDCATAP3Profile):
                                  if g.value(period, p) is not None), None)):
                     found[key] = day[:10]
         issued = _literal(g.value(dataset_ref, DCT.issued))
-        if issued and len(issued) == 10:  # a date: the 发布日期 (a time is CKAN's own)
+        if issued and len(issued) == 10:  # a date: the 发布日期
             found["release_date"] = issued
+        elif "resource_code" in found and (dataset_ref, ns.resourceCategory, None) in g:
+            # a catalogue of this schema: a time is when the record was made, not a 发布日期
+            dataset_dict.pop("issued", None)
         if (contact := g.value(dataset_ref, DCAT.contactPoint)) is not None:
             if office := _literal(g.value(contact, VCARD.fn)):
                 found["contact_office"] = office
@@ -489,10 +532,10 @@ class YantaiDCATAPProfile(EuropeanDCATAP3Profile):
         page = URIRef(f"{self._yt_page_url(dataset_dict)}/resource/{resource['id']}")
         g.add((distribution, DCAT.accessURL, page))
         g.add((page, RDF.type, RDFS.Resource))
-        url = str(resource.get("url") or "")
-        if not restricted and url.startswith(("http://", "https://")):
-            g.add((distribution, DCAT.downloadURL, URIRef(url)))
-            g.add((URIRef(url), RDF.type, RDFS.Resource))
+        download = iri(str(resource.get("url") or ""))
+        if not restricted and download is not None:
+            g.add((distribution, DCAT.downloadURL, download))
+            g.add((download, RDF.type, RDFS.Resource))
 
         # format and media type as IRIs (a format no authority names: described in place)
         g.remove((distribution, DCT["format"], None))
@@ -508,11 +551,12 @@ class YantaiDCATAPProfile(EuropeanDCATAP3Profile):
             g.add((distribution, DCT["format"], fmt))
             g.add((fmt, RDF.type, DCT.MediaTypeOrExtent))
             g.add((fmt, RDFS.label, Literal(name)))
-        media_type = (file_type.media_type if file_type else None) or resource.get("mimetype")
-        if media_type and "/" in str(media_type) and " " not in str(media_type):
-            iri = URIRef(terms.IANA + str(media_type).strip().lower())
-            g.add((distribution, DCAT.mediaType, iri))
-            g.add((iri, RDF.type, DCT.MediaType))
+        media_type = str((file_type.media_type if file_type else None)
+                         or resource.get("mimetype") or "").strip().lower()
+        if _MEDIA_TYPE.match(media_type):
+            media = URIRef(terms.IANA + media_type)
+            g.add((distribution, DCAT.mediaType, media))
+            g.add((media, RDF.type, DCT.MediaType))
 
         # checksum: SPDX algorithm and the bare hex value
         for old in list(g.objects(distribution, SPDX.checksum)):

@@ -9,9 +9,11 @@ a malformed page is a 404 or 400 in CKAN's way, and the content type says UTF-8.
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+from ckanext.dcat import logic as dcat_logic
 from ckanext.dcat import utils as dcat_utils
 from flask import Blueprint, Response, make_response
 
@@ -94,7 +96,29 @@ def _mended(view: Any) -> Any:
     return wrapper
 
 
+def _encoded_pages(original: Any) -> Any:
+    """ckanext-dcat's paging links carry the query's parameters as decoded text (a space or a
+    quote in ``q`` makes an IRI Turtle cannot write: a 500); here they are URL-encoded."""
+    @functools.wraps(original)
+    def pagination_info(query: Any, data_dict: Any) -> Any:
+        info = original(query, data_dict)
+        base = dcat_utils.catalog_uri() + tk.request.path
+        params = [(k, v) for k, v in tk.request.args.items(multi=True)
+                  if k in ("modified_since", "profiles", "q", "fq")]
+        for key in ("current", "first", "last", "next", "previous"):
+            url = info.get(key)
+            if isinstance(url, str) and "page=" in url:
+                page = url.rsplit("page=", 1)[1]
+                info[key] = f"{base}?{urllib.parse.urlencode([*params, ('page', page)])}"
+        return info
+
+    pagination_info.yantai_encoded = True  # type: ignore[attr-defined]
+    return pagination_info
+
+
 def install(app: Any) -> None:
+    if not getattr(dcat_logic._pagination_info, "yantai_encoded", False):
+        dcat_logic._pagination_info = _encoded_pages(dcat_logic._pagination_info)
     for endpoint in ("dcat.read_catalog", "dcat.read_dataset", "dcat.read_dataset_series"):
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = _mended(app.view_functions[endpoint])

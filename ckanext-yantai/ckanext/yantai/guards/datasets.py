@@ -159,6 +159,7 @@ def package_update(next_action: Action, context: Context, data_dict: DataDict) -
         announced = tier_changes.announce(change)
         if isinstance(result, dict):
             result.update({name: published[name] for name in proposed})  # what was kept
+            result["license_id"] = pkg.license_id  # (hold_widening may have put it back)
             result["yantai_tier_change"] = announced
     return result
 
