@@ -28,7 +28,7 @@ from ckanext.yantai.guards import firewall, pages, registry
 from ckanext.yantai.harvest import views as harvest_views
 from ckanext.yantai.logic import action, auth, validators
 from ckanext.yantai.views import access as access_views
-from ckanext.yantai.views import api, conventions, dataset_form
+from ckanext.yantai.views import api, conventions, dataset_form, developer
 from ckanext.yantai.views import datastore as datastore_views
 
 
@@ -40,7 +40,8 @@ def _public(module: Any) -> dict[str, Any]:
                              **search.chained_actions(), **disclosure_files.chained_actions()})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **registry.chained_auth_functions()})
 @tk.blanket.blueprints(lambda: [*access_views.blueprints(), *datastore_views.blueprints(),
-                                *dcat_views.blueprints(), disclosure_views.compliance])
+                                *dcat_views.blueprints(), *developer.blueprints(),
+                                disclosure_views.compliance])
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers

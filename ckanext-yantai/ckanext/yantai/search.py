@@ -77,6 +77,10 @@ def label_facets(search_results: dict[str, Any]) -> dict[str, Any]:
     """Give catalogue facet items their label (e.g. open → 无条件开放) as display_name."""
     lang = _lang()
     for name, facet in (search_results.get("search_facets") or {}).items():
+        if name == "license_id":  # the register's titles are English: the catalogue's Chinese
+            for item in facet.get("items", []):
+                item["display_name"] = tk._(item.get("display_name") or item["name"])
+            continue
         vocabulary = FACETS.get(name)
         if not vocabulary:
             continue

@@ -9,7 +9,7 @@ the host a copy of the portal runs on, so a partner's harvest keeps its links.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
@@ -205,6 +205,20 @@ def hash_of(algorithm_uri: str, digest: str) -> str:
     """The inverse of ``checksum``: the form CKAN stores ("sha256:…")."""
     algorithm = str(algorithm_uri).rsplit("checksumAlgorithm_", 1)[-1]
     return f"{algorithm}:{digest}" if algorithm in HASH_ALGORITHMS else digest
+
+
+def as_dict(vocabulary: str) -> dict[str, Any]:
+    """One code list for the API (``yantai_vocabulary_list``)."""
+    zh, en = SCHEME_TITLES[vocabulary]
+    rows = []
+    for term in vocabularies.VOCABULARIES[vocabulary]:
+        row: dict[str, Any] = {"value": term.value, "zh": term.zh, "en": term.en,
+                               "uri": str(concept_uri(vocabulary, term.value))}
+        matches = _matches(vocabulary, term.value)
+        if matches:
+            row["eu"] = str(matches[0][1])
+        rows.append(row)
+    return {"title": {"zh": zh, "en": en}, "uri": str(scheme_uri(vocabulary)), "terms": rows}
 
 
 def concept_scheme(vocabulary: str) -> Graph:

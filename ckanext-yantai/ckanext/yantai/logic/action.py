@@ -16,10 +16,32 @@ from ckanext.yantai import (
     params,
     quality_index,
     tier_changes,
+    vocabularies,
 )
 from ckanext.yantai.datastore import loader as datastore_loader
+from ckanext.yantai.dcat import terms
 from ckanext.yantai.disclosure import intake, report, standard, store, submission
 from ckanext.yantai.logic import schema
+from ckanext.yantai.messages import message
+
+
+@tk.side_effect_free
+def yantai_vocabulary_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The code lists of the catalogue metadata (开放类型, 共享类型, 更新周期, 所属领域, ...):
+    every code with its Chinese and English labels and its concept URI (the SKOS schemes served
+    at ``/def/``), and the EU vocabulary entry it corresponds to in DCAT where there is one.
+
+    :param name: one code list, e.g. ``open_type`` (optional; all of them when not given)
+    :returns: ``{name: {"title": {"zh", "en"}, "uri", "terms": [{"value", "zh", "en", "uri",
+        "eu"?}]}}``
+    """
+    tk.check_access("yantai_vocabulary_list", context, data_dict)
+    name = data_dict.get("name")
+    if name is not None and (not isinstance(name, str) or name not in vocabularies.VOCABULARIES):
+        raise tk.ValidationError({"name": [message(
+            "not_in_vocabulary", choices="、".join(vocabularies.VOCABULARIES))]})
+    names = [name] if name else list(vocabularies.VOCABULARIES)
+    return {vocabulary: terms.as_dict(vocabulary) for vocabulary in names}
 
 
 @tk.side_effect_free

@@ -24,6 +24,12 @@ def _allowed(allowed: bool, msg: str) -> AuthResult:
 
 
 @tk.auth_allow_anonymous_access
+def yantai_vocabulary_list(context: Context, data_dict: DataDict) -> AuthResult:
+    # Anyone: the code lists are public.
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
 def yantai_quality_summary(context: Context, data_dict: DataDict) -> AuthResult:
     # Anyone: the summary counts only the datasets the caller can already find.
     return {"success": True}
