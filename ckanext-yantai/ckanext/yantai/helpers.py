@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.i18n import get_lang
+from markupsafe import Markup
 
 from ckanext.yantai import (
     access,
@@ -221,7 +223,8 @@ __all__ = ["get_featured_organizations", "get_featured_groups", "render_datetime
            "yantai_department_quality", "yantai_issue_label", "yantai_may_see_compliance",
            "yantai_percent", "yantai_home_figures", "yantai_portal", "yantai_compliance_label",
            "yantai_compliance_filter_label",
-           "yantai_editor_desks", "yantai_datastore_status", "yantai_column_type_label"]
+           "yantai_editor_desks", "yantai_datastore_status", "yantai_column_type_label",
+           "yantai_api_example", "yantai_json"]
 
 
 def yantai_editor_desks() -> list[editor_dashboard.Desk]:
@@ -273,3 +276,39 @@ def yantai_column_type_label(column_type: str | None) -> str:
     if value is None:
         return column_type or ""
     return yantai_vocabulary_label("data_type", value, tk.h.lang())
+
+
+def yantai_api_example(resource_id: str) -> dict[str, str]:
+    """Values for the Data API dialog's examples from the table itself (a column and one of its
+    values, as the visitor may read them), in place of the stock "jones" and "watershed"; a
+    table the visitor may not read gets the city's name."""
+    example = {"q": "烟台", "column": "名称", "value": "烟台市"}
+    user = tk.current_user
+    context: Any = {"user": user.name if user is not None and user.is_authenticated else ""}
+    try:
+        found = tk.get_action("datastore_search")(context, {"resource_id": resource_id,
+                                                            "limit": 1})
+    except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
+        found = None
+    record = (found or {}).get("records") or [{}]
+    for field in (found or {}).get("fields") or []:
+        value = record[0].get(field["id"])
+        if field["id"] != "_id" and field.get("type") == "text" and isinstance(value, str) \
+                and value.strip():
+            example = {"q": value.strip()[:4], "column": field["id"], "value": value.strip()}
+            break
+    quoted_column = example["column"].replace('"', '""')
+    quoted_q = example["q"].replace("'", "''")
+    example["sql"] = (f'SELECT * FROM "{resource_id}" WHERE "{quoted_column}" '
+                      f"LIKE '%{quoted_q}%' LIMIT 5")
+    return example
+
+
+def yantai_json(value: Any) -> Markup:
+    """A value as a JSON literal in a code example: Chinese as itself (Jinja's tojson writes
+    \\u escapes), safe inside HTML and inside a single-quoted shell string."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("'", "\\u0027")):
+        text = text.replace(char, escaped)
+    return Markup(text)
