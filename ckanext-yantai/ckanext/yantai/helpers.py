@@ -290,13 +290,17 @@ def yantai_api_example(resource_id: str) -> dict[str, str]:
                                                             "limit": 1})
     except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
         found = None
-    record = (found or {}).get("records") or [{}]
-    for field in (found or {}).get("fields") or []:
-        value = record[0].get(field["id"])
-        if field["id"] != "_id" and field.get("type") == "text" and isinstance(value, str) \
-                and value.strip():
-            example = {"q": value.strip()[:4], "column": field["id"], "value": value.strip()}
-            break
+    record = ((found or {}).get("records") or [{}])[0]
+    texts = [(field["id"], record[field["id"]].strip())
+             for field in (found or {}).get("fields") or []
+             if field["id"] != "_id" and field.get("type") == "text"
+             and isinstance(record.get(field["id"]), str) and record[field["id"]].strip()]
+    if texts:
+        # filter by the first column; search for the shortest value that is a word or a name
+        # (e.g. a district), else the start of the first
+        words = sorted((v for _, v in texts if 2 <= len(v) <= 6), key=len)
+        example = {"q": words[0] if words else texts[0][1][:4], "column": texts[0][0],
+                   "value": texts[0][1]}
     quoted_column = example["column"].replace('"', '""')
     quoted_q = example["q"].replace("'", "''")
     example["sql"] = (f'SELECT * FROM "{resource_id}" WHERE "{quoted_column}" '
@@ -304,11 +308,11 @@ def yantai_api_example(resource_id: str) -> dict[str, str]:
     return example
 
 
-def yantai_json(value: Any) -> Markup:
+def yantai_json(value: Any, shell: bool = False) -> Markup:
     """A value as a JSON literal in a code example: Chinese as itself (Jinja's tojson writes
-    \\u escapes), safe inside HTML and inside a single-quoted shell string."""
+    \\u escapes), safe inside HTML, and with ``shell`` inside a single-quoted shell string."""
     text = json.dumps(value, ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("'", "\\u0027")):
+    escapes = [("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")]
+    for char, escaped in escapes + ([("'", "\\u0027")] if shell else []):
         text = text.replace(char, escaped)
     return Markup(text)

@@ -23,9 +23,9 @@ def test_the_examples_come_from_the_table(app):
                    query_string={"resource_id": table["resource_id"]}).get_data(as_text=True)
     assert "jones" not in html and "watershed" not in html
     assert '"站点名称": "芝罘区政府站"' in html  # the filter example
-    assert '"q": "芝罘区政"' in html  # the search example
-    assert "包含“芝罘区政”" in html
-    assert "LIKE &#39;%芝罘区政%&#39;" in html or "LIKE '%芝罘区政%'" in html
+    assert '"q": "芝罘区政府站"' in html  # the search example
+    assert "包含“芝罘区政府站”" in html
+    assert "LIKE &#39;%芝罘区政府站%&#39;" in html or "LIKE '%芝罘区政府站%'" in html
 
 
 def test_a_table_the_visitor_may_not_read_gives_nothing_of_itself(app):

@@ -78,5 +78,6 @@ def test_the_developer_centre_uses_this_portals_data(app):
     assert "开发者中心" in html and "/api/openapi.json" in html
     assert f"package_show?id={dataset['name']}" in html
     assert "jones" not in html
+    assert "每分钟 300 次" in html and "/minute" not in html  # the quotas in words
     footer = app.get("/").get_data(as_text=True)
     assert 'href="/developer"' in footer

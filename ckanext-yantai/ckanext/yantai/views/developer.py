@@ -7,10 +7,13 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 from flask import Blueprint, Response, jsonify
+from limits import parse
 
 from ckanext.yantai import config, openapi
 
 developer = Blueprint("yantai_developer", __name__)
+UNITS = {"second": "quota period: second", "minute": "quota period: minute",
+         "hour": "quota period: hour", "day": "quota period: day"}
 
 
 def openapi_json() -> Response:
@@ -32,10 +35,20 @@ def _example() -> dict[str, Any]:
     return {"dataset": datasets[0] if datasets else None, "resource": None}
 
 
+def _per(quota: str) -> str:
+    """A quota in words: "300/minute" → 每分钟 300 次."""
+    item = parse(quota)
+    name = item.GRANULARITY.name
+    unit = tk._(UNITS[name]) if name in UNITS else name
+    every = f"{unit} × {item.multiples}" if item.multiples > 1 else unit
+    return tk._("{amount} per {period}").format(amount=item.amount, period=every)
+
+
 def page() -> str:
     return tk.render("yantai/developer/index.html", {
         "example": _example(), "site_url": tk.config.get("ckan.site_url"),
-        "quota": {kind: {who: config.quota(kind, who == "user") for who in ("anonymous", "user")}
+        "quota": {kind: {who: _per(config.quota(kind, who == "user"))
+                         for who in ("anonymous", "user")}
                   for kind in ("api", "sql", "export")}})
 
 
