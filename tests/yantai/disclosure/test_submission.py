@@ -121,6 +121,16 @@ class TestCheckAction:
 
 
 class TestIntake:
+    @pytest.mark.parametrize("resource_id", [[{"a": 1}], ["x"], {"id": "x"}, 7])
+    def test_a_resource_id_that_is_not_a_string_is_a_validation_error(self, department,
+                                                                       sysadmin_api,
+                                                                       resource_id):
+        # (found by the fuzz test: a list reached the database, a 500)
+        for api in (department["editor"], sysadmin_api):
+            errors = api.errors("yantai_disclosure_submit", resource_id=resource_id,
+                                records=[person_penalty()])
+            assert errors["resource_id"] == ["必须是资源的 ID"]
+
     def test_valid_records_go_online_masked_and_invalid_ones_are_kept_back(self, department):
         bad = person_penalty(行政处罚决定书文号="烟市监罚〔2026〕102号", 处罚决定日期="2026-02-30")
         result = department["editor"].ok(

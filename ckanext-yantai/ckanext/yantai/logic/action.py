@@ -258,6 +258,9 @@ def yantai_disclosure_submit(context: Context, data_dict: DataDict) -> dict[str,
     :returns: ``received``, ``public``, ``invalid`` and per record ``{index, record_key, valid,
         errors, warnings, public, publish, timeliness, deadline, first_public_at}``
     """
+    resource_id = data_dict.get("resource_id")
+    if resource_id is not None and not isinstance(resource_id, str):  # (it reaches the database)
+        raise tk.ValidationError({"resource_id": [tk._("Must be a resource id")]})
     tk.check_access("yantai_disclosure_submit", context, data_dict)
     return submission.submit(context, data_dict.get("resource_id"), data_dict.get("records"))
 
