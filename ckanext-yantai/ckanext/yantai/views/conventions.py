@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import re
 from typing import Any, cast
 
 import ckan.plugins.toolkit as tk
@@ -100,6 +101,16 @@ def _last_modified(response: Response) -> dt.datetime | None:
         return None
 
 
+_BLANK_NODE = re.compile(rb"N[0-9a-f]{32}")
+
+
+def _stable_blank_nodes(body: bytes) -> bytes:
+    """RDF with its blank-node labels (rdflib: N + a random UUID) numbered by first appearance,
+    so that the same graph hashes to the same ETag."""
+    seen: dict[bytes, bytes] = {}
+    return _BLANK_NODE.sub(lambda m: seen.setdefault(m.group(0), b"b%d" % len(seen)), body)
+
+
 def conditional(response: Response) -> Response:
     """ETag and Last-Modified on the answers harvesters poll; 304 when the caller has it."""
     endpoint = request.endpoint or ""
@@ -112,6 +123,8 @@ def conditional(response: Response) -> Response:
             ("text/turtle", "text/n3", "application/")):
         return response
     body = response.get_data()
+    if endpoint in DCAT_ENDPOINTS:  # rdflib names blank nodes anew on every request
+        body = _stable_blank_nodes(body)
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     if (modified := _last_modified(response)) is not None:
         response.last_modified = modified
