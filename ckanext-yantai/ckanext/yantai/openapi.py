@@ -35,9 +35,28 @@ ERRORS = {
 }
 
 
+def _original(action: Any) -> Any:
+    """The action CKAN's wrapper (holding it as ``_action``), a chain of chained actions
+    (functools.partial of the chained function and the previous action) and decorators end in:
+    where the docstring is."""
+    for _ in range(50):
+        inner = inspect.getclosurevars(action).nonlocals.get("_action") \
+            if inspect.isfunction(action) else None
+        if callable(inner):
+            action = inner
+        elif isinstance(action, functools.partial):
+            action = action.args[0] if action.args and callable(action.args[0]) \
+                else action.func
+        elif getattr(action, "__wrapped__", None) is not None:
+            action = action.__wrapped__
+        else:
+            break
+    return action
+
+
 def _documented(action: Any) -> tuple[str, str, dict[str, dict[str, Any]]]:
     """(summary, description, {param: {"description", "type", "required"}}) of an action."""
-    doc = inspect.getdoc(action) or ""
+    doc = inspect.getdoc(_original(action)) or ""
     summary_lines: list[str] = []
     params: dict[str, dict[str, Any]] = {}
     current: dict[str, Any] | None = None
