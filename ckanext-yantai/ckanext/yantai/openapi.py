@@ -47,8 +47,8 @@ def _original(action: Any) -> Any:
         elif isinstance(action, functools.partial):
             action = action.args[0] if action.args and callable(action.args[0]) \
                 else action.func
-        elif getattr(action, "__wrapped__", None) is not None:
-            action = action.__wrapped__
+        elif (wrapped := getattr(action, "__wrapped__", None)) is not None:
+            action = wrapped
         else:
             break
     return action
