@@ -81,6 +81,24 @@ def test_widening_waits_for_a_second_person(department, app):
     assert all(anonymous_sees(d).values())
 
 
+def test_the_list_filters_by_dataset_and_status_and_refuses_odd_values(department):
+    d = department
+    d["editor"].ok("package_patch", id=d["dataset"]["id"], open_type="closed",
+                   share_type="none", share_condition="不共享")
+    change = d["editor"].ok("package_patch", id=d["dataset"]["id"],
+                            share_type="unconditional")["yantai_tier_change"]
+    for ref in (d["dataset"]["id"], d["dataset"]["name"]):
+        listed = d["admin"].ok("yantai_tier_change_list", package_id=ref)
+        assert [c["id"] for c in listed] == [change["id"]]
+    # A value of another type (the fuzz test's falsifying example was a list: a 500) finds none.
+    for odd in ([d["dataset"]["id"]], {"id": d["dataset"]["id"]}, 7, "没有这个数据集"):
+        assert d["admin"].ok("yantai_tier_change_list", package_id=odd) == []
+    assert d["admin"].ok("yantai_tier_change_list", status="rejected") == []
+    assert [c["id"] for c in d["admin"].ok("yantai_tier_change_list", status="")] == [change["id"]]
+    for odd in ("Pending", "pending ", ["pending"], 1):
+        assert d["admin"].errors("yantai_tier_change_list", status=odd)["status"]
+
+
 def test_invalid_widening_is_refused_whole(department):
     d = department
     d["editor"].ok("package_patch", id=d["dataset"]["id"], open_type="closed",

@@ -25,6 +25,8 @@ APPROVED = "yantai_tier_change_approved"
 # What a published dataset's blank or unknown tier field counts as: the least open value.
 LEAST_OPEN = {"open_type": "closed", "share_type": "none"}
 ORDERS = {"open_type": tiers.OPEN_ORDER, "share_type": tiers.SHARE_ORDER}
+# The states of a proposal (yantai_tier_change_list filters by one).
+STATUSES = ("pending", "approved", "rejected", "superseded")
 
 
 def current_tier(pkg: model.Package) -> dict[str, str]:
@@ -201,10 +203,16 @@ def query(context: Context, data_dict: dict[str, Any]) -> list[dict[str, Any]]:
         q = q.filter(TierChange.organization_id == org.id)
     elif not tiers.oversees(viewer):
         q = q.filter(TierChange.organization_id.in_(viewer.orgs or {""}))
-    if data_dict.get("package_id"):
-        q = q.filter(TierChange.package_id == data_dict["package_id"])
+    package_ref = data_dict.get("package_id")
+    if package_ref:
+        # By id or name, as package_show takes it; anything else (a list, a number) finds none.
+        pkg = model.Package.get(package_ref) if isinstance(package_ref, str) else None
+        q = q.filter(TierChange.package_id == (pkg.id if pkg else None))
     status = data_dict.get("status", "pending")
     if status:
+        if status not in STATUSES:
+            raise tk.ValidationError({"status": [tk._(
+                "A tier change status is pending, approved, rejected or superseded")]})
         q = q.filter(TierChange.status == status)
     return [as_dict(c) for c in q.order_by(TierChange.proposed_at.desc())]
 
