@@ -173,6 +173,7 @@ def bound_search(search_params: dict[str, Any]) -> dict[str, Any]:
 
 
 @tk.chained_action
+@tk.side_effect_free
 def package_autocomplete(next_action: Action, context: Context, data_dict: DataDict) -> Any:
     """package_autocomplete queries Solr directly (not through package_search): the same bound on
     q, and its ``limit`` (Solr's rows) within CKAN's rows_max."""

@@ -39,6 +39,23 @@ def test_a_get_on_an_action_that_changes_data_is_a_405(app, action):
     assert error["message"].startswith(f"操作 {action} 会修改数据")
 
 
+def test_every_read_action_stays_a_read_through_the_portals_chains():
+    """CKAN's read actions (its get module) and the portal's own keep GET, however many of the
+    portal's chains wrap them (two chains of one action once lost side_effect_free: a 405)."""
+    import ckan.logic.action.get as ckan_get
+    from ckan import authz
+    from ckan.plugins import toolkit as tk
+
+    from ckanext.yantai.logic import action as yantai_actions
+
+    reads = [name for name, _ in authz.get_local_functions(ckan_get)]
+    reads += [name for name in yantai_actions.__all__
+              if getattr(getattr(yantai_actions, name), "side_effect_free", False)]
+    assert {"package_show", "package_search", "organization_show"} <= set(reads)
+    lost = [name for name in reads if not getattr(tk.get_action(name), "side_effect_free", False)]
+    assert lost == []
+
+
 @pytest.mark.parametrize("body, content_type", [
     ("{bad", "application/json"), ("[1, 2]", "application/json"), ('"text"', "application/json"),
     ("id=x", "text/plain")])

@@ -221,6 +221,11 @@ def both(name: str, first: ChainedAction, second: ChainedAction) -> ChainedActio
         return first(lambda c, d: second(next_action, c, d), context, data_dict)
 
     chained.__name__ = name
+    # What CKAN reads off a chained function (it copies the chain's attributes to the action):
+    # a read (side_effect_free: GET allowed, and the API's 405 on GET of a write) stays one.
+    for attribute in ("side_effect_free", "auth_audit_exempt"):
+        if getattr(first, attribute, False) or getattr(second, attribute, False):
+            setattr(chained, attribute, True)
     return chained
 
 
