@@ -45,12 +45,12 @@ import build_configset  # noqa: E402
 import render  # noqa: E402
 
 PG_BIN = pathlib.Path("/usr/lib/postgresql/15/bin")
-SOLR_CORES = ("ckan", "ckan_test")
+SOLR_CORES = ("ckan", "ckan_test", "ckan_plain")
 # Cores whose index lives in memory (tmpfs, where there is one), linked from <core>/data: the test
 # core, where every dataset write is a hard commit (ckan.search.solr_commit) and a commit's fsyncs
 # on disk cost more than the rest of it. Same Solr, same commits and update log; the index is gone
 # after a reboot, as the test runs' index may be (they empty it themselves).
-SOLR_MEMORY_CORES = ("ckan_test",)
+SOLR_MEMORY_CORES = ("ckan_test", "ckan_plain")
 MEMORY_DIR = pathlib.Path("/dev/shm")
 # PostgreSQL roles and the secret holding each one's password. CKAN's role owns the catalogue and
 # DataStore databases (it is the DataStore's write user); datastore_ro is the DataStore's read-only
@@ -134,6 +134,9 @@ class Stack:
         if name == "development":
             return Profile(name, "ckan.ini", "ckan_default", "datastore_default", "ckan", 0,
                            f"http://127.0.0.1:{self.ckan_port}")
+        if name == "plain":  # a stock CKAN for the federation test (config/ckan/plain.ini.in)
+            return Profile(name, "plain.ini", "ckan_plain", "", "ckan_plain", 2,
+                           "http://plain.ckan.test")
         return Profile(name, "test.ini", "ckan_test", "datastore_test", "ckan_test", 1,
                        "http://test.ckan.net")
 
@@ -472,8 +475,11 @@ class Stack:
             step("restarting Solr under its supervisor")
             self.stop("solr-console")
         if self.running_pid("solr-console") and port_open(self.solr_port):
-            step(f"Solr already running on 127.0.0.1:{self.solr_port}")
-            return
+            if self.solr_ready():
+                step(f"Solr already running on 127.0.0.1:{self.solr_port}")
+                return
+            step("a Solr core was added since Solr started: restarting Solr")
+            self.stop("solr-console")
         ensure_port_free(self.solr_port, "Solr")
         server = ROOT / "config" / "solr" / "server" / "target"
         step(f"starting Solr 9 on 127.0.0.1:{self.solr_port}")
@@ -746,6 +752,7 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
             ini = self.render_ini(profile)
             self.migrate(ini)
             self.set_datastore_permissions(profile, ini)
+            self.plain_env()
         finally:
             failed = []
             for worker, log, process in preparing:
@@ -760,6 +767,15 @@ The portal is up ({time.monotonic() - started:.0f} s): {url}
         if preparing:
             step(f"{len(preparing) + 1} test stacks ready: this one and "
                  + ", ".join(str(w.run) for w, _, _ in preparing))
+
+    def plain_env(self) -> None:
+        """A plain CKAN's database and config beside the test profile (the federation test
+        harvests the portal into it)."""
+        plain = self.profile("plain")
+        self.ensure_database(plain.database)
+        ini = self.render_ini(plain)
+        step("running the plain CKAN's database migrations (CKAN core and ckanext-harvest)")
+        self.ckan(ini, "db", "upgrade")
 
     # A test run over N pytest-xdist workers (make test) gives the first worker this stack and each
     # other worker a complete stack of its own, under RUN_DIR/workers/<worker id>: its own

@@ -2,9 +2,10 @@
 """Render the portal's CKAN ini files from the templates in this folder.
 
 ``common.ini.in`` and ``<profile>.ini.in`` are written to OUT_DIR as ``common.ini`` and ``<name>``
-with every ``${NAME}`` replaced from the environment. A placeholder without a value is an error, so
-a missing secret or address never reaches a running portal. Used by scripts/stack.py (development
-and test) and by the production image's entrypoint.
+(a STANDALONE profile's template alone) with every ``${NAME}`` replaced from the environment. A
+placeholder without a value is an error, so a missing secret or address never reaches a running
+portal. Used by scripts/stack.py (development, test and the plain CKAN of the federation test) and
+by the production image's entrypoint.
 
 Usage: render.py PROFILE OUT_DIR [OUT_NAME]
 """
@@ -17,7 +18,9 @@ import sys
 from collections.abc import Mapping
 
 HERE = pathlib.Path(__file__).resolve().parent
-PROFILES = ("development", "test", "production")
+PROFILES = ("development", "test", "production", "plain")
+# Profiles that are a whole ini of their own, without the portal's common.ini.
+STANDALONE = ("plain",)
 
 
 def render_text(template: str, values: Mapping[str, str], source: str) -> str:
@@ -41,8 +44,10 @@ def render(profile: str, out_dir: pathlib.Path, out_name: str | None = None,
     env = dict(os.environ if values is None else values)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / (out_name or f"{profile}.ini")
-    for src, dst in ((HERE / "common.ini.in", out_dir / "common.ini"),
-                     (HERE / f"{profile}.ini.in", target)):
+    sources = [(HERE / f"{profile}.ini.in", target)]
+    if profile not in STANDALONE:
+        sources.insert(0, (HERE / "common.ini.in", out_dir / "common.ini"))
+    for src, dst in sources:
         text = render_text(src.read_text(encoding="utf-8"), env, src.name)
         tmp = dst.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")

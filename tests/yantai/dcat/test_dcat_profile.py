@@ -6,6 +6,8 @@ pyshacl against the DCAT-AP 3.0.0 shapes (``dcat-ap_3_shacl_shapes.ttl`` beside 
 SEMIC's https://semiceu.github.io/DCAT-AP/releases/3.0.0/shacl/dcat-ap-SHACL.ttl as carried in
 ckanext-dcat's test suite, unchanged); any violation fails. The portal's own ``dcat_rdf``
 harvester then reads the catalogue back into an emptied portal and must reproduce every field.
+A plain CKAN (``plain_ckan``) harvests the portal first, with ckanext-harvest's stock CKAN
+harvester through the federation address (``ckanext.yantai.federation``).
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from ckanext.yantai.harvest import remote, runner
 from demo import Loader, read_catalogue
 from tests import factories as yantai_factories
 from tests.conftest import reset_database, serve_portal
+from tests.yantai.dcat.plain_ckan import plain_ckan
 from tests.yantai.feeds import FeedServer, allow
 
 SHAPES = rdflib.Graph().parse(pathlib.Path(__file__).with_name("dcat-ap_3_shacl_shapes.ttl"))
@@ -327,6 +330,90 @@ def _comparable(dataset: dict[str, Any]) -> dict[str, Any]:
     out["resources"] = sorted((r["name"], r.get("format"), r.get("description") or None)
                               for r in dataset["resources"])
     return out
+
+
+def test_a_plain_ckan_harvests_the_public_catalogue_with_the_stock_harvester(portal):
+    """Part 8 of issue 17: a partner's stock CKAN (ckanext-harvest's ``ckan`` source type) given
+    the federation address copies every dataset an anonymous caller may see, with the portal's
+    own fields as extras, and no dataset that is not open."""
+    url = portal["url"]
+    public = public_names(url)
+    closed = [d["name"] for d in portal["catalogue"]["datasets"] if d["open_type"] == "closed"]
+    assert closed and not set(closed) & set(public)
+    with plain_ckan() as plain:
+        org = plain.action("organization_create", name="yantai-copy",
+                           title="烟台市公共数据（副本）")
+        plain.action("harvest_source_create", name="yantai", title="烟台市公共数据开放网",
+                     url=f"{url}/federation/ckan", source_type="ckan", owner_org=org["id"])
+        plain.ckan("harvester", "run-test", "yantai")
+        job = plain.action("harvest_source_show", id="yantai")["status"]["last_job"]
+        report = plain.action("harvest_job_report", id=job["id"])
+        assert (job["status"], job["stats"]["added"], job["stats"]["errored"]) == (
+            "Finished", len(public), 0), report
+        copies = {p["name"]: p for p in plain.action("package_search", rows=1000)["results"]}
+        assert sorted(copies) == public
+
+        def extras(name: str) -> dict[str, str]:
+            return {e["key"]: e["value"] for e in copies[name]["extras"]}
+
+        # The portal's fields, as extras: text as it is, lists and objects as JSON.
+        full, copy = portal["full"], extras(FULL["name"])
+        for key in ("resource_code", "provider_code", "open_type", "share_type",
+                    "share_condition", "share_method", "update_cycle", "region", "release_date",
+                    "temporal_start", "contact_office", "contact_email"):
+            assert copy[key] == full[key], key
+        for key in ("domain", "info_items", "related_resource_codes"):
+            assert json.loads(copy[key]) == full[key], key
+        assert copies[FULL["name"]]["license_id"] == "cc-by-sa"
+        assert [r["url"] for r in copies[FULL["name"]]["resources"]] == [
+            r["url"] for r in full["resources"]]
+        # Conditionally open data: described, their files not handed out.
+        conditional = [n for n in copies if extras(n)["open_type"] == "conditional"]
+        assert conditional
+        for name in conditional:
+            assert extras(name)["yantai_restricted"] == "true"
+            assert all(not r["url"] for r in copies[name]["resources"]), name
+
+        # Harvested again: nothing added twice, nothing lost.
+        plain.ckan("harvester", "run-test", "yantai")
+        again = plain.action("package_search", rows=1000)
+        assert sorted(p["name"] for p in again["results"]) == public
+
+
+def test_the_default_schema_is_asked_for_as_in_stock_ckan(portal):
+    """``use_default_schema`` on package_show and package_search (CKAN's own parameter) gives the
+    same form as the federation address; without it the portal's form is unchanged."""
+    url, name = portal["url"], FULL["name"]
+    shown = {}
+    for path in (f"/api/3/action/package_show?id={name}&use_default_schema=true",
+                 f"/federation/ckan/api/3/action/package_show?id={name}",
+                 f"/api/action/package_search?q=name:{name}&use_default_schema=1"):
+        status, _, body = fetch(url + path)
+        assert status == 200, path
+        result = json.loads(body)["result"]
+        shown[path] = result["results"][0] if "results" in result else result
+    first, *others = shown.values()
+    assert all(other == first for other in others)
+    assert "info_items" not in first and "domain" not in first
+    extras = {e["key"]: e["value"] for e in first["extras"]}
+    assert json.loads(extras["info_items"])[0]["name"] == "站点名称"
+    assert not {"data_dict", "validated_data_dict"} & first.keys()
+    status, _, body = fetch(f"{url}/api/3/action/package_show?id={name}")
+    assert json.loads(body)["result"]["info_items"][0]["name"] == "站点名称"
+    # The federation address serves reads only, and names those it serves.
+    for path, code in (("/federation/ckan/api/3/action/package_create", 404),
+                       ("/federation/ckan/api/3/action/user_list", 404),
+                       ("/federation/ckan/api/3/action/organization_list", 200)):
+        status, content_type, body = fetch(url + path)
+        assert (status, content_type.split(";")[0]) == (code, "application/json"), path
+        if code == 404:
+            assert "package_search" in json.loads(body)["error"]["message"]
+    # A closed dataset is as absent there as anywhere.
+    closed = next(d["name"] for d in portal["catalogue"]["datasets"]
+                  if d["open_type"] == "closed")
+    for path in (f"/federation/ckan/api/3/action/package_show?id={closed}",
+                 f"/api/3/action/package_show?id={closed}&use_default_schema=true"):
+        assert fetch(url + path)[0] == 404, path
 
 
 @pytest.mark.usefixtures("with_request_context")

@@ -116,7 +116,7 @@ def conditional(response: Response) -> Response:
     endpoint = request.endpoint or ""
     if request.method != "GET" or response.status_code != 200 or response.is_streamed:
         return response
-    if endpoint == "api.action":
+    if endpoint in ("api.action", "yantai_federation.action"):
         if (request.view_args or {}).get("logic_function") not in CONDITIONAL_ACTIONS:
             return response
     elif endpoint not in DCAT_ENDPOINTS or not (response.mimetype or "").startswith(
