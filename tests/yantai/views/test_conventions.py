@@ -56,6 +56,22 @@ def test_every_read_action_stays_a_read_through_the_portals_chains():
     assert lost == []
 
 
+def test_every_action_that_changes_data_stays_post_only_through_the_portals_chains():
+    """The other way round: a chain must not make a write GET-able (follow_dataset once was:
+    a link on any site could make a logged-in visitor follow a dataset)."""
+    import importlib
+
+    from ckan import authz
+    from ckan.plugins import toolkit as tk
+
+    writes = [name for module in ("create", "update", "delete", "patch")
+              for name, _ in authz.get_local_functions(
+                  importlib.import_module(f"ckan.logic.action.{module}"))]
+    assert {"follow_dataset", "package_patch", "package_delete"} <= set(writes)
+    opened = [name for name in writes if getattr(tk.get_action(name), "side_effect_free", False)]
+    assert opened == []
+
+
 @pytest.mark.parametrize("body, content_type", [
     ("{bad", "application/json"), ("[1, 2]", "application/json"), ('"text"', "application/json"),
     ("id=x", "text/plain")])

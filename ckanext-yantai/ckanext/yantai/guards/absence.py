@@ -147,13 +147,13 @@ def not_found_chain(name: str,
 
 def for_callers(name: str, after: Callable[[Context, DataDict, Any], Any] | None = None,
                 before: Callable[[Context, DataDict], DataDict] | None = None,
-                around: Callable[[Action, Context, DataDict], Any] | None = None
-                ) -> ChainedAction:
+                around: Callable[[Action, Context, DataDict], Any] | None = None,
+                read: bool = True) -> ChainedAction:
     """A chained action that filters for the caller (not for internal calls nor sysadmins):
     ``before`` checks or adjusts the request, ``after`` filters the result, ``around`` replaces
-    the call altogether."""
+    the call altogether. ``read``: the action only reads (CKAN lets a GET call it); False for
+    one that changes data, which stays POST only."""
     @tk.chained_action
-    @tk.side_effect_free
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
         viewer = access.context_viewer(context)
         if viewer is None or viewer.sysadmin:
@@ -166,6 +166,8 @@ def for_callers(name: str, after: Callable[[Context, DataDict, Any], Any] | None
         return after(context, data_dict, result) if after is not None else result
 
     chained.__name__ = name
+    if read:
+        tk.side_effect_free(chained)
     return chained
 
 
