@@ -47,6 +47,8 @@ MESSAGES = {
     "api_unknown_action": "Unknown API action {name}: see the developer documentation",
     "api_post_only": ("The action {name} changes data: call it with POST (a JSON body) and an "
                       "API token"),
+    "request_unstorable": ("The request holds a character no text can store (NUL, or half of "
+                           "a UTF-16 surrogate pair such as \\ud800): remove it and send again"),
     "federation_unknown_action": ("{name} is not served at the federation address "
                                   "/federation/ckan: it serves {names}"),
     "api_bad_request": "The request is not valid: give the parameters in the query string or as "

@@ -116,6 +116,28 @@ def add_months(day: dt.date, months: int) -> dt.date:
 MAX_DEPTH = 64  # lists and objects inside each other in one request (CKAN's own go 4 deep)
 
 
+# What no text column of PostgreSQL (nor UTF-8) can hold: NUL and lone UTF-16 surrogates
+# (JSON's "\u0000" and "\ud800" decode to them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(value: Any) -> bool:
+    """Whether a string anywhere in ``value`` (keys of objects too) holds a character no text
+    column can store (walked without recursion, like ``too_deep``)."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if _UNSTORABLE.search(current):
+                return True
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, (list, tuple)):
+            stack.extend(current)
+    return False
+
+
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether lists and dicts nest more than ``limit`` deep (counted without recursion: a value
     nested thousands deep breaks every recursive walk after it, json's and the validators')."""

@@ -222,6 +222,16 @@ def test_a_value_that_does_not_fit_its_type_keeps_the_column_as_text(editor, dat
     assert {r["处罚金额"] for r in search(resource)["records"]} == {"5", "4.72", "暂无"}
 
 
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"])
+def test_a_moment_past_the_ends_of_time_in_beijing_does_not_fit_a_date_column(text):
+    from ckanext.yantai.datastore import columns
+
+    # Misfits keep the column as text (above); an OverflowError failed the whole load before.
+    for convert in (columns.date, columns.naive_timestamp):
+        with pytest.raises(columns.Misfit):
+            convert(text)
+
+
 def test_the_data_dictionary_correction_wins_on_the_next_load(editor, dataset):
     resource = upload(editor, dataset, csv_bytes("utf-8"), "处罚.csv", "CSV")
     load(resource)

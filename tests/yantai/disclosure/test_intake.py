@@ -225,6 +225,14 @@ class TestAmountsAndDates:
     def test_a_utc_timestamp_is_taken_as_its_chinese_date(self):
         assert intake.parse_date("2026-09-17T16:30:00Z") == dt.date(2026, 9, 18)
 
+    @pytest.mark.parametrize("text", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"])
+    @pytest.mark.parametrize("field", ["处罚决定日期", "处罚有效期", "公示截止期"])
+    def test_a_moment_past_the_ends_of_time_in_beijing_is_a_bad_date(self, text, field):
+        # Its Beijing date is in year 10000 or 0: an OverflowError (a 500) before.
+        with pytest.raises(intake.BadValue):
+            intake.parse_date(text)
+        assert (field, "date_format") in codes_of(check(penalty(**{field: text})))
+
     def test_unparseable_and_impossible_dates(self):
         assert ("处罚决定日期", "date_format") in codes_of(
             check(penalty(处罚决定日期="2026-02-30")))

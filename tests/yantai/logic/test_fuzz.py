@@ -64,7 +64,7 @@ EDGES = ["", " ", "9999-12-31", "0001-01-01", "2026-09-18", "2026-02-30", "2026-
          "revoke", "license", "penalty", "open", "open ", " open", "conditional", "closed",
          "unconditional", "none", "draft", "deleted", "pending", "failed", ">7", "uscc_checksum",
          "http://127.0.0.1:8983/solr/ckan/select?q=*:*", "../../etc/passwd", "<script>x</script>",
-         "\u200b", "Ｏｐｅｎ", "x" * 3000]
+         "\u200b", "Ｏｐｅｎ", "x" * 3000, "\x00", "a\x00b"]
 
 
 def json_values(names: list[str]) -> st.SearchStrategy[Any]:

@@ -108,7 +108,10 @@ def boolean(text: str) -> str:
 
 def naive_timestamp(text: str) -> str:
     """For CKAN's ``timestamp`` columns (no zone): Beijing time."""
-    moment = dt.datetime.fromisoformat(timestamp(text)).astimezone(SHANGHAI)
+    try:
+        moment = dt.datetime.fromisoformat(timestamp(text)).astimezone(SHANGHAI)
+    except OverflowError:  # 9999-12-31T23:59:59-12:00 is past the last year in Beijing time
+        raise Misfit(text) from None
     return moment.replace(tzinfo=None).isoformat()
 
 

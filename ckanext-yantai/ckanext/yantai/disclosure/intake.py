@@ -205,10 +205,10 @@ def parse_date(value: str, long_term: bool = False) -> dt.date:
                 raise BadValue(value) from None
     try:
         moment = dt.datetime.fromisoformat(text)
-    except ValueError:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(SHANGHAI)
+    except (ValueError, OverflowError):  # 9999-12-31T23:59:59-12:00 is past the last year
         raise BadValue(value) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(SHANGHAI)
     return moment.date()
 
 

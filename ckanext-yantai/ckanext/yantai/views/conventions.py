@@ -11,7 +11,11 @@
 - **CORS**: CKAN's own (``ckan.cors.*``: no credentials); the headers a script needs to read
   (ETag, Retry-After, the quota headers) are exposed;
 - **compression**: gzip or brotli of text answers (Flask-Compress), in the local stack as
-  behind nginx in production; streamed downloads are left alone.
+  behind nginx in production; streamed downloads are left alone;
+- **unstorable text**: a request whose path, query, form or JSON body holds NUL or a lone
+  surrogate (JSON's ``\u0000``, ``\ud800``), which no text column nor UTF-8 can hold, is a 400
+  before any view runs (CKAN's own views answered 500 when PostgreSQL refused it). A form-encoded
+  API body nested thousands deep (CKAN parses it itself) is a 400 too.
 """
 from __future__ import annotations
 
@@ -23,11 +27,11 @@ import re
 from typing import Any, cast
 
 import ckan.plugins.toolkit as tk
-from flask import Response, make_response, request
+from flask import Response, abort, make_response, request
 from flask_compress import Compress
 from werkzeug.exceptions import HTTPException
 
-from ckanext.yantai import config
+from ckanext.yantai import config, params
 from ckanext.yantai.messages import message
 
 CONDITIONAL_ACTIONS = frozenset({"package_show", "package_search"})
@@ -68,6 +72,9 @@ def wrapped_errors(view: Any) -> Any:
                                   logic_function, {"Allow": "POST"})
         try:
             response = make_response(view(logic_function, *args, **kwargs))
+        except RecursionError:  # a form-encoded body nested thousands deep (CKAN's json.loads)
+            return error_response(400, "Bad Request Error", message("api_bad_json"),
+                                  logic_function)
         except HTTPException as error:  # e.g. 415 for a body that is not JSON: an HTML page
             if error.code is None or error.code >= 500:
                 raise
@@ -82,6 +89,19 @@ def wrapped_errors(view: Any) -> Any:
         return response
 
     return action
+
+
+def refuse_unstorable() -> Response | None:
+    """(before_request) NUL or a lone surrogate anywhere in what the request gives: a 400."""
+    given: list[Any] = [request.view_args or {}, request.args.to_dict(flat=False),
+                        request.form.to_dict(flat=False)]
+    if request.is_json:
+        given.append(request.get_json(silent=True))  # bad JSON is the view's to answer
+    if not params.unstorable(given):
+        return None
+    if request.path.startswith("/api/") or request.blueprint == "yantai_federation":
+        return error_response(400, "Bad Request Error", message("request_unstorable"))
+    abort(400, description=message("request_unstorable"))
 
 
 def _last_modified(response: Response) -> dt.datetime | None:
@@ -145,6 +165,7 @@ def install(app: Any) -> None:
             app.view_functions[endpoint] = wrapped_errors(view)
     # Flask runs these last first: conditional requests, then compression (which keeps the
     # ETag apart per encoding and answers 304 itself), then the CORS exposure.
+    app.before_request(refuse_unstorable)
     app.after_request(expose_headers)
     if config.compress_responses():
         app.config.update(COMPRESS_MIMETYPES=COMPRESSED, COMPRESS_STREAMS=False,
