@@ -596,6 +596,44 @@ def test_nginx_does_not_serve_files_itself():
     assert re.fullmatch(r"nginx:1\.\d*[02468](\.\d+)?", image), f"{image}: not a stable nginx"
 
 
+def nginx_zone(path: str) -> str | None:
+    """The limit_req zone nginx applies to ``path``, by nginx's own rule: the first regex
+    location that matches, else the longest prefix (``=`` exact first). Nested blocks are not
+    used in this config."""
+    nginx = (DOCKER / "nginx" / "nginx.conf").read_text()
+    server = nginx[nginx.index("server {"):]
+    blocks = re.findall(r"location\s+(=|~\*?|\^~)?\s*(\S+)\s*\{([^{}]*)\}", server)
+    regexes = [(pattern, body) for modifier, pattern, body in blocks if modifier.startswith("~")]
+    exact = {pattern: body for modifier, pattern, body in blocks if modifier == "="}
+    prefixes = [(pattern, body) for modifier, pattern, body in blocks if modifier in ("", "^~")]
+    if path in exact:
+        body = exact[path]
+    else:
+        body = next((b for pattern, b in regexes if re.search(pattern, path)), None)
+        if body is None:
+            body = max(((p, b) for p, b in prefixes if path.startswith(p)),
+                       key=lambda pb: len(pb[0]))[1]
+    zone = re.search(r"limit_req zone=(\w+)", body)
+    return zone.group(1) if zone else None
+
+
+@pytest.mark.parametrize("path, zone", [
+    ("/api/3/action/datastore_search_sql", "heavy"),
+    ("/api/action/datastore_search_sql", "heavy"),
+    ("/en/api/3/action/datastore_search_sql", "heavy"),
+    ("/zh_Hans_CN/api/action/datastore_search_sql", "heavy"),
+    ("/datastore/dump/9b1c", "heavy"), ("/en/datastore/dump/9b1c", "heavy"),
+    ("/dataset/bus-lines/resource/9b1c/table.xlsx", "heavy"),
+    ("/en/dataset/bus-lines/resource/9b1c/table.csv", "heavy"),
+    ("/api/3/action/package_search", "api"), ("/en/api/action/package_show", "api"),
+    ("/federation/ckan/api/3/action/package_search", "api"),
+    ("/datatables/ajax/9b1c", "api"), ("/catalog.ttl", "api"), ("/en/catalog.jsonld", "api"),
+    ("/dataset/bus-lines.ttl", "api"),
+    ("/", None), ("/dataset/bus-lines", None), ("/webassets/base/main.css", None)])
+def test_nginx_limits_each_path_in_its_zone_under_any_prefix(path, zone):
+    assert nginx_zone(path) == zone
+
+
 def test_entrypoint_is_valid_bash_and_renders_the_production_profile():
     entrypoint = DOCKER / "ckan" / "entrypoint.sh"
     result = subprocess.run(["bash", "-n", str(entrypoint)], capture_output=True, text=True)

@@ -76,6 +76,53 @@ def test_sql_has_a_stricter_quota_of_its_own(app):
 
 
 @ON
+@pytest.mark.ckan_config("ckanext.yantai.quota.api.anonymous", "100/hour")
+@pytest.mark.ckan_config("ckanext.yantai.quota.export.anonymous", "2/hour")
+@pytest.mark.ckan_config("ckanext.yantai.quota.export_rows", "1000")
+def test_a_table_taken_in_large_pages_counts_as_an_export(app):
+    client = {"REMOTE_ADDR": "203.0.113.6"}
+    forget("export", "addr:203.0.113.6", "2/hour")
+    forget("api", "addr:203.0.113.6", "100/hour")
+
+    def kind(response) -> str:
+        return {"100": "api", "2": "export"}[response.headers["X-RateLimit-Limit"]]
+
+    small = app.get(f"{API}/datastore_search", query_string={"resource_id": "x", "limit": "1000"},
+                    environ_base=client)
+    assert kind(small) == "api"
+    for limit in ("1001", 32000):  # in the query, and as a number in a JSON body
+        large = (app.get(f"{API}/datastore_search", environ_base=client,
+                         query_string={"resource_id": "x", "limit": limit})
+                 if isinstance(limit, str) else
+                 app.post(f"{API}/datastore_search", environ_base=client,
+                          json={"resource_id": "x", "limit": limit}))
+        assert kind(large) == "export"
+    refused = app.get(f"{API}/datastore_search", query_string={"resource_id": "x", "limit": "5000"},
+                      environ_base=client)
+    assert refused.status_code == 429
+    # the preview's data table asks the same way
+    assert app.post("/datatables/ajax/x", data={"length": "5000"},
+                    environ_base=client).status_code == 429
+
+
+@ON
+@pytest.mark.ckan_config("ckanext.yantai.quota.api.anonymous", "2/hour")
+def test_rdf_by_content_negotiation_and_the_federation_address_count_preflights_do_not(app):
+    client = {"REMOTE_ADDR": "203.0.113.7"}
+    forget("api", "addr:203.0.113.7", "2/hour")
+    for _ in range(3):  # a browser's CORS preflights
+        preflight = app.options(f"{API}/package_search", environ_base=client, headers={
+            "Origin": "https://example.org", "Access-Control-Request-Method": "GET"})
+        assert preflight.status_code < 400 and "X-RateLimit-Limit" not in preflight.headers
+    assert app.get("/", environ_base=client).status_code == 200  # the home page: not counted
+    turtle = app.get("/", environ_base=client, headers={"Accept": "text/turtle"})
+    assert turtle.headers["X-RateLimit-Remaining"] == "1"
+    federated = app.get("/federation/ckan/api/3/action/package_search", environ_base=client)
+    assert federated.headers["X-RateLimit-Remaining"] == "0"
+    assert app.get("/catalog.ttl", environ_base=client).status_code == 429
+
+
+@ON
 @pytest.mark.ckan_config("ckanext.yantai.quota.api.anonymous", "3/hour")
 @pytest.mark.ckan_config("ckan.redis.url", "redis://127.0.0.1:9/0")
 def test_requests_are_served_when_redis_is_gone(app):

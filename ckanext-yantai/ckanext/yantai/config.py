@@ -106,6 +106,11 @@ def quota(kind: str, user: bool) -> str:
     return str(tk.config.get(f"ckanext.yantai.quota.{kind}.{'user' if user else 'anonymous'}"))
 
 
+def quota_export_rows() -> int:
+    """Rows above which a datastore_search counts as an export."""
+    return tk.asint(tk.config.get("ckanext.yantai.quota.export_rows"))
+
+
 def compress_responses() -> bool:
     return tk.asbool(tk.config.get("ckanext.yantai.compress"))
 

@@ -5,9 +5,14 @@ A client is its user when it sends a token or a session, else its address (as th
 proxies report it). Each request counts against one class:
 
 - ``sql``: ``datastore_search_sql`` (it runs SQL on the DataStore);
-- ``export``: the DataStore dump and the table downloads (whole tables as CSV, XLSX or JSON);
-- ``api``: every other Action API call, and the DCAT endpoints (``/catalog.ttl``,
-  ``/dataset/<id>.<format>``).
+- ``export``: the DataStore dump and the table downloads (whole tables as CSV, XLSX or JSON), and
+  a ``datastore_search`` (or a data table page of the previews) asking for more rows than
+  ``ckanext.yantai.quota.export_rows``: a table taken a large page at a time is an export;
+- ``api``: every other Action API call (also at the federation address), the data tables of the
+  previews, and the DCAT endpoints (``/catalog.ttl``, ``/dataset/<id>.<format>``, and
+  ``/dataset/<id>`` or ``/`` when the client asks for RDF).
+
+CORS preflights (``OPTIONS``) are not counted: the browser sends them, not the script.
 
 Anonymous callers and users have their own limits (``ckanext.yantai.quota.*``, in the
 ``limits`` notation, e.g. ``300/minute``). Over a limit the answer is a 429 in the API's error
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 EXPORT_ENDPOINTS = frozenset({"datastore.dump", "yantai_datastore.download"})
 DCAT_ENDPOINTS = frozenset({"dcat.read_catalog", "dcat.read_dataset",
                             "dcat.read_dataset_series"})
+API_ENDPOINTS = frozenset({"yantai_federation.action", "datatablesview.ajax"})
 
 
 class Counted(NamedTuple):
@@ -55,15 +61,44 @@ def limiter() -> strategies.FixedWindowRateLimiter:
     return _limiter
 
 
+def _rows_asked() -> int:
+    """The rows a datastore_search (``limit``, query or body) or a data table page
+    (``length``) asks for; 0 when it does not say or says something else."""
+    given: dict[str, Any] = {**request.args.to_dict(), **request.form.to_dict()}
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if isinstance(body, dict):
+            given.update(body)
+    value = given.get("limit", given.get("length"))
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else 0
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _asks_for_rdf() -> bool:
+    from ckanext.dcat.utils import parse_accept_header
+
+    return bool((request.view_args or {}).get("_format")
+                or parse_accept_header(request.headers.get("Accept", "")))
+
+
 def quota_class() -> str | None:
     """The class of the current request, or None when it is not counted."""
+    if request.method == "OPTIONS":
+        return None
     endpoint = request.endpoint or ""
-    if endpoint.startswith("api.action"):
-        name = (request.view_args or {}).get("logic_function")
-        return "sql" if name == "datastore_search_sql" else "api"
+    name = (request.view_args or {}).get("logic_function")
+    if endpoint.startswith("api.action") or endpoint in API_ENDPOINTS:
+        if name == "datastore_search_sql":
+            return "sql"
+        if (name == "datastore_search" or endpoint == "datatablesview.ajax") \
+                and _rows_asked() > config.quota_export_rows():
+            return "export"
+        return "api"
     if endpoint in EXPORT_ENDPOINTS:
         return "export"
-    if endpoint in DCAT_ENDPOINTS and (request.view_args or {}).get("_format"):
+    if endpoint in DCAT_ENDPOINTS and _asks_for_rdf():
         return "api"
     return None
 
