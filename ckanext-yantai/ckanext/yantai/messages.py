@@ -49,6 +49,13 @@ MESSAGES = {
                       "API token"),
     "request_unstorable": ("The request holds a character no text can store (NUL, or half of "
                            "a UTF-16 surrogate pair such as \\ud800): remove it and send again"),
+    "api_too_large": ("The request is larger than the portal takes in a form (a field at most "
+                      "500 KB, a file at most {mb} MB): send long values in a JSON body, and a "
+                      "large file as a link"),
+    "api_no_such_path": ("No such API address: actions are called as /api/3/action/<name> "
+                         "(see the developer documentation)"),
+    "api_method": "The method {method} is not allowed at this API address",
+    "api_http_error": "The API cannot answer this request (HTTP {code})",
     "federation_unknown_action": ("{name} is not served at the federation address "
                                   "/federation/ckan: it serves {names}"),
     "api_bad_request": "The request is not valid: give the parameters in the query string or as "

@@ -2,6 +2,7 @@
 compression and CORS, on the Action API and the DCAT endpoints."""
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 
@@ -137,6 +138,41 @@ def test_reads_answer_304_until_the_dataset_changes(app):
         "If-None-Match": search.headers["ETag"]}).status_code == 200
 
 
+def test_last_modified_follows_the_callers_answer_not_only_the_dataset(app):
+    """An answer that changes without the dataset (here the caller's access request approved:
+    the files' addresses appear) is newer than the copy the caller holds: If-Modified-Since with
+    the old date gets the new body, not a 304 (metadata_modified was the date before)."""
+    admin = ckan_factories.User()
+    applicant = ckan_factories.UserWithToken()
+    org = factories.Organization(users=[{"name": admin["name"], "capacity": "admin"}])
+    ds = factories.Dataset(owner_org=org["id"], open_type="conditional",
+                           open_condition="签署数据使用协议", share_type="none",
+                           share_condition="不共享",
+                           resources=[{"name": "线路表", "url": "https://data.yantai.gov.cn/x.csv",
+                                       "format": "CSV"}])
+    query, headers = {"id": ds["name"]}, {"Authorization": applicant["token"]}
+    first = app.get(f"{API}/package_show", query_string=query, headers=headers)
+    assert first.get_json()["result"]["resources"][0]["url"] == ""
+    modified = first.headers["Last-Modified"]
+    assert app.get(f"{API}/package_show", query_string=query,
+                   headers={**headers, "If-Modified-Since": modified}).status_code == 304
+    today = dt.date.today()
+    request = call_action("yantai_access_request_create", {"user": applicant["name"]},
+                          package_id=ds["id"], purpose="线路研究", intended_use="统计分析",
+                          applicant_organization="烟台大学", period_start=today.isoformat(),
+                          period_end=(today + dt.timedelta(days=90)).isoformat(),
+                          commitment_accepted=True)
+    call_action("yantai_access_request_decide", {"user": admin["name"]}, id=request["id"],
+                decision="approve", expires=(today + dt.timedelta(days=90)).isoformat())
+    again = app.get(f"{API}/package_show", query_string=query,
+                    headers={**headers, "If-Modified-Since": modified})
+    assert again.status_code == 200
+    assert again.get_json()["result"]["resources"][0]["url"].endswith("x.csv")
+    assert again.headers["Last-Modified"] != modified
+    assert app.get(f"{API}/package_show", query_string=query, headers={
+        **headers, "If-Modified-Since": again.headers["Last-Modified"]}).status_code == 304
+
+
 def test_a_withdrawn_dataset_changes_the_search_etag(app):
     keep, leave = factories.Dataset(), factories.Dataset()
     search = app.get(f"{API}/package_search")
@@ -182,3 +218,36 @@ def test_scripts_on_other_sites_may_read_the_api_and_its_headers(app):
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     dcat = app.get("/catalog.jsonld", headers={"Origin": "https://apps.example.cn"})
     assert dcat.headers["Access-Control-Allow-Origin"] == "*"
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "If-Modified-Since" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize("path", ["/api/3/no_such", "/api/action", "/zh_Hans_CN/api/3/x/y",
+                                  "/federation/ckan/api/3/nothing/here"])
+def test_an_api_address_that_does_not_exist_is_a_wrapped_404(app, path):
+    error = wrapped(app.get(path), 404)
+    assert error["__type"] == "Not Found Error" and "/api/3/action/" in error["message"]
+
+
+def test_a_page_that_does_not_exist_stays_an_html_page(app):
+    response = app.get("/no-such-page", status=404)
+    assert response.content_type.startswith("text/html")
+
+
+def test_a_method_an_api_address_does_not_take_is_a_wrapped_405(app):
+    error = wrapped(app.test_client().put(f"{API}/package_show"), 405)
+    assert error["__type"] == "Method Not Allowed Error" and "PUT" in error["message"]
+
+
+def test_a_form_field_over_the_limit_is_a_wrapped_413(app):
+    """werkzeug refuses a form field over 500 KB before any view: the API says so in JSON."""
+    response = app.post(f"{API}/package_search", data={"q": "x" * (600 * 1024)})
+    error = wrapped(response, 413)
+    assert "JSON" in error["message"] and "100 MB" in error["message"]
+
+
+def test_a_negotiated_code_list_varies_on_accept(app):
+    response = app.get("/def/domain", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and "Accept" in response.headers["Vary"]
+    fixed = app.get("/def/domain.ttl").headers.get("Vary", "")
+    assert "Accept" not in [part.strip() for part in fixed.split(",")], fixed

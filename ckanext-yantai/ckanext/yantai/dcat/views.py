@@ -34,13 +34,17 @@ def _scheme(scheme: str, code: str | None = None, _format: str | None = None) ->
     if vocabulary is None or (code is not None and terms.code_of(
             vocabulary, terms.concept_uri(vocabulary, code)) is None):
         return tk.abort(404, tk._("Not found"))
+    negotiated = _format is None
     if _format is None:
         _format = dcat_utils.check_access_header() or "ttl"
     if _format not in RDF_FORMATS:
         return tk.abort(404, tk._("Not found"))
     rdf_format, content_type = RDF_FORMATS[_format]
     body = terms.concept_scheme(vocabulary).serialize(format=rdf_format)
-    return Response(body, content_type=f"{content_type}; charset=utf-8")
+    response = Response(body, content_type=f"{content_type}; charset=utf-8")
+    if negotiated:  # the same URL answers Turtle, JSON-LD or RDF/XML: caches must tell them apart
+        response.vary.add("Accept")
+    return response
 
 
 def scheme(scheme: str) -> Any:

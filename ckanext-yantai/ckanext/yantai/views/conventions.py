@@ -6,7 +6,8 @@
   every other error: 400 for an unknown action or bad JSON, 405 (``Allow: POST``) for a GET on
   an action that changes data;
 - **conditional requests**: GETs of ``package_show``, ``package_search`` and the DCAT endpoints
-  carry an ``ETag`` (of the body, so per caller), ``package_show`` also ``Last-Modified``;
+  carry an ``ETag`` (of the body, so per caller), ``package_show`` also ``Last-Modified`` (when
+  the caller's answer last changed, remembered in Redis);
   ``If-None-Match`` / ``If-Modified-Since`` get a 304 (werkzeug's ``make_conditional``);
 - **CORS**: CKAN's own (``ckan.cors.*``: no credentials); the headers a script needs to read
   (ETag, Retry-After, the quota headers) are exposed;
@@ -78,8 +79,10 @@ def wrapped_errors(view: Any) -> Any:
         except HTTPException as error:  # e.g. 415 for a body that is not JSON: an HTML page
             if error.code is None or error.code >= 500:
                 raise
-            return error_response(400 if error.code == 415 else error.code, "Bad Request Error",
-                                  message("api_bad_json"), logic_function)
+            if error.code in (400, 415):
+                return error_response(400, "Bad Request Error", message("api_bad_json"),
+                                      logic_function)
+            return http_error(error)
         if response.status_code == 400 and response.is_json:
             body = response.get_json(silent=True)
             if isinstance(body, str):  # CKAN's bare "Bad request - JSON Error: ..." (English)
@@ -104,21 +107,63 @@ def refuse_unstorable() -> Response | None:
     abort(400, description=message("request_unstorable"))
 
 
-def _last_modified(response: Response) -> dt.datetime | None:
-    """When the dataset of a package_show last changed (CKAN's times are UTC). Not for lists: a
-    dataset that leaves a search result changes no date of those that stay, so a date would
-    answer 304 to a harvester that must learn of the withdrawal (the ETag does)."""
+def http_error(error: HTTPException) -> Response:
+    """An HTTP error of the API's paths in the wrapper ("Not Found Error", ...)."""
+    code = error.code or 500
+    kinds = {404: ("Not Found Error", "api_no_such_path"),
+             405: ("Method Not Allowed Error", "api_method"),
+             413: ("Request Entity Too Large Error", "api_too_large")}
+    kind, key = kinds.get(code, (f"{error.name} Error", "api_http_error"))
+    return error_response(code, kind, message(
+        key, code=str(code), method=request.method,
+        mb=str(tk.config.get("ckan.max_resource_size"))))
+
+
+def _api_errors(app: Any, code: int) -> None:
+    """The error pages of ``code`` (CKAN's HTML) as JSON in the wrapper for the API's paths."""
+    page = (app.error_handler_spec.get(None, {}).get(code) or {})
+    ckan_handler = next(iter(page.values()), None)
+
+    def handler(error: HTTPException) -> Any:
+        if request.path.startswith(("/api/", "/federation/")) or \
+                re.match(r"^/[A-Za-z_]+/api/", request.path):
+            return http_error(error)
+        return ckan_handler(error) if ckan_handler else error
+
+    app.register_error_handler(code, handler)
+
+
+LAST_MODIFIED_TTL = 30 * 24 * 3600  # how long the portal remembers when an answer last changed
+
+
+def _last_modified(response: Response, etag: str) -> dt.datetime | None:
+    """When this caller's answer to this package_show last changed: the time the portal first
+    gave the body it gives now (remembered in Redis per URL and caller, and never the same
+    second as the body before). Not the dataset's metadata_modified: the answer also changes
+    without it (a caller's access request approved or expired, the department renamed, the
+    view counts updated). None for lists (a dataset that leaves a search result changes no date
+    of those that stay; the ETag tells) and when Redis cannot be reached."""
     if (request.view_args or {}).get("logic_function") != "package_show":
         return None
-    body = response.get_json(silent=True) if response.is_json else None
-    result = body.get("result") if isinstance(body, dict) else None
-    stamp = result.get("metadata_modified") if isinstance(result, dict) else None
-    if not isinstance(stamp, str):
-        return None
+    from ckan.lib.redis import connect_to_redis
+
+    user = tk.current_user.id if tk.current_user.is_authenticated else "anonymous"
+    digest = hashlib.sha256(f"{user} {request.full_path}".encode()).hexdigest()[:32]
+    key = f"{tk.config.get('ckan.site_id')}:yantai:last-modified:{digest}"
     try:
-        return dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.UTC, microsecond=0)
-    except ValueError:
+        redis = connect_to_redis()
+        stored = redis.get(key)
+        known_etag, _, since = (stored.decode() if isinstance(stored, bytes) else "").partition(
+            " ")
+        if known_etag == etag and since.isdigit():
+            seconds = int(since)
+        else:
+            seconds = max(int(dt.datetime.now(dt.UTC).timestamp()),
+                          int(since) + 1 if since.isdigit() else 0)
+        redis.set(key, f"{etag} {seconds}", ex=LAST_MODIFIED_TTL)
+    except Exception:  # noqa: BLE001 (Redis away: the ETag alone)
         return None
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
 _BLANK_NODE = re.compile(rb"N[0-9a-f]{32}")
@@ -145,8 +190,9 @@ def conditional(response: Response) -> Response:
     body = response.get_data()
     if endpoint in DCAT_ENDPOINTS:  # rdflib names blank nodes anew on every request
         body = _stable_blank_nodes(body)
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    if (modified := _last_modified(response)) is not None:
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    response.set_etag(etag)
+    if (modified := _last_modified(response, etag)) is not None:
         response.last_modified = modified
     response.vary.add("Authorization")
     return cast(Response, response.make_conditional(request))
@@ -159,14 +205,29 @@ def expose_headers(response: Response) -> Response:
     return response
 
 
+def allow_conditional_headers(response: Response) -> Response:
+    """(after CKAN's CORS headers) A script on another site may send the headers of a
+    conditional request: its preflight allows them besides CKAN's two."""
+    allowed = response.headers.get("Access-Control-Allow-Headers")
+    if allowed:
+        response.headers["Access-Control-Allow-Headers"] = \
+            f"{allowed}, If-None-Match, If-Modified-Since"
+    return response
+
+
 def install(app: Any) -> None:
     for endpoint, view in list(app.view_functions.items()):
         if endpoint == "api.action" or endpoint.startswith("api.action"):
             app.view_functions[endpoint] = wrapped_errors(view)
     # Flask runs these last first: conditional requests, then compression (which keeps the
     # ETag apart per encoding and answers 304 itself), then the CORS exposure.
+    for code in (404, 405, 413):  # 413: a form field over werkzeug's MAX_FORM_MEMORY_SIZE
+        _api_errors(app, code)
     app.before_request(refuse_unstorable)
     app.after_request(expose_headers)
+    # Flask runs after_request functions last registered first: first in the list runs last,
+    # after CKAN's (which sets the CORS headers).
+    app.after_request_funcs.setdefault(None, []).insert(0, allow_conditional_headers)
     if config.compress_responses():
         app.config.update(COMPRESS_MIMETYPES=COMPRESSED, COMPRESS_STREAMS=False,
                           COMPRESS_ALGORITHM=["gzip", "br"], COMPRESS_MIN_SIZE=500)
