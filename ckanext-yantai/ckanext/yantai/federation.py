@@ -26,6 +26,7 @@ from ckan.logic import schema as ckan_schema
 from ckan.types import Action, ChainedAction, Context, DataDict
 from flask import Blueprint, current_app
 
+from ckanext.yantai.guards import parameters
 from ckanext.yantai.messages import message
 
 # What CKAN shows of a dataset besides the fields its default schema takes.
@@ -63,19 +64,17 @@ def extra_text(value: Any) -> str:
 
 
 def _with_extras(entity: dict[str, Any], core: frozenset[str]) -> dict[str, Any]:
-    """``entity`` with every key outside ``core`` moved into its ``extras`` (an extra of the
-    same key already there keeps its place; empty values are left out, as CKAN does)."""
-    extras = [e for e in entity.get("extras") or [] if isinstance(e, dict)]
-    known = {e.get("key") for e in extras}
-    form: dict[str, Any] = {}
-    for key, value in entity.items():
-        if key in INTERNAL_KEYS:
-            continue
-        if key in core:
-            form[key] = value
-        elif key not in known and value not in (None, "", [], {}):
-            extras.append({"key": key, "value": extra_text(value)})
-            known.add(key)
+    """``entity`` with every key outside ``core`` moved into its ``extras`` (empty values left
+    out, as CKAN does). The portal's value of a key wins over a stored extra of the same key:
+    ``yantai_restricted`` or ``open_type`` as the access rules give them, not as an extra
+    stored under that name says."""
+    moved = {key: value for key, value in entity.items()
+             if key not in core and key not in INTERNAL_KEYS}
+    extras = [e for e in entity.get("extras") or []
+              if isinstance(e, dict) and e.get("key") not in moved]
+    extras += [{"key": key, "value": extra_text(value)} for key, value in moved.items()
+               if value not in (None, "", [], {})]
+    form = {key: value for key, value in entity.items() if key in core}
     form["extras"] = sorted(extras, key=lambda e: str(e.get("key")))
     return form
 
@@ -95,18 +94,17 @@ def default_group_form(group_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def asked(action: str, data_dict: DataDict) -> bool:
-    """Whether the caller asked for the default schema: CKAN's ``use_default_schema``, or the
-    call of ``action`` through ``/federation/ckan`` (taken by the first, outermost, call of that
-    action in the request: the calls the action makes in turn have the portal's form)."""
+    """Whether the caller asked for the default schema: CKAN's ``use_default_schema`` (read as
+    a yes/no by guards.parameters before this), or the call of ``action`` through
+    ``/federation/ckan`` (taken by the first, outermost, call of that action in the request:
+    the calls the action makes in turn have the portal's form)."""
     try:
         through_base = tk.g.get(FLAG) == action
         if through_base:
             tk.g.pop(FLAG)
     except (RuntimeError, AttributeError):  # outside a request (CLI, workers)
         through_base = False
-    value = data_dict.get("use_default_schema")
-    return through_base or value is True or (
-        isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"))
+    return through_base or parameters.flag(data_dict.get("use_default_schema")) is True
 
 
 def _without_flag(data_dict: DataDict) -> DataDict:
@@ -118,7 +116,7 @@ def _without_flag(data_dict: DataDict) -> DataDict:
 @tk.side_effect_free
 def package_show(next_action: Action, context: Context, data_dict: DataDict) -> Any:
     if not asked("package_show", data_dict):
-        return next_action(context, data_dict)
+        return next_action(context, _without_flag(data_dict))
     return default_form(next_action(context, _without_flag(data_dict)))
 
 
@@ -126,7 +124,7 @@ def package_show(next_action: Action, context: Context, data_dict: DataDict) -> 
 @tk.side_effect_free
 def package_search(next_action: Action, context: Context, data_dict: DataDict) -> Any:
     if not asked("package_search", data_dict):
-        return next_action(context, data_dict)
+        return next_action(context, _without_flag(data_dict))
     result = next_action(context, _without_flag(data_dict))
     result["results"] = [default_form(r) if isinstance(r, dict) and "resources" in r else r
                          for r in result.get("results") or []]
@@ -138,7 +136,7 @@ def _group_chain(name: str) -> ChainedAction:
     @tk.side_effect_free
     def show(next_action: Action, context: Context, data_dict: DataDict) -> Any:
         wanted = asked(name, data_dict)
-        result = next_action(context, data_dict)
+        result = next_action(context, _without_flag(data_dict))
         return default_group_form(result) if wanted else result
     show.__name__ = name
     show.__doc__ = None

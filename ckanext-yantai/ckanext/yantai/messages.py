@@ -56,6 +56,9 @@ MESSAGES = {
                          "(see the developer documentation)"),
     "api_method": "The method {method} is not allowed at this API address",
     "api_http_error": "The API cannot answer this request (HTTP {code})",
+    "param_flag": "Give true or false (or 1 or 0)",
+    "param_whole": "Give a whole number, 0 or more",
+    "param_text": "Give text (an identifier or a name), not a number, list or object",
     "federation_unknown_action": ("{name} is not served at the federation address "
                                   "/federation/ckan: it serves {names}"),
     "api_bad_request": "The request is not valid: give the parameters in the query string or as "

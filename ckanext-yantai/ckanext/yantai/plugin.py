@@ -25,7 +25,7 @@ from ckanext.yantai.datastore import loader as datastore_loader
 from ckanext.yantai.dcat import views as dcat_views
 from ckanext.yantai.disclosure import files as disclosure_files
 from ckanext.yantai.disclosure import views as disclosure_views
-from ckanext.yantai.guards import firewall, pages, registry
+from ckanext.yantai.guards import firewall, pages, parameters, registry
 from ckanext.yantai.guards.absence import joined
 from ckanext.yantai.harvest import views as harvest_views
 from ckanext.yantai.logic import action, auth, validators
@@ -38,10 +38,12 @@ def _public(module: Any) -> dict[str, Any]:
     return {name: getattr(module, name) for name in module.__all__}
 
 
-# The default-schema form (federation) around the guards: made from what the guards let through.
+# Outermost the types of CKAN's parameters, then the default-schema form (federation) around the
+# guards: made from what the guards let through.
 @tk.blanket.actions(lambda: {**_public(action),
-                             **joined(federation.chained_actions(), registry.chained_actions()),
-                             **search.chained_actions(), **disclosure_files.chained_actions()})
+                             **joined(parameters.chained_actions(), federation.chained_actions(),
+                                      registry.chained_actions(), search.chained_actions(),
+                                      disclosure_files.chained_actions())})
 @tk.blanket.auth_functions(lambda: {**_public(auth), **registry.chained_auth_functions()})
 @tk.blanket.blueprints(lambda: [*access_views.blueprints(), *datastore_views.blueprints(),
                                 *dcat_views.blueprints(), *developer.blueprints(),

@@ -45,7 +45,10 @@ def _chain(name: str, hide: bool) -> ChainedAction:
     @tk.chained_action
     @tk.side_effect_free
     def chained(next_action: Action, context: Context, data_dict: DataDict) -> Any:
-        data_dict = checked_profiles(data_dict)
+        # ckanext-dcat hands its data_dict to package_show and package_search: their form is
+        # the portal's (the profiles read it), whatever the caller adds
+        data_dict = {k: v for k, v in checked_profiles(data_dict).items()
+                     if k != "use_default_schema"}
         if hide:
             return not_found_instead(next_action, context, data_dict, tk.ObjectNotFound)
         return next_action(context, data_dict)
