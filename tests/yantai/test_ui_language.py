@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -216,3 +217,40 @@ def test_a_time_to_the_minute_reads_naturally_in_each_language(app, path, expect
         aware = dt.datetime(2026, 12, 4, 3, 23, tzinfo=dt.UTC)
         assert tk.h.render_datetime(aware, with_hours=True) == expected
         assert tk.h.render_datetime(naive_utc, date_format="%Y-%m-%d") == "2026-12-04"
+
+
+def test_the_catalogue_is_sound():
+    """Each message once (a second translation of the same text is silently dropped), every
+    placeholder of the text kept in its translation, and the compiled catalogue built from this
+    one (a forgotten ``pybabel compile`` shows English)."""
+    from pathlib import Path
+
+    from babel.messages.mofile import read_mo
+    from babel.messages.pofile import read_po
+
+    folder = (Path(__file__).parents[2] / "ckanext-yantai/ckanext/yantai/i18n/zh_Hans_CN"
+              / "LC_MESSAGES")
+    text = (folder / "ckanext-yantai.po").read_text("utf-8")
+    ids = re.findall(r'^(?:msgctxt "(?:[^"\\]|\\.)*"\n)?msgid "((?:[^"\\]|\\.)*)"', text, re.M)
+    repeated = sorted({one for one in ids if ids.count(one) > 1})
+    assert repeated == []
+    with (folder / "ckanext-yantai.po").open("rb") as source:
+        catalogue = read_po(source, locale="zh_Hans_CN")
+    assert catalogue.num_plurals == 1
+    placeholder = re.compile(r"\{[a-z_]*\}|%\([a-z_]+\)s")
+    for entry in catalogue:
+        if not entry.id or not entry.string:
+            continue
+        wanted = set(placeholder.findall(_texts(entry.id)[-1]))
+        for translated in _texts(entry.string):
+            assert set(placeholder.findall(translated)) == wanted, entry.id
+    with (folder / "ckanext-yantai.mo").open("rb") as compiled:
+        built = {_texts(entry.id): _texts(entry.string) for entry in read_mo(compiled)
+                 if entry.id}
+    assert built == {_texts(entry.id): _texts(entry.string) for entry in catalogue
+                     if entry.id and entry.string}
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    """A message's text or its plural forms, as a tuple whichever reader gave them."""
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)

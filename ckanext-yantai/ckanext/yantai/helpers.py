@@ -278,11 +278,14 @@ def yantai_column_type_label(column_type: str | None) -> str:
     return yantai_vocabulary_label("data_type", value, tk.h.lang())
 
 
-def yantai_api_example(resource_id: str) -> dict[str, str]:
+def yantai_api_example(resource_id: str) -> dict[str, Any]:
     """Values for the Data API dialog's examples from the table itself (a column and one of its
-    values, as the visitor may read them), in place of the stock "jones" and "watershed"; a
-    table the visitor may not read gets the city's name."""
-    example = {"q": "烟台", "column": "名称", "value": "烟台市"}
+    values, as the visitor may read them), in place of the stock "jones" and "watershed", so that
+    each example finds that row: the filter on the first column with a value, the search for a
+    short word of a text column and the SQL on that same column (a table of numbers or dates only
+    compares the first column). A table the visitor may not read, or an empty one, gets the city's
+    name (and its first column where it has one)."""
+    example: dict[str, Any] = {"q": "烟台", "column": "名称", "value": "烟台市"}
     user = tk.current_user
     context: Any = {"user": user.name if user is not None and user.is_authenticated else ""}
     try:
@@ -290,22 +293,38 @@ def yantai_api_example(resource_id: str) -> dict[str, str]:
                                                             "limit": 1})
     except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
         found = None
+    fields = [field for field in (found or {}).get("fields") or [] if field["id"] != "_id"]
     record = ((found or {}).get("records") or [{}])[0]
-    texts = [(field["id"], record[field["id"]].strip())
-             for field in (found or {}).get("fields") or []
-             if field["id"] != "_id" and field.get("type") == "text"
-             and isinstance(record.get(field["id"]), str) and record[field["id"]].strip()]
+    values = [(field, record[field["id"]]) for field in fields
+              if isinstance(record.get(field["id"]), (str, int, float))
+              and str(record[field["id"]]).strip()]
+    texts = [(field["id"], value.strip()) for field, value in values
+             if field.get("type") == "text" and isinstance(value, str)]
     if texts:
-        # filter by the first column; search for the shortest value that is a word or a name
-        # (e.g. a district), else the start of the first
-        words = sorted((v for _, v in texts if 2 <= len(v) <= 6), key=len)
-        example = {"q": words[0] if words else texts[0][1][:4], "column": texts[0][0],
-                   "value": texts[0][1]}
-    quoted_column = example["column"].replace('"', '""')
-    quoted_q = example["q"].replace("'", "''")
-    example["sql"] = (f'SELECT * FROM "{resource_id}" WHERE "{quoted_column}" '
-                      f"LIKE '%{quoted_q}%' LIMIT 5")
+        # search for the shortest value that is a word or a name (e.g. a district), else the
+        # start of the first; the SQL looks for it in its own column
+        words = sorted((text for text in texts if 2 <= len(text[1]) <= 6), key=lambda t: len(t[1]))
+        where, q = words[0] if words else (texts[0][0], texts[0][1][:4])
+        first = next(value for value in values if value[0]["id"] == texts[0][0])
+        example = {"q": q, "column": first[0]["id"], "value": first[1]}
+        condition = f"LIKE '%{_sql_text(q)}%'"
+    elif values:
+        field, value = values[0]
+        where = field["id"]
+        example = {"q": str(value), "column": where, "value": value}
+        condition = f"= '{_sql_text(str(value))}'"
+    else:
+        if fields:
+            example["column"] = fields[0]["id"]
+        where, condition = example["column"], f"LIKE '%{_sql_text(example['q'])}%'"
+    quoted = where.replace('"', '""')
+    example["sql"] = f'SELECT * FROM "{resource_id}" WHERE "{quoted}" {condition} LIMIT 5'
     return example
+
+
+def _sql_text(text: str) -> str:
+    """Text inside an SQL string literal."""
+    return text.replace("'", "''")
 
 
 def yantai_json(value: Any, shell: bool = False) -> Markup:

@@ -57,6 +57,9 @@ MESSAGES = {
     "api_method": "The method {method} is not allowed at this API address",
     "api_http_error": "The API cannot answer this request (HTTP {code})",
     "param_flag": "Give true or false (or 1 or 0)",
+    "table_number": "The table's {key} is a whole number, 0 or more",
+    "table_request": "The table could not read this request; reload the page and try again",
+    "table_not_found": "No such table view, or it is not open to you",
     "param_whole": "Give a whole number, 0 or more",
     "param_text": "Give text (an identifier or a name), not a number, list or object",
     "federation_unknown_action": ("{name} is not served at the federation address "

@@ -3,6 +3,10 @@ every read action and every yantai_* action with its parameters, and the code li
 API."""
 from __future__ import annotations
 
+import re
+
+import ckan.plugins.toolkit as tk
+import lxml.html
 import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
@@ -83,5 +87,17 @@ def test_the_developer_centre_uses_this_portals_data(app):
     assert f"package_show?id={dataset['name']}" in html
     assert "jones" not in html
     assert "每分钟 300 次" in html and "/minute" not in html  # the quotas in words
+    quotas = lxml.html.fromstring(html).xpath("//table[contains(@class, 'yantai-quotas')]")[0]
+    rows = [[cell.text_content().strip() for cell in row.xpath("th|td")]
+            for row in quotas.xpath(".//tr")]
+    assert rows[0] == ["调用类别", "匿名调用", "登录或使用令牌"]
+    assert [row[0] for row in rows[2:]] == ["datastore_search_sql",
+                                            f"表格导出（整表下载，或单次 datastore_search 超过 "
+                                            f"{tk.config['ckanext.yantai.quota.export_rows']} 行）"]
+    for row in rows[1:]:  # every quota in words, for both kinds of caller
+        assert all(re.fullmatch(r"每(秒|分钟|小时|天|月|年|\s\d+\s\S+)\s\d+\s次", cell)
+                   for cell in row[1:]), row
+    english = app.get("/en/developer").get_data(as_text=True)
+    assert "300 per minute" in english and "quota period" not in english
     footer = app.get("/").get_data(as_text=True)
     assert 'href="/developer"' in footer

@@ -313,3 +313,73 @@ def test_no_preview_of_conditional_data_for_those_without_access(app, portal):
     page = app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}/view/{table['id']}",
                    headers=admin)
     assert CANARY in _cells(page.body)
+
+
+def _datatable(portal, open_type: str = "open") -> dict:
+    """The data table view of a table of two rows."""
+    dataset = _dataset(portal, open_type=open_type)
+    resource = _upload(portal, dataset, "站点名称,线路数\n芝罘区政府站,6\n".encode(), "s.csv",
+                       "CSV")
+    call_action("datastore_create", context={"user": portal["sysadmin"]["name"]},
+                resource_id=resource["id"], force=True,
+                fields=[{"id": "站点名称", "type": "text"}, {"id": "线路数", "type": "int"}],
+                records=[{"站点名称": "芝罘区政府站", "线路数": 6},
+                         {"站点名称": "莱山区观海路站", "线路数": 4}])
+    return next(v for v in _views(portal, resource) if v["view_type"] == "datatables_view")
+
+
+TABLE_PAGE = {"draw": "1", "search[value]": "", "start": "0", "length": "10",
+              "order[0][column]": "1", "order[0][dir]": "asc"}
+
+
+def test_the_data_table_pages_rows_as_json(app, portal):
+    view = _datatable(portal)
+    answer = app.post(f"/datatables/ajax/{view['id']}", data=TABLE_PAGE)
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    assert [row["站点名称"] for row in answer.json["data"]] == ["芝罘区政府站", "莱山区观海路站"]
+    assert answer.json["draw"] == 1 and answer.json["recordsTotal"] == 2
+
+
+@pytest.mark.parametrize("change", [
+    {"draw": "abc"}, {"draw": "1.5"}, {"start": "-1"}, {"start": "１０"}, {"length": "十"},
+    {"length": ""}, {"order[0][column]": "x"}, {"order[0][column]": "-1"},
+    {"order[0][column]": "99"}, {"draw": None}, {"order[0][dir]": None},
+])
+def test_a_data_table_page_it_cannot_read_is_a_400_in_chinese(app, portal, change):
+    view = _datatable(portal)
+    form = {**TABLE_PAGE, **change}
+    form = {key: value for key, value in form.items() if value is not None}
+    answer = app.post(f"/datatables/ajax/{view['id']}", data=form, status=None)
+    assert answer.status_code == 400 and answer.mimetype == "application/json"
+    error = answer.json["error"]
+    assert re.search("[\u4e00-\u9fff]", error), error
+    key, value = next(iter(change.items()))
+    if value is not None and key != "order[0][column]" or value in ("x", "-1"):
+        assert key in error  # the parameter that is not a number, by name
+
+
+@pytest.mark.parametrize("params", [
+    "{not json", json.dumps({"search": {"value": ""}}), json.dumps([1, 2]),
+    json.dumps({"search": {"value": ""}, "order": [{"column": "x", "dir": "asc"}],
+                "visible": [True, True, True], "columns": []}),
+    json.dumps({"search": {"value": ""}, "order": [{"column": 9, "dir": "asc"}],
+                "visible": [True, True, True], "columns": []}),
+])
+def test_a_filtered_download_it_cannot_read_is_a_400(app, portal, params):
+    view = _datatable(portal)
+    answer = app.post(f"/datatables/filtered-download/{view['id']}",
+                      data={"params": params, "format": "csv"}, status=None)
+    assert answer.status_code == 400 and "表格无法识别此次请求" in answer.json["error"]
+
+
+def test_a_data_table_view_that_is_not_there_or_closed_is_a_404(app, portal):
+    closed = _datatable(portal, open_type="conditional")
+    for view_id in ("no-such-view", closed["id"]):
+        for path, form in ((f"/datatables/ajax/{view_id}", TABLE_PAGE),
+                           (f"/datatables/filtered-download/{view_id}",
+                            {"params": json.dumps({"search": {"value": ""}, "order": [],
+                                                   "visible": [], "columns": []}),
+                             "format": "csv"})):
+            answer = app.post(path, data=form, status=None)
+            assert answer.status_code == 404, (path, answer.get_data(as_text=True))
+            assert answer.json["error"] == "该表格视图不存在，或未向您开放"

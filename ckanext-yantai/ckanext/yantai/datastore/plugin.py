@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -16,10 +17,12 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context
 from ckanext.datastore.interfaces import IDatastore
 from ckanext.datastore.plugin import sql_functions_allowlist_file
-from flask import request
+from flask import Response, request
 from werkzeug.datastructures import ImmutableMultiDict
 
+from ckanext.yantai import params
 from ckanext.yantai.datastore import search
+from ckanext.yantai.messages import message
 
 ALLOWED_FUNCTIONS = "ckan.datastore.sqlsearch.allowed_functions_file"
 
@@ -34,11 +37,12 @@ class YantaiDatastorePlugin(p.SingletonPlugin):
 
     def make_middleware(self, app: Any, config: Any) -> Any:
         """The data table view's search box and its filtered download search in Chinese
-        (``search.datatables_token``). Called once the blueprints are registered."""
+        (``search.datatables_token``), and their bad requests answered (``_answered``). Called
+        once the blueprints are registered."""
         views = getattr(app, "view_functions", {})
         for endpoint in ("datatablesview.ajax", "datatablesview.filtered_download"):
             if endpoint in views:
-                views[endpoint] = _chinese_search_box(views[endpoint])
+                views[endpoint] = _answered(_chinese_search_box(views[endpoint]))
         return app
 
     # IResourceController
@@ -78,6 +82,40 @@ class YantaiDatastorePlugin(p.SingletonPlugin):
 
 
 _COLUMN_SEARCH = re.compile(r"columns\[\d+\]\[search\]\[value\]")
+_NUMBERS = re.compile(r"draw|start|length|order\[\d+\]\[column\]")
+log = logging.getLogger(__name__)
+
+
+def _answered(view: Callable[..., Any]) -> Callable[..., Any]:
+    """CKAN's data table view (its rows as the table pages, and the filtered download) answering
+    a request it cannot read with a 400 and a view or table the visitor may not know of with a
+    404, as JSON in Chinese; the stock view answered 500 (a page or a sort column that is not a
+    number or out of the table, unreadable download parameters, a view that does not exist) or
+    403 for a table of a dataset it may not see."""
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        for key, values in request.form.lists():
+            if _NUMBERS.fullmatch(key) and any(params.whole(value) is None for value in values):
+                return _table_error(400, message("table_number", key=key))
+        try:
+            answer = view(*args, **kwargs)
+        except (tk.ObjectNotFound, tk.NotAuthorized):
+            return _table_error(404, message("table_not_found"))
+        except (LookupError, ValueError, TypeError, AttributeError) as error:
+            log.info("a data table request it cannot read: %r", error)
+            return _table_error(400, message("table_request"))
+        if isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], str):
+            body, status = answer  # the rows, sent by CKAN as text/html
+            if status == 403:
+                return _table_error(404, message("table_not_found"))
+            return Response(body, status=status, mimetype="application/json")
+        return answer
+    return wrapped
+
+
+def _table_error(status: int, text: str) -> Response:
+    return Response(json.dumps({"error": text}, ensure_ascii=False), status=status,
+                    mimetype="application/json")
 
 
 def _chinese_search_box(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -12,8 +12,13 @@ from limits import parse
 from ckanext.yantai import config, openapi
 
 developer = Blueprint("yantai_developer", __name__)
-UNITS = {"second": "quota period: second", "minute": "quota period: minute",
-         "hour": "quota period: hour", "day": "quota period: day"}
+# a quota in words, by its period: once, and in multiples ("10/2 hours")
+PERIODS = {"second": ("{amount} per second", "{amount} per {count} seconds"),
+           "minute": ("{amount} per minute", "{amount} per {count} minutes"),
+           "hour": ("{amount} per hour", "{amount} per {count} hours"),
+           "day": ("{amount} per day", "{amount} per {count} days"),
+           "month": ("{amount} per month", "{amount} per {count} months"),
+           "year": ("{amount} per year", "{amount} per {count} years")}
 
 
 def openapi_json() -> Response:
@@ -38,10 +43,10 @@ def _example() -> dict[str, Any]:
 def _per(quota: str) -> str:
     """A quota in words: "300/minute" → 每分钟 300 次."""
     item = parse(quota)
-    name = item.GRANULARITY.name
-    unit = tk._(UNITS[name]) if name in UNITS else name
-    every = f"{unit} × {item.multiples}" if item.multiples > 1 else unit
-    return tk._("{amount} per {period}").format(amount=item.amount, period=every)
+    once, many = PERIODS[item.GRANULARITY.name]
+    if item.multiples > 1:
+        return tk._(many).format(amount=item.amount, count=item.multiples)
+    return tk._(once).format(amount=item.amount)
 
 
 def page() -> str:
@@ -49,7 +54,8 @@ def page() -> str:
         "example": _example(), "site_url": tk.config.get("ckan.site_url"),
         "quota": {kind: {who: _per(config.quota(kind, who == "user"))
                          for who in ("anonymous", "user")}
-                  for kind in ("api", "sql", "export")}})
+                  for kind in ("api", "sql", "export")},
+        "export_rows": config.quota_export_rows()})
 
 
 developer.add_url_rule("/api/openapi.json", view_func=openapi_json, endpoint="openapi")
