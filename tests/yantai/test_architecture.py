@@ -32,17 +32,18 @@ DISCLOSURE = f"{PACKAGE}.disclosure"
 PIPELINE = (
     "views",
     "files",
-    grimp.Layer("submission", "recheck", "report"),
+    grimp.Layer("submission", "recheck", "report", "lookup"),
     grimp.Layer("push", "tables"),
     "credit",
     "publish",
     "store",
+    "parties",
     "intake",
     "privacy",
     "standard",
 )
 # The rules themselves: no CKAN, so that they test fast and read like the regulation.
-PURE_STAGES = ("standard", "privacy", "intake", "credit")
+PURE_STAGES = ("standard", "privacy", "intake", "parties", "credit")
 
 
 def _tails(layer: str | grimp.Layer) -> set[str]:

@@ -239,3 +239,34 @@ def pinyin_search_terms(text: str) -> list[str]:
         for first, second in itertools.pairwise(syllables):
             terms += [first + second, first[:1] + second[:1]]
     return list(dict.fromkeys(terms))
+
+
+# -- text as searched -----------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _simplified() -> dict[int, str]:
+    """Traditional → simplified, character by character (zhconv's tables, MediaWiki's)."""
+    from zhconv import zhconv
+
+    return {ord(k): v for k, v in zhconv.getdict("zh-hans").items() if len(k) == 1 and len(v) == 1}
+
+
+def search_text(value: str) -> str:
+    """A name as it is searched and indexed: half-width (NFKC), simplified characters, without
+    invisible characters (zero-width spaces, joiners, marks, controls), Latin letters in upper
+    case, runs of spaces as one. 烟台 恒瑞\u200b化工 and 煙臺恆瑞化工 read as 烟台 恒瑞化工."""
+    text = unicodedata.normalize("NFKC", value).translate(_simplified())
+    text = "".join(" " if char.isspace() else char for char in text
+                   if char.isspace() or unicodedata.category(char) not in ("Cf", "Cc", "Mn", "Me"))
+    return " ".join(text.upper().split())
+
+
+# 〔2026〕, [2026], 【2026】, (2026) and （2026） are the same year in a document number
+_OPENING, _CLOSING = "[【〔([{〖", "]】〕)]}〗"
+_BRACKETS = str.maketrans({**dict.fromkeys(_OPENING, "〔"), **dict.fromkeys(_CLOSING, "〕")})
+
+
+def document_number(value: str) -> str:
+    """A decision document number as compared: searched text without spaces, every kind of
+    bracket as 〔〕 (烟芝市监处罚[2026]12号 is 烟芝市监处罚〔2026〕12号)."""
+    return search_text(value).replace(" ", "").translate(_BRACKETS)

@@ -57,6 +57,13 @@ MESSAGES = {
     "api_method": "The method {method} is not allowed at this API address",
     "api_http_error": "The API cannot answer this request (HTTP {code})",
     "param_flag": "Give true or false (or 1 or 0)",
+    "credit_query_missing": ("Give a firm's name or part of it, its unified social credit code, "
+                             "or a decision document number"),
+    "credit_query_long": "Give at most {max} characters",
+    "credit_query_short": ("Give at least {min} characters of a name, a unified social credit "
+                           "code, or a decision document number"),
+    "credit_code_missing": "Give the unified social credit code of a market entity",
+    "credit_not_found": "No market entity with public credit records has this code",
     "table_number": "The table's {key} is a whole number, 0 or more",
     "table_request": "The table could not read this request; reload the page and try again",
     "table_not_found": "No such table view, or it is not open to you",

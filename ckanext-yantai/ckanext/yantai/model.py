@@ -16,7 +16,7 @@ from sqlalchemy import (
     UnicodeText,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSON, JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped
 
 
@@ -161,6 +161,24 @@ class DisclosureRecord(tk.BaseModel):  # type: ignore[misc, valid-type]
     push_status: Mapped[str] = column(UnicodeText, nullable=False, default="none")
     # of the result columns (disclosure.store.outcome)
     result_digest: Mapped[int | None] = column(BigInteger)
+    # who it is about, for the credit lookup (disclosure.parties.keys)
+    party_code: Mapped[str | None] = column(UnicodeText)
+    party_name: Mapped[str | None] = column(UnicodeText)
+    party_search: Mapped[str | None] = column(UnicodeText)
+    document_number: Mapped[str | None] = column(UnicodeText)
+
+
+class CreditParty(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A market entity with a public 双公示 record, as the credit lookup finds it: kept by the
+    database from the records (migration ``credit_parties``), never written here."""
+
+    __tablename__ = "yantai_credit_party"
+
+    code: Mapped[str] = column(UnicodeText, primary_key=True)
+    name: Mapped[str] = column(UnicodeText, nullable=False)
+    search: Mapped[str] = column(UnicodeText, nullable=False)
+    search_vector: Mapped[Any] = column(TSVECTOR, nullable=False)
+    updated_at: Mapped[dt.datetime] = column(DateTime(timezone=True), nullable=False)
 
 
 class CreditPush(tk.BaseModel):  # type: ignore[misc, valid-type]

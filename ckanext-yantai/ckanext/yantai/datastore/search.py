@@ -2,10 +2,11 @@
 
 CKAN's DataStore searches ``q`` with PostgreSQL's text search, whose parser reads a run of
 Chinese characters as a single word: 食品 found nothing in a row about 销售过期食品. The SQL of
-``zh_search.sql`` (installed by ``ckan yantai datastore-init``) indexes each run by its character
-pairs instead and fills ``_full_text`` with them; here the queries CKAN builds are turned to the
-same functions, so ``datastore_search`` with ``q`` (a string, or a dict of columns) and
-``full_text`` find rows by any Chinese word or fragment, through the GIN index on ``_full_text``.
+``zh_text.sql`` and ``zh_search.sql`` (installed by ``ckan yantai datastore-init``) indexes each
+run by its character pairs instead and fills ``_full_text`` with them; here the queries CKAN
+builds are turned to the same functions, so ``datastore_search`` with ``q`` (a string, or a dict
+of columns) and ``full_text`` find rows by any Chinese word or fragment, through the GIN index on
+``_full_text``.
 ``datastore_search_sql`` may call ``yantai_zh_tsquery`` and ``yantai_zh_tsvector`` as well.
 
 CKAN's ``language`` parameter names a PostgreSQL text-search configuration; none reads Chinese,
@@ -35,9 +36,20 @@ INSTALL_LOCK = 0x79616E74  # "yant"
 TIMEZONE = "Asia/Shanghai"
 
 
+def text_sql() -> str:
+    """The search functions (``yantai_zh_tsvector``, ``yantai_zh_tsquery``), also installed in
+    CKAN's own database for the credit lookup."""
+    return _sql("zh_text.sql")
+
+
 def install_sql() -> str:
-    return importlib.resources.files(__name__.rpartition(".")[0]).joinpath(
-        "zh_search.sql").read_text("utf-8")
+    """The search functions and CKAN's full-text trigger function that uses them."""
+    return text_sql() + "\n" + _sql("zh_search.sql")
+
+
+def _sql(name: str) -> str:
+    return importlib.resources.files(__name__.rpartition(".")[0]).joinpath(name).read_text(
+        "utf-8")
 
 
 def install(engine: sa.engine.Engine) -> None:

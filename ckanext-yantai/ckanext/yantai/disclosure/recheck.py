@@ -25,6 +25,7 @@ import ckan.model as model
 import orjson
 import psycopg2
 import psycopg2.extras
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from ckanext.yantai import config, workdays
@@ -207,9 +208,22 @@ def recheck(now: dt.datetime | None = None, organization_id: str | None = None,
     model.Session.expire_all()
     checked = time.monotonic()
     _publish_moves(moved, now, counts)
+    _refresh_parties(moved)
     log.info("recheck: %s records checked in %.1f s, %s moves synced in %.1f s",
              counts["checked"], checked - started, len(moved), time.monotonic() - checked)
     return counts
+
+
+def _refresh_parties(ids: Sequence[str]) -> None:
+    """The credit lookup's entities of the records that reached or left the public, set again
+    once every process is done (the database refreshes them as each writes, but two processes
+    writing one entity's records at once may leave it a step behind)."""
+    for start in range(0, len(ids), 10000):
+        model.Session.execute(sa.text(
+            "SELECT yantai_credit_party_refresh(ARRAY(SELECT DISTINCT party_code "
+            "FROM yantai_disclosure_record WHERE id = ANY(:ids) AND party_code IS NOT NULL))"),
+            {"ids": list(ids[start:start + 10000])})
+    model.Session.commit()
 
 
 def _publish_moves(ids: Sequence[str], now: dt.datetime, counts: dict[str, int]) -> None:

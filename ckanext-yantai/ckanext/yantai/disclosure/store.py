@@ -27,7 +27,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import ErrorDict
 
 from ckanext.yantai import messages, workdays
-from ckanext.yantai.disclosure import standard
+from ckanext.yantai.disclosure import parties, standard
 from ckanext.yantai.disclosure.intake import LONG_TERM, Finding, check_fields, normalise, record_key
 from ckanext.yantai.model import CreditPush, DisclosureRecord
 
@@ -258,6 +258,8 @@ def store(resource: model.Resource, record_type: str, records: Sequence[Mapping[
         row.package_id = package.id
         row.organization_id = package.owner_org
         row.fields = normalised.fields
+        (row.party_code, row.party_name, row.party_search,
+         row.document_number) = parties.keys(record_type, normalised.fields)
         row.extra = normalised.extra
         row.warnings = list(normalised.unknown)
         row.updated_at = now

@@ -20,7 +20,7 @@ from ckanext.yantai import (
 )
 from ckanext.yantai.datastore import loader as datastore_loader
 from ckanext.yantai.dcat import terms
-from ckanext.yantai.disclosure import intake, report, standard, store, submission
+from ckanext.yantai.disclosure import intake, lookup, report, standard, store, submission
 from ckanext.yantai.logic import schema
 from ckanext.yantai.messages import message
 
@@ -357,4 +357,46 @@ def yantai_datastore_submit(context: Context, data_dict: DataDict) -> dict[str, 
 
 
 # Every yantai_ function is public (registered by the plugin's blankets).
+@tk.side_effect_free
+def yantai_credit_search(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """信用信息一站式查询: market entities (firms, 个体工商户) with public 双公示 records, found by
+    a fragment of their name (two or more characters), their unified social credit code, or the
+    number of one of their decisions; the same answer for everyone (public records only).
+
+    A natural person is never listed or found by name: the exact document number of a decision
+    finds its record (in ``documents``), masked as everywhere.
+
+    :param q: a name fragment, an 18-character unified social credit code, or a decision
+        document number (full-width, traditional characters and spaces are read as such)
+    :param rows: entities per page (optional, default 20, at most 100)
+    :param start: skip this many entities (optional, default 0)
+    :returns: ``{"count", "count_capped", "results": [{"code", "name", "license_count",
+        "penalty_count"}], "documents": [record]}``; ``count`` stops at 1000 (then
+        ``count_capped`` is true)
+    """
+    tk.check_access("yantai_credit_search", context, data_dict)
+    data = schema.validated(data_dict, schema.credit_search(), context)
+    query = lookup.read_query(data.get("q", ""))
+    return lookup.search(query, start=data["start"], rows=data["rows"])
+
+
+@tk.side_effect_free
+def yantai_credit_profile(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A market entity's public credit information from every department: its 行政许可 and
+    行政处罚 records (public and masked, within their publicity periods), each with its dataset
+    and department, and its rows in the other credit tables of the DataStore (those with a
+    统一社会信用代码 column).
+
+    :param id: the entity's unified social credit code
+    :returns: ``{"code", "name", "license_count", "penalty_count", "records": [...],
+        "tables": [{"dataset", "resource", "organization", "fields", "records", "total"}],
+        "queried_at"}``
+    """
+    tk.check_access("yantai_credit_profile", context, data_dict)
+    code = data_dict.get("id")
+    if not isinstance(code, str) or not code.strip():
+        raise tk.ValidationError({"id": [message("credit_code_missing")]})
+    return lookup.profile(code)
+
+
 __all__ = [name for name in dir() if name.startswith("yantai_")]

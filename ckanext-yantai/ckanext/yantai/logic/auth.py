@@ -195,4 +195,13 @@ yantai_compliance_report = yantai_compliance_ranking = yantai_compliance_trend =
 
 
 # Every yantai_ function is public (registered by the plugin's blankets).
+@tk.auth_allow_anonymous_access
+def yantai_credit_search(context: Context, data_dict: DataDict) -> AuthResult:
+    # Anyone: public records only, the same for every caller.
+    return {"success": True}
+
+
+yantai_credit_profile = yantai_credit_search  # the same: public records only
+
+
 __all__ = [name for name in dir() if name.startswith("yantai_")]

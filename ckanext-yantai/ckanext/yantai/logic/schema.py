@@ -7,7 +7,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.types import Schema, Validator
 
-from ckanext.yantai.disclosure import report, standard
+from ckanext.yantai.disclosure import lookup, report, standard
 from ckanext.yantai.logic.validators import one_of, text_value, whole_number
 
 AUDIT_MAX_LIMIT = 1000
@@ -61,3 +61,14 @@ def validated(data_dict: dict[str, Any], schema: Schema, context: Any) -> dict[s
     if errors:
         raise tk.ValidationError(errors)
     return data
+
+
+@tk.validator_args
+def credit_search(ignore_missing: Validator) -> Schema:
+    """The text and page of a credit lookup (the text is read by ``lookup.read_query``)."""
+    return {
+        "q": [ignore_missing],
+        "rows": [whole_number(1, tk._("Give a whole number from 1 to {n}").format(
+            n=lookup.ROWS_MAX), default=20, at_most=lookup.ROWS_MAX)],
+        "start": [whole_number(0, tk._("Give a whole number, 0 or more"), default=0)],
+    }
