@@ -111,6 +111,10 @@ def quota_export_rows() -> int:
     return tk.asint(tk.config.get("ckanext.yantai.quota.export_rows"))
 
 
+def credit_report_font() -> str:
+    return str(tk.config.get("ckanext.yantai.credit.report_font"))
+
+
 def compress_responses() -> bool:
     return tk.asbool(tk.config.get("ckanext.yantai.compress"))
 

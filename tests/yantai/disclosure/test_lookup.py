@@ -13,61 +13,14 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
 from ckanext.yantai.datastore import search as zh_search
-from ckanext.yantai.disclosure import lookup, submission
+from ckanext.yantai.disclosure import lookup
 from ckanext.yantai.workdays import SHANGHAI
 from tests import factories
 from tests.api import Api
-from tests.yantai.disclosure_records import (
-    ADULT_ID,
-    FIRM,
-    SOLE,
-    license,
-    make_uscc,
-    penalty,
-    person_penalty,
-)
+from tests.yantai.credit_city import OTHER, submit
+from tests.yantai.disclosure_records import ADULT_ID, FIRM, SOLE, make_uscc, penalty
 
 pytestmark = pytest.mark.usefixtures("clean_datastore")
-
-OTHER = make_uscc("91370613", "MA3DQ2K1")  # 烟台蓬莱海景酒店有限公司
-NOW = dt.datetime(2026, 9, 22, 10, 0, tzinfo=SHANGHAI)
-
-
-def _department(title: str, open_type: str = "open") -> dict:
-    editor = ckan_factories.User()
-    org = factories.Organization(title=title, users=[{"name": editor["name"],
-                                                      "capacity": "editor"}])
-    extra = {"open_condition": "申请后使用"} if open_type == "conditional" else {}
-    dataset = factories.Dataset(owner_org=org["id"], title=f"{title}行政处罚和行政许可信息",
-                                open_type=open_type, **extra)
-    context = {"user": editor["name"]}
-    resources = {kind: call_action("resource_create", dict(context), package_id=dataset["id"],
-                                   name=name, record_type=kind, url="")
-                 for kind, name in (("penalty", "行政处罚决定"), ("license", "行政许可决定"))}
-    return {"org": org, "dataset": dataset, "editor": editor["name"], **resources}
-
-
-def _submit(department: dict, kind: str, records: list[dict], now: dt.datetime = NOW) -> dict:
-    context = {"user": department["editor"], "ignore_auth": False}
-    return submission.submit(context, department[kind]["id"], records, now=now)
-
-
-@pytest.fixture
-def city(app):
-    """Two departments with records of two firms, a 个体工商户 and a person."""
-    market = _department("烟台市市场监督管理局")
-    approvals = _department("烟台市行政审批服务局")
-    _submit(market, "penalty", [
-        penalty(**{"行政相对人名称": "烟台恒瑞化工有限公司"}),
-        penalty(**{"行政相对人名称": "烟台蓬莱海景酒店有限公司", "行政相对人代码_1": OTHER,
-                   "行政处罚决定书文号": "烟市监罚〔2026〕102号"}),
-        person_penalty(**{"行政处罚决定书文号": "烟市监罚〔2026〕103号"}),
-        penalty(**{"行政相对人名称": "莱山区老味道餐饮店", "行政相对人类别": "个体工商户",
-                   "行政相对人代码_1": SOLE, "行政处罚决定书文号": "烟市监罚〔2026〕104号"}),
-    ])
-    _submit(approvals, "license", [license(**{"行政相对人名称": "烟台恒瑞化工有限公司"})])
-    return {"market": market, "approvals": approvals, "anonymous": Api(app, None)}
-
 
 def _names(result: dict) -> list[str]:
     return [entity["name"] for entity in result["results"]]
@@ -170,14 +123,14 @@ def test_a_document_number_finds_a_firms_record_and_its_name(city):
 def test_records_that_left_the_public_leave_the_lookup(city):
     api = city["anonymous"]
     # the penalty of 海景酒店 revoked (撤销): the firm has no public record left
-    _submit(city["market"], "penalty", [penalty(**{
+    submit(city["market"], "penalty", [penalty(**{
         "行政相对人名称": "烟台蓬莱海景酒店有限公司", "行政相对人代码_1": OTHER,
         "行政处罚决定书文号": "烟市监罚〔2026〕102号", "当前状态": "撤销"})])
     assert api.ok("yantai_credit_search", q="海景")["results"] == []
     assert api.ok("yantai_credit_search", q="烟市监罚〔2026〕102号")["documents"] == []
     assert api.call("yantai_credit_profile", id=OTHER)["error"]["__type"] == "Not Found Error"
     # 恒瑞's penalty revoked: only its licence is left
-    _submit(city["market"], "penalty", [penalty(**{"行政相对人名称": "烟台恒瑞化工有限公司",
+    submit(city["market"], "penalty", [penalty(**{"行政相对人名称": "烟台恒瑞化工有限公司",
                                                    "当前状态": "撤销"})])
     (firm,) = api.ok("yantai_credit_search", q="恒瑞")["results"]
     assert (firm["license_count"], firm["penalty_count"]) == (1, 0)
@@ -185,7 +138,7 @@ def test_records_that_left_the_public_leave_the_lookup(city):
 
 def test_a_publicity_period_that_ended_takes_the_record_away(city):
     market = city["market"]
-    _submit(market, "penalty", [penalty(**{
+    submit(market, "penalty", [penalty(**{
         "行政相对人名称": "烟台福山果品批发有限公司",
         "行政相对人代码_1": make_uscc("91370611", "MA3F00K2"),
         "行政处罚决定书文号": "烟市监罚〔2025〕9号", "处罚决定日期": "2025-01-06",

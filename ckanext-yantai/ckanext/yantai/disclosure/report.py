@@ -353,7 +353,7 @@ def to_csv(rows: list[list[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     for row in rows:
-        writer.writerow(["" if v is None else _safe_cell(v) for v in row])
+        writer.writerow(["" if v is None else safe_cell(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -361,13 +361,13 @@ def to_xlsx(rows: list[list[Any]], title: str) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=title[:31])
     for row in rows:
-        sheet.append([_safe_cell(v) if isinstance(v, str) else v for v in row])
+        sheet.append([safe_cell(v) if isinstance(v, str) else v for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     # Text that a spreadsheet would run as a formula (CSV/formula injection) is quoted.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value

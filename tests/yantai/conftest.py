@@ -1,0 +1,2 @@
+"""Fixtures shared by the tests of several folders under tests/yantai."""
+from tests.yantai.credit_city import city  # noqa: F401 - a fixture
