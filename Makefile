@@ -37,6 +37,7 @@ lint: $(VENV)/.installed ## check style (ruff) and types (pyright) with pyprojec
 bench: deps ## run the benchmarks of bench/ against the test profile's services
 	$(PY) scripts/stack.py test-env
 	$(PY) bench/compliance_recheck.py --ini $(TEST_INI) $(BENCH_ARGS)
+	$(PY) bench/credit_search.py --ini $(TEST_INI)
 	$(PY) bench/harvest_rate.py --ini $(TEST_INI)
 	$(PY) bench/datastore_load.py --ini $(TEST_INI)
 

@@ -169,7 +169,9 @@ def _public_rows(resources: Sequence[str]) -> Any:
     """The records the public sees now (``_PUBLIC``), newest decision first."""
     today = _today()
     return (model.Session.query(DisclosureRecord)
-            .filter(DisclosureRecord.public.is_(True),
+            # ``public`` itself, as the partial indexes on public records are declared
+            # (``public IS true`` would not use them)
+            .filter(DisclosureRecord.public,
                     DisclosureRecord.resource_id.in_(resources),
                     sa.or_(DisclosureRecord.publicity_end.is_(None),
                            DisclosureRecord.publicity_end >= today))
