@@ -104,3 +104,27 @@ def test_the_access_rules_win_over_an_extra_stored_under_their_name(app):
     extras = [e for e in shown["extras"] if e["key"] == "yantai_restricted"]
     assert extras == [{"key": "yantai_restricted", "value": "true"}], shown["extras"]
     assert shown["resources"][0]["url"] == ""
+
+
+@pytest.mark.parametrize(("action", "data", "key"), [
+    ("organization_list", {"q": [1]}, "q"), ("group_list", {"q": {"a": 1}}, "q"),
+    ("organization_list", {"order_by": 5}, "order_by"), ("group_list", {"type": [1]}, "type"),
+    ("tag_list", {"query": [1]}, "query"), ("tag_list", {"vocabulary_id": [1]}, "vocabulary_id"),
+    ("group_autocomplete", {"q": [1]}, "q"), ("organization_autocomplete", {"q": 5}, "q"),
+    ("package_search", {"fq": [1]}, "fq"), ("package_search", {"fq": {"a": 1}}, "fq"),
+])
+def test_a_search_text_that_is_not_text_is_a_409_naming_it(app, action, data, key):
+    answer = app.post(f"/api/3/action/{action}", json=data, status=None)
+    assert answer.status_code == 409, answer.get_data(as_text=True)
+    assert list(answer.json["error"]) == ["__type", key] or set(answer.json["error"]) == {
+        "__type", key}
+    assert "SOLR" not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/api/action/organization_list?q=a&q=b",
+                                  "/federation/ckan/api/3/action/organization_list?q=a&q=b",
+                                  "/api/action/tag_list?query=a&query=b",
+                                  "/api/action/package_search?fq=a&fq=b"])
+def test_a_search_text_given_twice_is_a_409(app, path):
+    answer = app.get(path, status=None)
+    assert answer.status_code == 409, answer.get_data(as_text=True)

@@ -383,3 +383,35 @@ def test_a_data_table_view_that_is_not_there_or_closed_is_a_404(app, portal):
             answer = app.post(path, data=form, status=None)
             assert answer.status_code == 404, (path, answer.get_data(as_text=True))
             assert answer.json["error"] == "该表格视图不存在，或未向您开放"
+
+
+def test_a_filtered_download_nested_beyond_reading_is_a_400(app, portal):
+    view = _datatable(portal)
+    for params in ("[" * 1500 + "]" * 1500,
+                   '{"search": {"value": ' + "[" * 1500 + "]" * 1500 + "}}"):
+        answer = app.post(f"/datatables/filtered-download/{view['id']}",
+                          data={"params": params, "format": "csv"}, status=None)
+        assert answer.status_code == 400 and "表格无法识别此次请求" in answer.json["error"]
+
+
+@pytest.mark.parametrize("query", ["filters=nope:1", ""])
+def test_the_stock_views_english_errors_are_said_in_chinese(app, portal, query):
+    view = _datatable(portal)
+    form = dict(TABLE_PAGE)
+    if not query:  # a column search on a column the table does not have
+        form.update({"columns[0][search][value]": "x", "columns[0][name]": "nope"})
+    answer = app.post(f"/datatables/ajax/{view['id']}" + (f"?{query}" if query else ""),
+                      data=form, status=None)
+    assert answer.status_code == 400
+    assert answer.json == {"error": "表格无法识别此次请求，请刷新页面后重试"}
+
+
+@pytest.mark.parametrize("query", [{"sort": "nope asc"}, {"fields": "nope"}, {"offset": "-1"},
+                                   {"q": '{"nope": "x"}'}])
+def test_a_dump_it_cannot_make_is_a_400_before_any_byte(app, portal, query):
+    view = _datatable(portal)
+    answer = app.get(f"/datastore/dump/{view['resource_id']}", query_string=query, status=None)
+    assert answer.status_code == 400
+    assert "表格无法识别此次请求" in answer.get_data(as_text=True)
+    whole = app.get(f"/datastore/dump/{view['resource_id']}")
+    assert whole.status_code == 200 and "芝罘区政府站" in whole.get_data(as_text=True)

@@ -11,7 +11,7 @@ values:
   width or spacing ("ＴＲＵＥ", " yes "), or 0 and 1; the parameter's default when empty;
 - whole numbers (``WHOLES``): 0 or more, as a number or digits (full-width digits read as
   digits); the default when empty;
-- texts (``TEXTS``): an identifier or a sort order is text.
+- texts (``TEXTS``): an identifier, a sort order or a search text is text.
 
 Anything else is a validation error naming the parameter (409 in the API's wrapper), not a 500.
 """
@@ -37,7 +37,10 @@ FLAGS = frozenset({
     "include_tags", "include_users", "use_default_schema"})
 # Paging parameters CKAN passes to int() or straight to SQL's LIMIT and OFFSET.
 WHOLES = frozenset({"limit", "offset", "start", "rows"})
-TEXTS = frozenset({"id", "sort"})
+# (order_by is CKAN's older name for sort; q, query and fq are search texts; the others name
+# a type, vocabulary, capacity or relationship)
+TEXTS = frozenset({"id", "sort", "order_by", "q", "query", "fq", "type", "vocabulary_id",
+                   "object_type", "capacity", "id2", "rel"})
 # CKAN's words for yes and no (ckan.common.asbool).
 TRUE_WORDS = frozenset({"true", "yes", "on", "y", "t", "1"})
 FALSE_WORDS = frozenset({"false", "no", "off", "n", "f", "0"})
