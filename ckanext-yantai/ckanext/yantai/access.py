@@ -80,7 +80,9 @@ def _load_viewer(user_obj: model.User) -> tiers.Viewer:
                         reviewer=reviewer, grants=frozenset(grants),
                         share_grants=frozenset(share_grants),
                         admin_orgs=frozenset(group_id for group_id, capacity, _ in memberships
-                                             if capacity == "admin"))
+                                             if capacity == "admin"),
+                        editor_orgs=frozenset(group_id for group_id, capacity, _ in memberships
+                                              if capacity in ("admin", "editor")))
 
 
 def context_viewer(context: Context) -> tiers.Viewer | None:

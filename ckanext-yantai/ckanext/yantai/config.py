@@ -131,6 +131,10 @@ def access_review_workdays() -> int:
     return tk.config.get("ckanext.yantai.access.review_workdays")
 
 
+def data_request_answer_workdays() -> int:
+    return tk.config.get("ckanext.yantai.data_request.answer_workdays")
+
+
 def access_max_months() -> int:
     return tk.config.get("ckanext.yantai.access.max_months")
 

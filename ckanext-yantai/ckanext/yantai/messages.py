@@ -57,6 +57,14 @@ MESSAGES = {
     "api_method": "The method {method} is not allowed at this API address",
     "api_http_error": "The API cannot answer this request (HTTP {code})",
     "param_flag": "Give true or false (or 1 or 0)",
+    "data_request_login": "Log in to ask for data, report an error or follow a request",
+    "data_request_length": "Give {low} to {high} characters",
+    "data_request_department": "Choose a department of this portal",
+    "data_request_dataset": "No such dataset, or it is not open to you",
+    "data_request_resource": "This dataset has no such resource",
+    "data_request_not_found": "Data request not found",
+    "data_request_not_yours": ("Only the department asked, the data authority's reviewers and "
+                               "system administrators answer this request"),
     "credit_query_missing": ("Give a firm's name or part of it, its unified social credit code, "
                              "or a decision document number"),
     "credit_query_long": "Give at most {max} characters",

@@ -69,6 +69,47 @@ class AccessRequest(tk.BaseModel):  # type: ignore[misc, valid-type]
     revoked_at: Mapped[dt.datetime | None] = column(DateTime)
 
 
+class DataRequest(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A request for data that is not published (数据需求, ``request``) or a report of an error
+    in a dataset (纠错, ``correction``), and the department's public answer."""
+
+    __tablename__ = "yantai_data_request"
+
+    id: Mapped[str] = column(UnicodeText, primary_key=True)
+    kind: Mapped[str] = column(UnicodeText, nullable=False)
+    title: Mapped[str] = column(UnicodeText, nullable=False)
+    description: Mapped[str] = column(UnicodeText, nullable=False)
+    purpose: Mapped[str | None] = column(UnicodeText)
+    organization_id: Mapped[str] = column(UnicodeText, nullable=False, index=True)
+    package_id: Mapped[str | None] = column(UnicodeText, ForeignKey("package.id",
+                                                                    ondelete="CASCADE"))
+    resource_id: Mapped[str | None] = column(UnicodeText)
+    user_id: Mapped[str] = column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"),
+                                  nullable=False, index=True)
+    created: Mapped[dt.datetime] = column(DateTime, nullable=False, default=dt.datetime.utcnow,
+                                          index=True)
+    deadline: Mapped[dt.date | None] = column(Date)
+    status: Mapped[str] = column(UnicodeText, nullable=False, default="pending")
+    outcome: Mapped[str | None] = column(UnicodeText)
+    answer: Mapped[str | None] = column(UnicodeText)
+    answer_package_id: Mapped[str | None] = column(UnicodeText)
+    answered_by: Mapped[str | None] = column(UnicodeText)
+    answered_at: Mapped[dt.datetime | None] = column(DateTime)
+
+
+class DataRequestFollower(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A user following a data request (its answer shows on their dashboard)."""
+
+    __tablename__ = "yantai_data_request_follower"
+
+    request_id: Mapped[str] = column(UnicodeText, ForeignKey("yantai_data_request.id",
+                                                             ondelete="CASCADE"),
+                                     primary_key=True)
+    user_id: Mapped[str] = column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"),
+                                  primary_key=True, index=True)
+    created: Mapped[dt.datetime] = column(DateTime, nullable=False, default=dt.datetime.utcnow)
+
+
 class TierChange(tk.BaseModel):  # type: ignore[misc, valid-type]
     """A proposal to make a dataset more open, waiting for a second person's approval."""
 

@@ -56,6 +56,7 @@ class Viewer:
     grants: frozenset[str] = field(default_factory=frozenset)
     share_grants: frozenset[str] = field(default_factory=frozenset)
     admin_orgs: frozenset[str] = field(default_factory=frozenset)
+    editor_orgs: frozenset[str] = field(default_factory=frozenset)  # editor or admin
 
     @property
     def government(self) -> bool:
@@ -180,6 +181,21 @@ def decides_tier_change(viewer: Viewer, org_id: str, proposer_id: str,
     if filed_by_harvest:
         return viewer.reviewer
     return viewer.reviewer or org_id in viewer.admin_orgs
+
+
+def answers_data_request(viewer: Viewer, org_id: str) -> bool:
+    """A data request (数据需求) or error report (纠错) is answered for its department by the
+    department's editors and admins, the data authority's reviewers (who also answer what was
+    asked of no department in particular) or a sysadmin."""
+    return viewer.user_id is not None and (
+        viewer.sysadmin or viewer.reviewer or org_id in viewer.editor_orgs)
+
+
+def sees_requester(viewer: Viewer, org_id: str, requester_id: str) -> bool:
+    """Who asked is shown to the requester, the department asked, the data authority's reviewers
+    and sysadmins; the public sees the request and its answer without them."""
+    return viewer.user_id is not None and (
+        viewer.user_id == requester_id or oversees(viewer, org_id))
 
 
 def sees_audit_log(viewer: Viewer, org_id: str) -> bool:

@@ -13,6 +13,7 @@ from ckanext.yantai import (
     access_requests,
     audit,
     config,
+    data_requests,
     params,
     quality_index,
     tier_changes,
@@ -397,6 +398,104 @@ def yantai_credit_profile(context: Context, data_dict: DataDict) -> dict[str, An
     if not isinstance(code, str) or not code.strip():
         raise tk.ValidationError({"id": [message("credit_code_missing")]})
     return lookup.profile(code)
+
+
+def yantai_data_request_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Ask for data that is not published (数据需求) or report an error in a dataset (纠错);
+    logged-in users. The department answers within the configured working days; the request
+    and its answer are public, without who asked. The requester follows it.
+
+    :param kind: ``request`` or ``correction``
+    :param title: what data is asked for, or what is wrong (2 to 200 characters)
+    :param description: the details (2 to 4000 characters)
+    :param purpose: why the data is needed (required for a request; optional)
+    :param organization: for a request, the department asked, by id or name (optional: the
+        data authority otherwise)
+    :param package_id: for a correction, the dataset with the error (optional for a request)
+    :param resource_id: for a correction, the resource with the error (optional)
+    :returns: the request, as ``yantai_data_request_show`` gives it
+    """
+    tk.check_access("yantai_data_request_create", context, data_dict)
+    return data_requests.create(context, data_dict)
+
+
+@tk.side_effect_free
+def yantai_data_request_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A data request or error report and its answer (public; who asked only to them, the
+    department and the data authority).
+
+    :param id: the request's id
+    :returns: ``{id, kind, title, description, purpose, organization, package_name,
+        resource_id, created, deadline, status (pending, answered, overdue), outcome, answer,
+        answer_package_name, answered_at, followers, following, mine, can_answer}``
+    """
+    tk.check_access("yantai_data_request_show", context, data_dict)
+    return data_requests.as_dict(data_requests.get(data_dict.get("id")),
+                                 data_requests.viewer_of(context))
+
+
+@tk.side_effect_free
+def yantai_data_request_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Data requests and error reports, newest first (public).
+
+    :param q: words of their title, description or answer (optional)
+    :param kind: ``request`` or ``correction`` (optional)
+    :param status: ``pending``, ``answered`` or ``overdue`` (optional)
+    :param organization: the department asked, by id or name (optional)
+    :param following: true for those the caller follows (optional; logged in)
+    :param mine: true for those the caller filed (optional; logged in)
+    :param limit: at most this many (optional, default 20, at most 100)
+    :param offset: skip this many (optional, default 0)
+    :returns: ``{"count", "results": [request]}``
+    """
+    tk.check_access("yantai_data_request_list", context, data_dict)
+    data = schema.validated(data_dict, schema.data_request_list(), context)
+    return data_requests.search(context, data)
+
+
+def yantai_data_request_answer(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Answer a data request or error report for its department (its editors and admins, the
+    data authority's reviewers, sysadmins); a later answer replaces it.
+
+    :param id: the request's id
+    :param outcome: for a request ``published``, ``planned``, ``not_held``, ``not_open`` or
+        ``other``; for a correction ``fixed``, ``not_an_error`` or ``other``
+    :param answer: the public answer (2 to 4000 characters)
+    :param answer_package_id: for ``published``, the open dataset that answers it
+    :returns: the request
+    """
+    tk.check_access("yantai_data_request_answer", context, data_dict)
+    return data_requests.answer(context, data_dict)
+
+
+def yantai_data_request_follow(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Follow a data request or error report (logged-in users).
+
+    :param id: the request's id
+    :returns: the request
+    """
+    tk.check_access("yantai_data_request_follow", context, data_dict)
+    return data_requests.follow(context, data_dict, True)
+
+
+def yantai_data_request_unfollow(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Stop following a data request or error report.
+
+    :param id: the request's id
+    :returns: the request
+    """
+    tk.check_access("yantai_data_request_follow", context, data_dict)
+    return data_requests.follow(context, data_dict, False)
+
+
+@tk.side_effect_free
+def yantai_data_request_overdue(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Requests past their deadline without an answer, counted by department (public).
+
+    :returns: ``[{"organization", "organization_title", "overdue", "oldest_deadline"}]``
+    """
+    tk.check_access("yantai_data_request_list", context, data_dict)
+    return data_requests.overdue_by_department()
 
 
 __all__ = [name for name in dir() if name.startswith("yantai_")]

@@ -204,4 +204,27 @@ def yantai_credit_search(context: Context, data_dict: DataDict) -> AuthResult:
 yantai_credit_profile = yantai_credit_search  # the same: public records only
 
 
+def yantai_data_request_create(context: Context, data_dict: DataDict) -> AuthResult:
+    # Logged-in users (CKAN refuses anonymous callers of a function without
+    # auth_allow_anonymous_access).
+    return {"success": True}
+
+
+yantai_data_request_follow = yantai_data_request_create  # the same: logged-in users
+
+
+@tk.auth_allow_anonymous_access
+def yantai_data_request_list(context: Context, data_dict: DataDict) -> AuthResult:
+    # Anyone: requests and answers are public (who asked is shown only to those it concerns).
+    return {"success": True}
+
+
+yantai_data_request_show = yantai_data_request_list  # the same: public
+
+
+def yantai_data_request_answer(context: Context, data_dict: DataDict) -> AuthResult:
+    # Logged-in users; the action checks the department (tiers.answers_data_request).
+    return {"success": True}
+
+
 __all__ = [name for name in dir() if name.startswith("yantai_")]
