@@ -30,7 +30,8 @@ def test_a_firm_finds_its_credit_records_and_downloads_its_report(journey):
     text = journey.shot(page, "profile")
     for expected in ("统一社会信用代码：" + FIRM, "行政许可信息（1）", "行政处罚信息（1）",
                      "烟环许〔2026〕0215号", "烟环罚〔2026〕118号", "超标排放大气污染物",
-                     "烟台市企业经营异常名录", "未依照《企业信息公示暂行条例》"):
+                     "烟台市企业经营异常名录", "未依照《企业信息公示暂行条例》",
+                     "烟台市重点排污单位名录"):
         assert expected in text.replace(": ", "：").replace(" ", ""), expected
 
     with page.expect_download() as got:
@@ -43,7 +44,9 @@ def test_a_firm_finds_its_credit_records_and_downloads_its_report(journey):
     with page.expect_download() as got:
         page.locator("a", has_text="信用报告（XLSX）").click()
     book = openpyxl.load_workbook(io.BytesIO(got.value.path().read_bytes()))
-    assert book.sheetnames == ["信用报告", "行政许可信息", "行政处罚信息", "其他信用信息1"]
+    # (the demo lists it in the 经营异常名录 and the 重点排污单位名录)
+    assert book.sheetnames == ["信用报告", "行政许可信息", "行政处罚信息", "其他信用信息1",
+                               "其他信用信息2"]
 
     # by its code, typed with spaces and in lower case
     journey.go(page, "/credit")
