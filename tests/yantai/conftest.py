@@ -1,2 +1,3 @@
 """Fixtures shared by the tests of several folders under tests/yantai."""
 from tests.yantai.credit_city import city  # noqa: F401 - a fixture
+from tests.yantai.request_town import town  # noqa: F401 - a fixture

@@ -6,48 +6,24 @@ import datetime as dt
 
 import ckan.model as model
 import pytest
-from ckan.tests import factories as ckan_factories
 
 from ckanext.yantai import config, data_requests
 from ckanext.yantai.model import DataRequest
-from tests import factories
-from tests.api import Api
 from tests.yantai.disclosure_records import ADULT_ID
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 
-@pytest.fixture
-def city(app):
-    citizen = ckan_factories.UserWithToken(fullname="李市民")
-    editor = ckan_factories.UserWithToken()
-    member = ckan_factories.UserWithToken()
-    transport = factories.Organization(title="烟台市交通运输局", users=[
-        {"name": editor["name"], "capacity": "editor"},
-        {"name": member["name"], "capacity": "member"}])
-    other = factories.Organization(title="烟台市卫生健康委员会")
-    dataset = factories.Dataset(owner_org=transport["id"], title="烟台市公交线路站点信息",
-                                open_type="open")
-    closed = factories.Dataset(owner_org=transport["id"], title="出租车运营轨迹",
-                               open_type="closed", share_type="conditional",
-                               share_condition="仅限政务部门")
-    return {"citizen": Api(app, citizen["token"]), "citizen_name": citizen["name"],
-            "editor": Api(app, editor["token"]), "member": Api(app, member["token"]),
-            "anonymous": Api(app, None), "stranger": Api(app, ckan_factories.UserWithToken()[
-                "token"]), "transport": transport, "other": other, "dataset": dataset,
-            "closed": closed}
-
-
-def _ask(city, **changes):
+def _ask(town, **changes):
     data = {"kind": "request", "title": "公交车辆实时位置数据",
             "description": "希望开放全市公交车辆的实时位置，用于出行应用。",
-            "purpose": "开发公交到站提醒小程序", "organization": city["transport"]["name"]}
+            "purpose": "开发公交到站提醒小程序", "organization": town["transport"]["name"]}
     data.update(changes)
-    return city["citizen"].ok("yantai_data_request_create", **data)
+    return town["citizen"].ok("yantai_data_request_create", **data)
 
 
-def test_a_citizen_asks_a_department_and_gets_a_deadline_in_working_days(city):
-    request = _ask(city)
+def test_a_citizen_asks_a_department_and_gets_a_deadline_in_working_days(town):
+    request = _ask(town)
     assert request["status"] == "pending" and request["organization_title"] == "烟台市交通运输局"
     created = dt.date.fromisoformat(request["created"][:10])
     expected = config.calendar().add_workdays(created, config.data_request_answer_workdays())
@@ -55,56 +31,56 @@ def test_a_citizen_asks_a_department_and_gets_a_deadline_in_working_days(city):
     assert request["following"] is True and request["followers"] == 1 and request["mine"] is True
 
 
-def test_the_public_sees_the_request_without_who_asked(city):
-    request = _ask(city, description=f"联系人李市民，身份证{ADULT_ID}，电话13905351234")
-    seen = city["anonymous"].ok("yantai_data_request_show", id=request["id"])
+def test_the_public_sees_the_request_without_who_asked(town):
+    request = _ask(town, description=f"联系人李市民，身份证{ADULT_ID}，电话13905351234")
+    seen = town["anonymous"].ok("yantai_data_request_show", id=request["id"])
     assert seen["user"] is None and seen["user_display_name"] is None
     assert ADULT_ID not in str(seen) and "13905351234" not in str(seen)
     assert seen["mine"] is False and seen["can_answer"] is False
     # the department sees who asked
-    assert city["editor"].ok("yantai_data_request_show", id=request["id"])["user"] == \
-        city["citizen_name"]
+    assert town["editor"].ok("yantai_data_request_show", id=request["id"])["user"] == \
+        town["citizen_name"]
 
 
-def test_the_department_answers_and_the_answer_is_public(city):
-    request = _ask(city)
-    answered = city["editor"].ok("yantai_data_request_answer", id=request["id"],
+def test_the_department_answers_and_the_answer_is_public(town):
+    request = _ask(town)
+    answered = town["editor"].ok("yantai_data_request_answer", id=request["id"],
                                  outcome="published", answer="已开放，见公交线路站点信息数据集。",
-                                 answer_package_id=city["dataset"]["name"])
+                                 answer_package_id=town["dataset"]["name"])
     assert answered["status"] == "answered" and answered["outcome_label"] == "已开放"
-    seen = city["anonymous"].ok("yantai_data_request_show", id=request["id"])
+    seen = town["anonymous"].ok("yantai_data_request_show", id=request["id"])
     assert seen["answer"] == "已开放，见公交线路站点信息数据集。"
     assert seen["answer_package_title"] == "烟台市公交线路站点信息"
 
 
 @pytest.mark.parametrize("who", ["member", "stranger", "citizen"])
-def test_only_the_department_answers(city, who):
-    request = _ask(city)
-    error = city[who].errors("yantai_data_request_answer", id=request["id"], outcome="planned",
+def test_only_the_department_answers(town, who):
+    request = _ask(town)
+    error = town[who].errors("yantai_data_request_answer", id=request["id"], outcome="planned",
                              answer="将在下季度开放。")
     assert error["__type"] == "Authorization Error"
     assert "只有被请求的部门" in error["message"]
 
 
-def test_a_published_answer_must_name_an_open_dataset(city):
-    request = _ask(city)
-    for ref in (city["closed"]["name"], "no-such-dataset", None):
-        error = city["editor"].errors("yantai_data_request_answer", id=request["id"],
+def test_a_published_answer_must_name_an_open_dataset(town):
+    request = _ask(town)
+    for ref in (town["closed"]["name"], "no-such-dataset", None):
+        error = town["editor"].errors("yantai_data_request_answer", id=request["id"],
                                       outcome="published", answer="已开放。",
                                       answer_package_id=ref)
         assert set(error) == {"__type", "answer_package_id"}
 
 
-def test_an_error_report_names_a_dataset_the_user_may_see(city):
-    report = city["citizen"].ok("yantai_data_request_create", kind="correction",
+def test_an_error_report_names_a_dataset_the_user_may_see(town):
+    report = town["citizen"].ok("yantai_data_request_create", kind="correction",
                                 title="站点坐标错误",
                                 description="毓璜顶医院站的经纬度与实际位置相差约两公里。",
-                                package_id=city["dataset"]["name"])
+                                package_id=town["dataset"]["name"])
     assert report["organization_title"] == "烟台市交通运输局"
     assert report["package_title"] == "烟台市公交线路站点信息"
-    error = city["citizen"].errors("yantai_data_request_create", kind="correction",
+    error = town["citizen"].errors("yantai_data_request_create", kind="correction",
                                    title="轨迹缺失", description="部分车辆轨迹缺失。",
-                                   package_id=city["closed"]["name"])
+                                   package_id=town["closed"]["name"])
     assert set(error) == {"__type", "package_id"}  # as if there were no such dataset
 
 
@@ -115,43 +91,43 @@ def test_an_error_report_names_a_dataset_the_user_may_see(city):
     ({"organization": "no-such-department"}, "organization"),
     ({"organization": {"id": "x"}}, "organization"),
 ])
-def test_a_bad_request_is_a_409_naming_the_field_in_chinese(city, changes, key):
+def test_a_bad_request_is_a_409_naming_the_field_in_chinese(town, changes, key):
     data = {"kind": "request", "title": "公交车辆实时位置数据", "description": "希望开放。",
-            "purpose": "出行应用", "organization": city["transport"]["name"], **changes}
+            "purpose": "出行应用", "organization": town["transport"]["name"], **changes}
     data = {k: v for k, v in data.items() if v is not None}
-    error = city["citizen"].errors("yantai_data_request_create", **data)
+    error = town["citizen"].errors("yantai_data_request_create", **data)
     assert error["__type"] == "Validation Error" and key in error
     assert any("\u4e00" <= c <= "\u9fff" for c in str(error[key]))
     assert model.Session.query(DataRequest).count() == 0
 
 
-def test_anonymous_users_cannot_file_or_follow(city):
-    request = _ask(city)
+def test_anonymous_users_cannot_file_or_follow(town):
+    request = _ask(town)
     for action, data in (("yantai_data_request_create", {"kind": "request", "title": "数据"}),
                          ("yantai_data_request_follow", {"id": request["id"]})):
-        assert city["anonymous"].errors(action, **data)["__type"] == "Authorization Error"
+        assert town["anonymous"].errors(action, **data)["__type"] == "Authorization Error"
 
 
 @pytest.mark.parametrize("text", ["绝密★公交调度方案", "機密級文件", "秘\u200b密★资料"])
-def test_classified_markings_are_refused(city, text):
-    error = city["citizen"].errors("yantai_data_request_create", kind="request", title=text,
+def test_classified_markings_are_refused(town, text):
+    error = town["citizen"].errors("yantai_data_request_create", kind="request", title=text,
                                    description="希望开放。", purpose="研究",
-                                   organization=city["transport"]["name"])
+                                   organization=town["transport"]["name"])
     assert set(error) == {"__type", "title"}
     assert model.Session.query(DataRequest).count() == 0
 
 
-def test_requests_are_searchable_and_followable(city):
-    bus = _ask(city)
-    _ask(city, title="医疗机构床位数据", description="希望开放医院床位数。",
-         organization=city["other"]["name"])
-    api = city["anonymous"]
+def test_requests_are_searchable_and_followable(town):
+    bus = _ask(town)
+    _ask(town, title="医疗机构床位数据", description="希望开放医院床位数。",
+         organization=town["other"]["name"])
+    api = town["anonymous"]
     assert [r["id"] for r in api.ok("yantai_data_request_list", q="公交 实时")["results"]] == [
         bus["id"]]
     assert api.ok("yantai_data_request_list", q="100%_")["count"] == 0
     assert api.ok("yantai_data_request_list",
-                  organization=city["other"]["name"])["results"][0]["title"] == "医疗机构床位数据"
-    stranger = city["stranger"]
+                  organization=town["other"]["name"])["results"][0]["title"] == "医疗机构床位数据"
+    stranger = town["stranger"]
     stranger.ok("yantai_data_request_follow", id=bus["id"])
     stranger.ok("yantai_data_request_follow", id=bus["id"])  # again: no change
     followed = stranger.ok("yantai_data_request_list", following=True)
@@ -163,15 +139,15 @@ def test_requests_are_searchable_and_followable(city):
         "Authorization Error"
 
 
-def test_overdue_requests_are_counted_by_department(city):
-    request = _ask(city)
+def test_overdue_requests_are_counted_by_department(town):
+    request = _ask(town)
     row = model.Session.get(DataRequest, request["id"])
     assert row is not None
     row.created = dt.datetime(2026, 11, 2, 1, 0)  # filed on Monday 2 November, 09:00 in Yantai
     row.deadline = data_requests.deadline(row.created)
     model.Session.commit()
     assert row.deadline == dt.date(2026, 11, 16)  # 10 working days later
-    api = city["anonymous"]
+    api = town["anonymous"]
     assert api.ok("yantai_data_request_show", id=request["id"])["status"] == "overdue"
     assert api.ok("yantai_data_request_list", status="overdue")["count"] == 1
     assert api.ok("yantai_data_request_list", status="pending")["count"] == 0
@@ -183,6 +159,6 @@ def test_overdue_requests_are_counted_by_department(city):
     ({"status": "late"}, "status"), ({"limit": 0}, "limit"), ({"offset": "x"}, "offset"),
     ({"following": "maybe"}, "following"), ({"q": ["a"]}, "q"),
 ])
-def test_a_bad_list_is_a_409(city, data, key):
-    error = city["anonymous"].errors("yantai_data_request_list", **data)
+def test_a_bad_list_is_a_409(town, data, key):
+    error = town["anonymous"].errors("yantai_data_request_list", **data)
     assert key in error
