@@ -6,9 +6,11 @@ import datetime as dt
 
 import ckan.model as model
 import pytest
+from ckan.tests import factories as ckan_factories
 
-from ckanext.yantai import config, data_requests
+from ckanext.yantai import config
 from ckanext.yantai.model import DataRequest
+from tests.api import Api
 from tests.yantai.disclosure_records import ADULT_ID
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
@@ -139,20 +141,37 @@ def test_requests_are_searchable_and_followable(town):
         "Authorization Error"
 
 
-def test_overdue_requests_are_counted_by_department(town):
-    request = _ask(town)
-    row = model.Session.get(DataRequest, request["id"])
-    assert row is not None
-    row.created = dt.datetime(2026, 11, 2, 1, 0)  # filed on Monday 2 November, 09:00 in Yantai
-    row.deadline = data_requests.deadline(row.created)
-    model.Session.commit()
-    assert row.deadline == dt.date(2026, 11, 16)  # 10 working days later
+def test_overdue_requests_are_counted_by_department(town, app):
+    sysadmin = Api(app, ckan_factories.SysadminWithToken()["token"])
+    request = sysadmin.ok("yantai_data_request_create", kind="request",
+                          title="公交车辆实时位置数据", description="全市公交车辆的实时位置。", purpose="出行应用",
+                          organization=town["transport"]["name"],
+                          created="2026-11-02T09:00:00+08:00",
+                          requester=town["citizen_name"])  # imported from an earlier system
+    assert request["deadline"] == "2026-11-16"  # 10 working days after Monday 2 November
+    assert town["citizen"].ok("yantai_data_request_show", id=request["id"])["mine"] is True
     api = town["anonymous"]
     assert api.ok("yantai_data_request_show", id=request["id"])["status"] == "overdue"
     assert api.ok("yantai_data_request_list", status="overdue")["count"] == 1
     assert api.ok("yantai_data_request_list", status="pending")["count"] == 0
     (row,) = api.ok("yantai_data_request_overdue")
     assert (row["organization_title"], row["overdue"]) == ("烟台市交通运输局", 1)
+
+
+@pytest.mark.parametrize(("who", "changes", "key"), [
+    ("citizen", {"created": "2026-11-02T09:00:00+08:00"}, "created"),
+    ("citizen", {"requester": "someone"}, "requester"),
+    ("sysadmin", {"created": "2099-01-01T00:00:00+08:00"}, "created"),
+    ("sysadmin", {"created": "yesterday"}, "created"),
+    ("sysadmin", {"requester": "no-such-user"}, "requester"),
+])
+def test_only_a_sysadmin_imports_a_past_request(town, app, who, changes, key):
+    api = Api(app, ckan_factories.SysadminWithToken()["token"]) if who == "sysadmin" \
+        else town[who]
+    error = api.errors("yantai_data_request_create", kind="request", title="公交数据",
+                       description="公交。", purpose="研究",
+                       organization=town["transport"]["name"], **changes)
+    assert set(error) == {"__type", key}
 
 
 @pytest.mark.parametrize(("data", "key"), [

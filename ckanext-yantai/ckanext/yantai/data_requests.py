@@ -20,7 +20,7 @@ import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
 from ckan.types import Context, ErrorDict
 
-from ckanext.yantai import access, classified, codes, config, tiers, workdays
+from ckanext.yantai import access, classified, codes, config, params, tiers, workdays
 from ckanext.yantai.disclosure import privacy
 from ckanext.yantai.guards import firewall
 from ckanext.yantai.messages import message
@@ -140,20 +140,50 @@ def create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     elif kind == "request":
         ref = data.get("organization") or config.access_authority_org()
         org = _department(ref, errors, "organization")
+    now = dt.datetime.utcnow()
+    filed_at, requester = _imported(data, viewer, now, errors)
     if errors:
         raise tk.ValidationError(cast(ErrorDict, errors))
     assert org is not None and title is not None and description is not None
     _refuse_classified(context, {"title": title, "description": description,
                                  "purpose": purpose}, pkg.id if pkg else None, org.id)
-    now = dt.datetime.utcnow()
+    asker = requester or user
     req = DataRequest(id=str(uuid.uuid4()), kind=kind, title=title, description=description,
                       purpose=purpose, organization_id=org.id,
                       package_id=pkg.id if pkg else None, resource_id=resource_id,
-                      user_id=user.id, created=now, deadline=deadline(now), status="pending")
+                      user_id=asker.id, created=filed_at, deadline=deadline(filed_at),
+                      status="pending")
     model.Session.add(req)
-    model.Session.add(DataRequestFollower(request_id=req.id, user_id=user.id, created=now))
+    model.Session.add(DataRequestFollower(request_id=req.id, user_id=asker.id, created=now))
     model.Session.commit()
     return as_dict(req, viewer)
+
+
+def _imported(data: dict[str, Any], viewer: tiers.Viewer, now: dt.datetime,
+              errors: dict[str, list[str]]) -> tuple[dt.datetime, model.User | None]:
+    """When and by whom a request was filed, as a sysadmin importing requests from an earlier
+    system gives them (``created``: an ISO date and time in the past; ``requester``: a user's
+    name or id); now and the caller otherwise."""
+    created, requester = data.get("created"), data.get("requester")
+    if created in (None, "") and requester in (None, ""):
+        return now, None
+    if not viewer.sysadmin:
+        for key in ("created", "requester"):
+            if data.get(key) not in (None, ""):
+                errors[key] = [message("data_request_import_only")]
+        return now, None
+    filed_at, user = now, None
+    if created not in (None, ""):
+        moment = params.datetime(created)
+        if moment is None or moment > now:
+            errors["created"] = [message("data_request_created")]
+        else:
+            filed_at = moment
+    if requester not in (None, ""):
+        user = model.User.get(requester) if isinstance(requester, str) else None
+        if user is None or user.state != "active":
+            errors["requester"] = [message("data_request_requester")]
+    return filed_at, user
 
 
 def get(request_id: Any) -> DataRequest:

@@ -63,6 +63,10 @@ MESSAGES = {
     "data_request_dataset": "No such dataset, or it is not open to you",
     "data_request_resource": "This dataset has no such resource",
     "data_request_not_found": "Data request not found",
+    "data_request_import_only": ("Only system administrators give this, when they import requests "
+                                 "from an earlier system"),
+    "data_request_created": "Give a past date and time in ISO 8601, e.g. 2026-11-02T09:00:00+08:00",
+    "data_request_requester": "No such user",
     "data_request_not_yours": ("Only the department asked, the data authority's reviewers and "
                                "system administrators answer this request"),
     "credit_query_missing": ("Give a firm's name or part of it, its unified social credit code, "

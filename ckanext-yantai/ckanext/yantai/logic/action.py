@@ -413,6 +413,9 @@ def yantai_data_request_create(context: Context, data_dict: DataDict) -> dict[st
         data authority otherwise)
     :param package_id: for a correction, the dataset with the error (optional for a request)
     :param resource_id: for a correction, the resource with the error (optional)
+    :param created: when it was filed, for a request imported from an earlier system (optional;
+        sysadmins only; an ISO 8601 date and time in the past)
+    :param requester: who filed it, for an imported request (optional; sysadmins only)
     :returns: the request, as ``yantai_data_request_show`` gives it
     """
     tk.check_access("yantai_data_request_create", context, data_dict)
