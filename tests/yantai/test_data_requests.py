@@ -144,7 +144,8 @@ def test_requests_are_searchable_and_followable(town):
 def test_overdue_requests_are_counted_by_department(town, app):
     sysadmin = Api(app, ckan_factories.SysadminWithToken()["token"])
     request = sysadmin.ok("yantai_data_request_create", kind="request",
-                          title="公交车辆实时位置数据", description="全市公交车辆的实时位置。", purpose="出行应用",
+                          title="公交车辆实时位置数据", description="全市公交车辆的实时位置。",
+                          purpose="出行应用",
                           organization=town["transport"]["name"],
                           created="2026-11-02T09:00:00+08:00",
                           requester=town["citizen_name"])  # imported from an earlier system
