@@ -8,9 +8,11 @@ changes nothing (no new activity, same resource ids).
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import hashlib
 import io
 import pathlib
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -135,11 +137,52 @@ class Loader:
             self.api.resource_delete(id=stale["id"])
             self._note("resource", f"{package['name']} / {stale['name']}", "deleted")
 
+    def ensure_user(self, user: Mapping[str, Any]) -> None:
+        """A demo account (a random password nobody is told: it only owns its requests)."""
+        try:
+            self.api.user_show(id=user["name"])
+        except NotFound:
+            self.api.user_create(name=user["name"], fullname=user["fullname"],
+                                 email=user["email"], password=secrets.token_urlsafe(24))
+            self._note("user", user["name"], "created")
+        else:
+            self._note("user", user["name"], "unchanged")
+
+    def add_data_request(self, wanted: Mapping[str, Any], now: dt.datetime) -> None:
+        """A 数据需求 or 纠错 filed ``filed_days_ago`` (imported as a sysadmin imports requests
+        of an earlier system), and its answer; one with the same title is left alone."""
+        found = self.api.yantai_data_request_list(q=wanted["title"], limit=100)["results"]
+        if any(r["title"] == wanted["title"] for r in found):
+            self._note("data request", wanted["title"], "unchanged")
+            return
+        filed = (now - dt.timedelta(days=wanted["filed_days_ago"])).replace(
+            hour=9, minute=30, second=0, microsecond=0)
+        fields = {"kind": wanted["kind"], "title": wanted["title"],
+                  "description": wanted["description"], "requester": wanted["requester"],
+                  "created": filed.isoformat()}
+        for key, field in (("purpose", "purpose"), ("organization", "organization"),
+                           ("dataset", "package_id")):
+            if wanted.get(key):
+                fields[field] = wanted[key]
+        request = self.api.yantai_data_request_create(**fields)
+        answer = wanted.get("answer")
+        if answer:
+            self.api.yantai_data_request_answer(
+                id=request["id"], outcome=answer["outcome"], answer=answer["text"],
+                **({"answer_package_id": answer["dataset"]} if answer.get("dataset") else {}))
+        self._note("data request", wanted["title"], "created")
+
     def load(self, catalogue: Mapping[str, Any]) -> Counts:
-        """Departments, then datasets with their files. The policy-domain groups are the portal's
-        own (``ckan yantai init-domains``); datasets join them through their ``domain``."""
+        """Departments, then datasets with their files, then the residents' data requests. The
+        policy-domain groups are the portal's own (``ckan yantai init-domains``); datasets join
+        them through their ``domain``."""
         for org in catalogue["organizations"]:
             self.upsert_organization(organization_dict(org))
         for ds in catalogue["datasets"]:
             self.upsert_dataset(ds)
+        for user in catalogue.get("demo_users", []):
+            self.ensure_user(user)
+        now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+        for request in catalogue.get("data_requests", []):
+            self.add_data_request(request, now)
         return self.counts

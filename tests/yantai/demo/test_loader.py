@@ -35,7 +35,8 @@ def client(live_portal):
 
 def entity_count(catalogue) -> int:
     return (len(catalogue["organizations"]) + len(catalogue["datasets"])
-            + sum(len(d["resources"]) for d in catalogue["datasets"]))
+            + sum(len(d["resources"]) for d in catalogue["datasets"])
+            + len(catalogue["demo_users"]) + len(catalogue["data_requests"]))
 
 
 def snapshot(client, catalogue):
@@ -66,6 +67,16 @@ class TestLoader:
                 assert res["url_type"] == "datastore"
                 found = client.action.datastore_search(resource_id=res["id"])
                 assert found["total"] == len(wanted["rows"]), wanted["name"]
+
+    def test_data_requests_are_in_every_state(self, client, catalogue):
+        found = client.action.yantai_data_request_list(limit=100)["results"]
+        states = {r["title"]: (r["status"], r["outcome"]) for r in found}
+        assert states == {
+            "公交车辆实时到站预测数据": ("answered", "planned"),
+            "全市医疗机构门诊量月度统计": ("pending", None),
+            "养老机构床位实时空余情况": ("overdue", None),
+            "全市新能源汽车公共充电桩分布": ("answered", "published"),
+            "毓璜顶医院站经纬度偏差": ("answered", "fixed")}
 
     def test_second_run_changes_nothing(self, client, catalogue):
         before, activities = snapshot(client, catalogue), activity_count()

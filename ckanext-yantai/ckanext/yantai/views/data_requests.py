@@ -90,10 +90,16 @@ def new() -> Any:
             tk.h.flash_success(tk._("Your request is filed. The department answers by {date}.")
                                .format(date=created["deadline"] or "—"))
             return tk.redirect_to("yantai_data_request.read", id=created["id"])
+    labels = {"kind": tk._("Kind"),
+              "title": tk._("What is wrong") if kind == "correction"
+              else tk._("What data do you need"),
+              "description": tk._("Details"), "purpose": tk._("What it is for"),
+              "organization": tk._("Department asked"), "package_id": tk._("Dataset"),
+              "resource_id": tk._("Resource (optional)")}
+    summary = {labels.get(key, key): "；".join(str(m) for m in value) if isinstance(value, list)
+               else str(value) for key, value in errors.items()}
     return tk.render("yantai/data_request/new.html", {
-        "data": data, "errors": errors, "error_summary": {k: v[0] if isinstance(v, list) and v
-                                                          and isinstance(v[0], str) else v
-                                                          for k, v in errors.items()},
+        "data": data, "errors": errors, "error_summary": summary,
         "dataset": dataset, "departments": _departments(),
         "authority": config.access_authority_org(),
         "workdays": config.data_request_answer_workdays()})
