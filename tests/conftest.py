@@ -52,9 +52,13 @@ def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str)
     return None
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist, a module's tests run on one worker (its module-scoped fixtures are
-    built once), and so do the browser journeys (one demo portal for the package)."""
+    built once), and so do the browser journeys (one demo portal for the package). First among
+    the hooks: xdist's own reads the groups to name the tests by them (``test@group``), and
+    without them it spread a module's tests over both workers, each rebuilding the module's
+    fixtures (a live portal on a fresh database) between two tests that share its state."""
     if "PYTEST_XDIST_WORKER" not in os.environ:
         return
     for item in items:

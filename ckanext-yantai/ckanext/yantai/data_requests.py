@@ -335,13 +335,19 @@ def search(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     return {"count": count, "results": [as_dict(row, viewer) for row in rows]}
 
 
-def overdue_by_department() -> list[dict[str, Any]]:
+def overdue_by_department(organization: Any = None) -> list[dict[str, Any]]:
     """The pending requests past their deadline, counted by department (the data authority's
-    overview)."""
-    rows = model.Session.query(DataRequest.organization_id, sa.func.count(DataRequest.id),
-                               sa.func.min(DataRequest.deadline)).filter(
-        DataRequest.status == "pending", DataRequest.deadline < access.today()).group_by(
-        DataRequest.organization_id).all()
+    overview), or for one department."""
+    query = model.Session.query(DataRequest.organization_id, sa.func.count(DataRequest.id),
+                                sa.func.min(DataRequest.deadline)).filter(
+        DataRequest.status == "pending", DataRequest.deadline < access.today())
+    if organization not in (None, ""):
+        errors: dict[str, list[str]] = {}
+        org = _department(organization, errors, "organization")
+        if org is None:
+            raise tk.ValidationError(cast(ErrorDict, errors))
+        query = query.filter(DataRequest.organization_id == org.id)
+    rows = query.group_by(DataRequest.organization_id).all()
     result = []
     for org_id, count, oldest in rows:
         org = model.Group.get(org_id)

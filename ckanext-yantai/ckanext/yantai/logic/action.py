@@ -495,10 +495,11 @@ def yantai_data_request_unfollow(context: Context, data_dict: DataDict) -> dict[
 def yantai_data_request_overdue(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
     """Requests past their deadline without an answer, counted by department (public).
 
+    :param organization: one department, by id or name (optional: every department)
     :returns: ``[{"organization", "organization_title", "overdue", "oldest_deadline"}]``
     """
     tk.check_access("yantai_data_request_list", context, data_dict)
-    return data_requests.overdue_by_department()
+    return data_requests.overdue_by_department(data_dict.get("organization"))
 
 
 __all__ = [name for name in dir() if name.startswith("yantai_")]
