@@ -4,6 +4,7 @@ links to the queues; nobody sees another department's."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import ckan.model as model
 import pytest
@@ -112,3 +113,28 @@ def test_no_desk_outside_every_department(app, world):
     html = _dashboard(app, citizen)
     assert "我的部门" not in html
     assert "烟台市交通运输局" not in html
+
+
+def test_data_requests_wait_on_the_desks_and_the_authority_sees_who_is_late(app, world):
+    import ckan.plugins.toolkit as tk
+
+    reviewer = ckan_factories.UserWithToken()
+    factories.Organization(name=tk.config["ckanext.yantai.access.authority_org"],
+                           title="烟台市大数据局",
+                           users=[{"name": reviewer["name"], "capacity": "editor"}])
+    sysadmin = ckan_factories.Sysadmin()
+    asker = ckan_factories.User()
+    for title, created in (("公交车辆实时位置", "2026-11-02T09:00:00+08:00"),
+                           ("出租车运价", None)):
+        call_action("yantai_data_request_create", {"user": sysadmin["name"]}, kind="request",
+                    title=title, description="希望开放。", purpose="研究",
+                    organization=world["org"]["name"], requester=asker["name"],
+                    **({"created": created} if created else {}))
+    html = _dashboard(app, world["editor"])
+    (line,) = re.findall(r'<li class="yantai-desk-data-requests">.*?</li>', html, re.S)
+    assert "<strong>2</strong> 条数据需求待答复" in line and "1 个已超期" in line
+    assert f'href="/data-request?organization={world["org"]["name"]}"' in html
+    authority = _dashboard(app, reviewer)
+    assert "数据需求逾期未答复的部门" in authority and "烟台市交通运输局" in authority
+    assert "最早期限 2026-11-16" in authority
+    assert "数据需求逾期未答复的部门" not in html  # a department sees its own figures only

@@ -1,6 +1,7 @@
 """A department member's desk on their dashboard: for each department they belong to, its
 datasets, the drafts they may carry on, and what waits for someone (tier changes under review,
-access requests to decide, 双公示 records past their deadline).
+access requests to decide, 双公示 records past their deadline, data requests to answer); the data
+authority's desk also shows every department late to answer its data requests.
 
 Everything is read through the same actions as the queues themselves, as the user: the desk
 shows nothing its links would then refuse.
@@ -13,6 +14,8 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context
+
+from ckanext.yantai import config
 
 RECENT = 5  # datasets and items listed per department; the counts cover all
 EDITING = ("editor", "admin")
@@ -30,6 +33,8 @@ class Desk:
     access_requests: list[dict[str, Any]] | None  # None: not theirs to see
     overdue_requests: int
     overdue_records: dict[str, Any] | None  # {count, results}; None: not theirs to see
+    data_requests: dict[str, int]  # {waiting, overdue}: asked of the department, unanswered
+    late_departments: list[dict[str, Any]] | None  # the data authority's desk only
 
 
 def _context(user: model.User) -> Context:
@@ -78,6 +83,11 @@ def desk(user: model.User, org: model.Group, capacity: str) -> Desk:
     changes = _optional("yantai_tier_change_list", context, {"organization": org.id}) or []
     overdue = _optional("yantai_compliance_records", context, {
         "organization": org.id, "timeliness": "overdue", "limit": RECENT})
+    asked = {status: tk.get_action("yantai_data_request_list")(context.copy(), {
+        "organization": org.id, "status": status, "limit": 1})["count"]
+        for status in ("pending", "overdue")}
+    late = tk.get_action("yantai_data_request_overdue")(context.copy(), {}) \
+        if org.name == config.access_authority_org() else None
     return Desk(
         organization={"id": org.id, "name": org.name, "title": org.title or org.name},
         capacity=capacity, dataset_count=found["count"], recent=found["results"],
@@ -86,7 +96,10 @@ def desk(user: model.User, org: model.Group, capacity: str) -> Desk:
         draft_count=draft_count, tier_changes=changes,
         access_requests=pending if requests is not None else None,
         overdue_requests=sum(1 for r in pending if r["overdue"]),
-        overdue_records=overdue)
+        overdue_records=overdue,
+        data_requests={"waiting": asked["pending"] + asked["overdue"],
+                       "overdue": asked["overdue"]},
+        late_departments=late)
 
 
 def for_user(user: Any) -> list[Desk]:
