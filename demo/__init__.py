@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import pathlib
+import random
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +36,8 @@ ORG_FIELDS = ("name", "title", "description", "dept_code", "dept_type", "region"
               "phone")
 DATASET_SKIP = ("resources", "tags")
 RESOURCE_FIELDS = ("name", "description", "record_type")
+APPLICATION_FIELDS = ("title", "kind", "developer", "url", "description", "datasets")
+APPLICATION_STATUSES = ("published", "pending", "rejected")
 
 
 def organization_dict(org: Mapping[str, Any]) -> dict[str, Any]:
@@ -172,10 +175,61 @@ class Loader:
                 **({"answer_package_id": answer["dataset"]} if answer.get("dataset") else {}))
         self._note("data request", wanted["title"], "created")
 
+    def add_usage(self, catalogue: Mapping[str, Any], today: dt.date, days: int = 180) -> None:
+        """Half a year of usage figures up to yesterday, as a portal moving from an earlier
+        system imports its statistics (``yantai_usage_import``); left alone once the portal has
+        figures. Made up, but shaped like a city portal's: credit, transport and enterprise data
+        most used, weekdays busier than weekends, API calls where a dataset is offered by API,
+        and nothing for the datasets the public cannot find."""
+        if any(m["views"] for m in self.api.yantai_usage_statistics()["trend"]):
+            self._note("usage figures", f"{days} days", "unchanged")
+            return
+        busy = {"credit": 5.0, "transport": 4.0, "enterprise": 3.0, "medical": 2.5,
+                "social-security": 2.5, "employment": 2.0, "health": 1.5}
+        rng = random.Random(20261206)
+        rows = []
+        for ds in catalogue["datasets"]:
+            if ds.get("open_type") == "closed" or ds.get("private"):
+                continue
+            base = max(busy.get(d, 1.0) for d in ds.get("domain") or ["other"]) * rng.uniform(
+                0.6, 1.6)
+            for back in range(days, 0, -1):
+                day = today - dt.timedelta(days=back)
+                views = int(rng.gammavariate(2.0, base * (1.0 if day.weekday() < 5 else 0.4)))
+                downloads = int(views * rng.uniform(0.1, 0.35))
+                calls = int(rng.gammavariate(2.0, base * 3)) if ds.get("share_method") == "api" \
+                    else int(views * rng.uniform(0.0, 0.2))
+                if views or downloads or calls:
+                    rows.append({"day": day.isoformat(), "dataset": ds["name"], "views": views,
+                                 "downloads": downloads, "api_calls": calls})
+        for start in range(0, len(rows), 5000):
+            self.api.yantai_usage_import(rows=rows[start:start + 5000])
+        self._note("usage figures", f"{days} days", "created")
+
+    def add_application(self, wanted: Mapping[str, Any], now: dt.datetime) -> None:
+        """A 数据应用 submitted ``submitted_days_ago`` by a demo user (imported as a sysadmin
+        imports applications of an earlier system), and its review; one with the same title, in
+        any status, is left alone."""
+        for status in APPLICATION_STATUSES:
+            found = self.api.yantai_application_list(q=wanted["title"], status=status,
+                                                     limit=100)["results"]
+            if any(a["title"] == wanted["title"] for a in found):
+                self._note("application", wanted["title"], "unchanged")
+                return
+        submitted = (now - dt.timedelta(days=wanted["submitted_days_ago"])).replace(
+            hour=10, minute=0, second=0, microsecond=0)
+        application = self.api.yantai_application_create(
+            **{key: wanted[key] for key in APPLICATION_FIELDS},
+            submitter=wanted["submitter"], created=submitted.isoformat())
+        review = wanted.get("review")
+        if review:
+            self.api.yantai_application_review(id=application["id"], **review)
+        self._note("application", wanted["title"], "created")
+
     def load(self, catalogue: Mapping[str, Any]) -> Counts:
-        """Departments, then datasets with their files, then the residents' data requests. The
-        policy-domain groups are the portal's own (``ckan yantai init-domains``); datasets join
-        them through their ``domain``."""
+        """Departments, then datasets with their files, then the residents' data requests and
+        applications. The policy-domain groups are the portal's own (``ckan yantai
+        init-domains``); datasets join them through their ``domain``."""
         for org in catalogue["organizations"]:
             self.upsert_organization(organization_dict(org))
         for ds in catalogue["datasets"]:
@@ -185,4 +239,7 @@ class Loader:
         now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
         for request in catalogue.get("data_requests", []):
             self.add_data_request(request, now)
+        for application in catalogue.get("applications", []):
+            self.add_application(application, now)
+        self.add_usage(catalogue, now.date())
         return self.counts

@@ -712,6 +712,10 @@ class Stack:
                 check=True, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
             self.harvest_demo(ini)
+        # Before the DataStore wait: it publishes the usage statistics' monthly CSVs, tables the
+        # workers load too.
+        step("summing dataset views, downloads and API calls")
+        self.ckan(ini, "tracking", "update", capture=True)
         # The workers load table files into the DataStore as they are created; this waits for
         # them, and queues any that were not (created while the queue was down).
         step("loading the table files into the DataStore")
@@ -722,8 +726,6 @@ class Stack:
         self.ckan(ini, "views", "create", "--yes", capture=True)
         step("refreshing metadata-quality scores in the search index")
         self.ckan(ini, "yantai", "refresh-quality")
-        step("summing dataset views and downloads")
-        self.ckan(ini, "tracking", "update", capture=True)
         url = f"http://127.0.0.1:{self.ckan_port}"
         services = (f"Solr:  {self.solr_url()}/ckan   PostgreSQL: 127.0.0.1:{self.pg_port}   "
                     f"Redis: 127.0.0.1:{self.redis_port}")

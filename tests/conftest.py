@@ -76,6 +76,17 @@ def clean_db():
     empty_database()
 
 
+def forget_usage_counts() -> None:
+    """The usage statistics' day counters in Redis (usage.py): they count API calls about the
+    datasets of the database being emptied."""
+    from ckanext.yantai import usage
+
+    redis = usage._redis()
+    keys = list(redis.scan_iter(f"{usage.key_prefix()}*"))
+    if keys:
+        redis.delete(*keys)
+
+
 def empty_database() -> None:
     import ckan.model as model
     import sqlalchemy as sa
@@ -83,6 +94,7 @@ def empty_database() -> None:
 
     factories.fake.unique.clear()
     model.Session.close_all()
+    forget_usage_counts()
     if not _schema_rebuilt:
         reset_database(index=False)
         return
@@ -302,6 +314,7 @@ def reset_database(index: bool = True) -> None:
 
     factories.fake.unique.clear()
     _table_order.clear()
+    forget_usage_counts()
     reset_db()
     for plugin in PLUGINS_WITH_MIGRATIONS:
         _run_migrations(plugin)

@@ -171,8 +171,13 @@ class Journey:
         self.step = 0
 
     def page(self, viewport: dict[str, int] = DESKTOP, user: str | None = None) -> Any:
+        # The User-Agent this Chromium sends when it has a window: a headless browser is a
+        # crawler to the usage statistics, and the journeys are people's.
+        agent = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                 f"Chrome/{self.browser.version} Safari/537.36")
         context = self.browser.new_context(viewport=viewport, locale="zh-CN",
-                                           timezone_id="Asia/Shanghai", accept_downloads=True)
+                                           timezone_id="Asia/Shanghai", accept_downloads=True,
+                                           user_agent=agent)
         context.set_default_timeout(30_000)
         context.route("**/*", self.watch.route)
         self.contexts.append(context)

@@ -175,3 +175,39 @@ def test_no_one_decides_their_own_request_or_proposal(who):
     assert viewer.user_id is not None
     assert not tiers.decides_request(viewer, OWNER, applicant_id=viewer.user_id)
     assert not tiers.decides_tier_change(viewer, OWNER, viewer.user_id, filed_by_harvest=False)
+
+
+# Who reviews an application built on a department's data (editor_orgs: its editors and admins).
+REVIEWING = {"anonymous": tiers.ANONYMOUS, "public": VIEWERS["public"],
+             "admin": tiers.Viewer(user_id="admin", orgs=frozenset({OWNER}),
+                                   admin_orgs=frozenset({OWNER}), editor_orgs=frozenset({OWNER})),
+             "editor": tiers.Viewer(user_id="editor", orgs=frozenset({OWNER}),
+                                    editor_orgs=frozenset({OWNER})),
+             "member": tiers.Viewer(user_id="member", orgs=frozenset({OWNER})),
+             "other_editor": tiers.Viewer(user_id="oe", orgs=frozenset({OTHER}),
+                                          editor_orgs=frozenset({OTHER})),
+             "reviewer": VIEWERS["reviewer"], "sysadmin": VIEWERS["sysadmin"]}
+
+
+@pytest.mark.parametrize("who, reviews", [
+    ("anonymous", False), ("public", False), ("admin", True), ("editor", True), ("member", False),
+    ("other_editor", False), ("reviewer", True), ("sysadmin", True),
+])
+def test_who_reviews_an_application_built_on_the_data(who, reviews):
+    viewer = REVIEWING[who]
+    assert tiers.reviews_application(viewer, {OWNER}) is reviews
+    assert tiers.reviews_application(viewer, {OTHER, OWNER}) is (reviews or who == "other_editor")
+    assert tiers.decides_application(viewer, {OWNER}, submitter_id="citizen") is reviews
+    assert not tiers.decides_application(viewer, {OWNER}, submitter_id=viewer.user_id or "")
+    for status in ("pending", "rejected"):
+        assert tiers.sees_application(viewer, status, {OWNER}, "citizen") is reviews
+        assert tiers.deletes_application(viewer, status, {OWNER}, "citizen") is reviews
+    assert tiers.sees_application(viewer, "published", {OWNER}, "citizen")
+
+
+def test_the_submitter_sees_their_application_and_deletes_it_while_it_waits():
+    citizen = tiers.Viewer(user_id="citizen")
+    assert all(tiers.sees_application(citizen, status, set(), "citizen")
+               for status in ("pending", "published", "rejected"))
+    assert [tiers.deletes_application(citizen, status, set(), "citizen")
+            for status in ("pending", "published", "rejected")] == [True, False, False]

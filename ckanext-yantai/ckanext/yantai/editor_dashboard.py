@@ -1,7 +1,8 @@
 """A department member's desk on their dashboard: for each department they belong to, its
 datasets, the drafts they may carry on, and what waits for someone (tier changes under review,
-access requests to decide, 双公示 records past their deadline, data requests to answer); the data
-authority's desk also shows every department late to answer its data requests.
+access requests to decide, 双公示 records past their deadline, data requests to answer,
+applications built on its data to review); the data authority's desk also shows every department
+late to answer its data requests, and counts every application awaiting review.
 
 Everything is read through the same actions as the queues themselves, as the user: the desk
 shows nothing its links would then refuse.
@@ -35,6 +36,9 @@ class Desk:
     overdue_records: dict[str, Any] | None  # {count, results}; None: not theirs to see
     data_requests: dict[str, int]  # {waiting, overdue}: asked of the department, unanswered
     late_departments: list[dict[str, Any]] | None  # the data authority's desk only
+    # {waiting, organization}: applications using the department's data awaiting review (the
+    # data authority's: every department's, organization None); None: not theirs to review
+    applications: dict[str, Any] | None
 
 
 def _context(user: model.User) -> Context:
@@ -86,8 +90,15 @@ def desk(user: model.User, org: model.Group, capacity: str) -> Desk:
     asked = {status: tk.get_action("yantai_data_request_list")(context.copy(), {
         "organization": org.id, "status": status, "limit": 1})["count"]
         for status in ("pending", "overdue")}
+    authority = org.name == config.access_authority_org()
     late = tk.get_action("yantai_data_request_overdue")(context.copy(), {}) \
-        if org.name == config.access_authority_org() else None
+        if authority else None
+    waiting = None
+    if capacity in EDITING or user.sysadmin:
+        scope = {} if authority else {"organization": org.name}
+        waiting = {"organization": scope.get("organization"), "waiting": tk.get_action(
+            "yantai_application_list")(context.copy(), {"status": "pending", "limit": 1,
+                                                         **scope})["count"]}
     return Desk(
         organization={"id": org.id, "name": org.name, "title": org.title or org.name},
         capacity=capacity, dataset_count=found["count"], recent=found["results"],
@@ -99,7 +110,7 @@ def desk(user: model.User, org: model.Group, capacity: str) -> Desk:
         overdue_records=overdue,
         data_requests={"waiting": asked["pending"] + asked["overdue"],
                        "overdue": asked["overdue"]},
-        late_departments=late)
+        late_departments=late, applications=waiting)
 
 
 def for_user(user: Any) -> list[Desk]:

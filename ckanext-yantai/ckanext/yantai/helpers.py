@@ -224,12 +224,26 @@ __all__ = ["get_featured_organizations", "get_featured_groups", "render_datetime
            "yantai_percent", "yantai_home_figures", "yantai_portal", "yantai_compliance_label",
            "yantai_compliance_filter_label",
            "yantai_editor_desks", "yantai_datastore_status", "yantai_column_type_label",
-           "yantai_api_example", "yantai_json"]
+           "yantai_api_example", "yantai_json", "yantai_dataset_applications",
+           "yantai_usage", "yantai_api_usage", "yantai_department_usage"]
+
+
+DATASET_APPLICATIONS = 6  # listed on a dataset's page
 
 
 def yantai_editor_desks() -> list[editor_dashboard.Desk]:
     """The current user's departments with their datasets, drafts and what waits (dashboard)."""
     return editor_dashboard.for_user(tk.current_user)
+
+
+def yantai_dataset_applications(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    """The published applications that use the dataset, for its page: the newest few, and how
+    many there are (``count``)."""
+    try:
+        return tk.get_action("yantai_application_list")({}, {"dataset": pkg_dict["id"],
+                                                             "limit": DATASET_APPLICATIONS})
+    except tk.ValidationError:  # a draft: no application uses it yet
+        return {"count": 0, "results": []}
 
 
 def yantai_datastore_status(resource: dict[str, Any]) -> dict[str, Any] | None:
@@ -335,3 +349,38 @@ def yantai_json(value: Any, shell: bool = False) -> Markup:
     for char, escaped in escapes + ([("'", "\\u0027")] if shell else []):
         text = text.replace(char, escaped)
     return Markup(text)
+
+
+def yantai_usage(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
+    """A dataset's usage figures (totals and this month), when the portal counts them."""
+    if not tk.h.plugin_loaded("yantai_tracking") or not pkg_dict.get("id"):
+        return None
+    from ckanext.yantai import usage
+
+    return usage.dataset_figures(pkg_dict["id"])
+
+
+def yantai_api_usage(user_dict: dict[str, Any]) -> dict[str, Any]:
+    """A user's API calls (today, this month) and the quotas that apply to them, for their API
+    token page."""
+    from ckanext.yantai import quotas, usage
+
+    user = model.User.get(user_dict.get("id") or "")
+    sysadmin = bool(user is not None and user.sysadmin)
+    return {"calls": usage.user_calls(user.id) if user is not None else None,
+            "counted": config.quotas_enabled() and not sysadmin,
+            "quotas": [{"kind": kind, "limit": quotas.describe(config.quota(kind, True))}
+                       for kind in ("api", "export", "sql")]}
+
+
+def yantai_department_usage(organization_id: str) -> dict[str, int] | None:
+    """This month's usage of all a department's datasets (any tier), for its members' desk."""
+    if not tk.h.plugin_loaded("yantai_tracking"):
+        return None
+    from ckanext.yantai import usage
+
+    org = model.Group.get(organization_id)
+    if org is None:
+        return None
+    return usage.report(usage.month_of(None) or datetime.date.today().replace(day=1),
+                        organization=org, public=False, months=1)["total"]

@@ -69,6 +69,38 @@ MESSAGES = {
     "data_request_requester": "No such user",
     "data_request_not_yours": ("Only the department asked, the data authority's reviewers and "
                                "system administrators answer this request"),
+    "usage_month": "Give a month as YYYY-MM, not in the future (e.g. 2026-11)",
+    "usage_rows": ("Give a list of 1 to 10000 rows, each with day, dataset, views, downloads, "
+                   "api_calls"),
+    "usage_day": "Give a past day as YYYY-MM-DD",
+    "usage_count": "Give counts as whole numbers from 0",
+    "application_login": "Log in to submit an application",
+    "application_length": "Give {low} to {high} characters",
+    "application_not_found": "Application not found",
+    "application_datasets_missing": ("Name the datasets the application uses: their names or the "
+                                     "addresses of their pages"),
+    "application_datasets_text": ("Give the datasets as a list of their names or the addresses "
+                                  "of their pages"),
+    "application_dataset_unknown": "No such dataset, or it is not open to you: {refs}",
+    "application_datasets_many": "An application names at most {max} datasets",
+    "application_dataset": "No such dataset, or it is not open to you",
+    "application_import_only": ("Only system administrators give this, when they import "
+                                "applications from an earlier system"),
+    "application_created": ("Give a past date and time in ISO 8601, e.g. "
+                            "2026-11-02T09:00:00+08:00"),
+    "application_submitter": "No such user",
+    "application_not_yours": ("Only the departments whose data it uses, the data authority's "
+                              "reviewers and system administrators review an application, never "
+                              "the one who submitted it"),
+    "application_not_deletable": ("Only its reviewers delete an application, and the one who "
+                                  "submitted it while it awaits review"),
+    "application_reject_note": "Say why it is not approved: the one who submitted it reads this",
+    "link_length": "Give an address of at most {max} characters",
+    "link_characters": ("The address holds spaces, invisible characters, quotes, angle brackets "
+                        "or backslashes: copy it from the browser's address bar"),
+    "link_scheme": "Give the web address of the application, starting with http:// or https://",
+    "link_credentials": "The address must not hold a user name or password",
+    "link_host": "Give the address of a site on the internet (not a local or private address)",
     "credit_query_missing": ("Give a firm's name or part of it, its unified social credit code, "
                              "or a decision document number"),
     "credit_query_long": "Give at most {max} characters",

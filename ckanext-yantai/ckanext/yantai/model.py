@@ -110,6 +110,40 @@ class DataRequestFollower(tk.BaseModel):  # type: ignore[misc, valid-type]
     created: Mapped[dt.datetime] = column(DateTime, nullable=False, default=dt.datetime.utcnow)
 
 
+class Application(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """An application built on the portal's data (数据应用): an app, a website, an analysis or a
+    service, public once a reviewer approves it. Who submitted it is never shown publicly."""
+
+    __tablename__ = "yantai_application"
+
+    id: Mapped[str] = column(UnicodeText, primary_key=True)
+    title: Mapped[str] = column(UnicodeText, nullable=False)
+    kind: Mapped[str] = column(UnicodeText, nullable=False)
+    description: Mapped[str] = column(UnicodeText, nullable=False)
+    url: Mapped[str] = column(UnicodeText, nullable=False)
+    developer: Mapped[str] = column(UnicodeText, nullable=False)
+    submitted_by: Mapped[str] = column(UnicodeText, ForeignKey("user.id", ondelete="CASCADE"),
+                                       nullable=False, index=True)
+    created: Mapped[dt.datetime] = column(DateTime, nullable=False, default=dt.datetime.utcnow,
+                                          index=True)
+    status: Mapped[str] = column(UnicodeText, nullable=False, default="pending", index=True)
+    reviewed_by: Mapped[str | None] = column(UnicodeText)
+    reviewed_at: Mapped[dt.datetime | None] = column(DateTime)
+    review_note: Mapped[str | None] = column(UnicodeText)
+
+
+class ApplicationDataset(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A dataset an application uses."""
+
+    __tablename__ = "yantai_application_dataset"
+
+    application_id: Mapped[str] = column(UnicodeText, ForeignKey("yantai_application.id",
+                                                                 ondelete="CASCADE"),
+                                         primary_key=True)
+    package_id: Mapped[str] = column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
+                                     primary_key=True, index=True)
+
+
 class TierChange(tk.BaseModel):  # type: ignore[misc, valid-type]
     """A proposal to make a dataset more open, waiting for a second person's approval."""
 
@@ -246,3 +280,16 @@ class CreditPush(tk.BaseModel):  # type: ignore[misc, valid-type]
     receipt_id: Mapped[str | None] = column(UnicodeText)
     received_at: Mapped[str | None] = column(UnicodeText)
     error: Mapped[str | None] = column(UnicodeText)
+
+
+class UsageDaily(tk.BaseModel):  # type: ignore[misc, valid-type]
+    """A dataset's views, downloads and API calls on one day (usage.py sums them into it)."""
+
+    __tablename__ = "yantai_usage_daily"
+
+    day: Mapped[dt.date] = column(Date, primary_key=True)
+    package_id: Mapped[str] = column(UnicodeText, ForeignKey("package.id", ondelete="CASCADE"),
+                                     primary_key=True)
+    views: Mapped[int] = column(Integer, nullable=False, default=0)
+    downloads: Mapped[int] = column(Integer, nullable=False, default=0)
+    api_calls: Mapped[int] = column(Integer, nullable=False, default=0)

@@ -31,6 +31,7 @@ from ckanext.yantai.harvest import views as harvest_views
 from ckanext.yantai.logic import action, auth, validators
 from ckanext.yantai.views import access as access_views
 from ckanext.yantai.views import api, conventions, credit, dataset_form, developer
+from ckanext.yantai.views import applications as application_views
 from ckanext.yantai.views import data_requests as data_request_views
 from ckanext.yantai.views import datastore as datastore_views
 
@@ -49,6 +50,7 @@ def _public(module: Any) -> dict[str, Any]:
 @tk.blanket.blueprints(lambda: [*access_views.blueprints(), *datastore_views.blueprints(),
                                 *dcat_views.blueprints(), *developer.blueprints(),
                                 *credit.blueprints(), *data_request_views.blueprints(),
+                                *application_views.blueprints(),
                                 *federation.blueprints(),
                                 disclosure_views.compliance])
 @tk.blanket.cli

@@ -157,3 +157,21 @@ def add_headers(response: Response) -> Response:
 def install(app: Any) -> None:
     app.before_request(check)  # after CKAN's identify_user (registered first)
     app.after_request(add_headers)
+
+
+
+
+def describe(notation: str) -> str:
+    """A quota in the ``limits`` notation (``1200/minute``, ``10 per 2 hours``) in words of the
+    reader's language (每分钟 1200 次)."""
+    try:
+        item = parse(notation)
+    except ValueError:
+        return notation
+    unit = {"second": tk._("second"), "minute": tk._("minute"), "hour": tk._("hour"),
+            "day": tk._("day"), "month": tk._("month"), "year": tk._("year")}.get(
+        item.GRANULARITY.name, item.GRANULARITY.name)
+    if item.multiples == 1:
+        return tk._("{amount} per {unit}").format(amount=item.amount, unit=unit)
+    return tk._("{amount} per {multiples} {unit}").format(amount=item.amount,
+                                                           multiples=item.multiples, unit=unit)

@@ -102,6 +102,7 @@ OTHER_FACET_FIELDS = frozenset({"groups", "organization", "tags", "res_format", 
 # Indexed single-valued fields that CKAN's and the portal's pages sort by.
 SORT_FIELDS = frozenset({"score", "metadata_modified", "metadata_created", "title_string", "name",
                          "id", "views_recent", "views_total", "quality_score",
+                         "downloads_total", "api_calls_total",  # usage.index_fields
                          "view_recent"})  # CKAN's home page sorts by view_recent
 QUERY_PARSERS = frozenset({"dismax", "edismax", "lucene"})
 # Keys of a package_search that CKAN itself handles before Solr (include_*, extras, ...).

@@ -15,8 +15,9 @@ its data. Sysadmins see everything.
 
 Who follows and decides a department's work (access requests, tier changes, audit log, compliance
 figures) is stated here too, by :func:`oversees`, :func:`decides_request`,
-:func:`decides_tier_change`, :func:`sees_audit_log` and :func:`sees_compliance`; the auth
-functions, actions, helpers and views ask these.
+:func:`decides_tier_change`, :func:`sees_audit_log` and :func:`sees_compliance`; who answers a
+data request and who reviews an application built on the data, by :func:`answers_data_request`
+and :func:`reviews_application`. The auth functions, actions, helpers and views ask these.
 
 The same rules are expressed as CKAN permission labels (for the search index and activity
 streams) by :func:`dataset_labels` and :func:`viewer_labels`; ``tests/yantai/test_tiers.py`` checks
@@ -24,6 +25,7 @@ the two agree for every combination.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 OPEN_ORDER = {"closed": 0, "conditional": 1, "open": 2}
@@ -191,6 +193,37 @@ def answers_data_request(viewer: Viewer, org_id: str) -> bool:
         viewer.sysadmin or viewer.reviewer or org_id in viewer.editor_orgs)
 
 
+def reviews_application(viewer: Viewer, org_ids: Iterable[str]) -> bool:
+    """An application built on the portal's data (数据应用) is reviewed by the editors and admins
+    of a department owning any dataset it uses, the data authority's reviewers or a sysadmin.
+    Asked with the viewer's own departments (``viewer.editor_orgs``): whether they review any."""
+    return viewer.user_id is not None and (
+        viewer.sysadmin or viewer.reviewer or not viewer.editor_orgs.isdisjoint(org_ids))
+
+
+def decides_application(viewer: Viewer, org_ids: Iterable[str], submitter_id: str) -> bool:
+    """An application is approved or rejected by a reviewer (:func:`reviews_application`) other
+    than the one who submitted it."""
+    return viewer.user_id != submitter_id and reviews_application(viewer, org_ids)
+
+
+def sees_application(viewer: Viewer, status: str, org_ids: Iterable[str],
+                     submitter_id: str) -> bool:
+    """A published application is public; one awaiting review or rejected is seen only by who
+    submitted it and those who review it."""
+    return status == "published" or (viewer.user_id is not None and (
+        viewer.user_id == submitter_id or reviews_application(viewer, org_ids)))
+
+
+def deletes_application(viewer: Viewer, status: str, org_ids: Iterable[str],
+                        submitter_id: str) -> bool:
+    """An application is deleted by who submitted it while it awaits review, or by those who
+    review it."""
+    return viewer.user_id is not None and (
+        (viewer.user_id == submitter_id and status == "pending")
+        or reviews_application(viewer, org_ids))
+
+
 def sees_requester(viewer: Viewer, org_id: str, requester_id: str) -> bool:
     """Who asked is shown to the requester, the department asked, the data authority's reviewers
     and sysadmins; the public sees the request and its answer without them."""
@@ -207,3 +240,11 @@ def sees_compliance(viewer: Viewer) -> bool:
     """The 双公示 compliance figures: government users (any department's staff), the data
     authority's reviewers, sysadmins; which departments' rows they get, :func:`oversees` says."""
     return viewer.sysadmin or viewer.reviewer or viewer.government
+
+
+def sees_department_usage(viewer: Viewer, org_id: str) -> bool:
+    """A department's usage statistics over all its datasets (any tier: a 不予开放 dataset's API
+    calls by government users too) are seen by its members, the data authority's reviewers and
+    sysadmins; everyone else sees those of its datasets the public may find."""
+    return viewer.user_id is not None and (
+        viewer.sysadmin or viewer.reviewer or org_id in viewer.orgs)

@@ -25,13 +25,16 @@ Replaced, because the stock code fails in a browser and on hostile input (or was
   re-indexed datasets are the same. Given a date, or with summaries already, it is the stock
   command.
 
-A visitor is counted once a day per URL (the stock key: a hash of user agent, address and
-languages, no address stored in the clear).
+A visitor is counted once a day per URL, under a key that changes daily and cannot be traced to
+an address (``visitor_key``); crawlers are not counted (``usage.is_bot``). ``ckan tracking
+update`` also sums the day's views, downloads and API calls per dataset for the usage statistics
+(``usage.py``), which give the index its counts.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 from typing import Any, TypeGuard
 
@@ -47,7 +50,7 @@ from ckanext.tracking.plugin import TrackingPlugin
 from flask import Blueprint, Response, request
 from sqlalchemy import func
 
-from ckanext.yantai import access, tiers
+from ckanext.yantai import access, tiers, usage
 
 MAX_URL = 1000
 # A dataset page with an optional language prefix (/en, /zh_Hans_CN) and anything after the name.
@@ -59,13 +62,19 @@ _DOWNLOAD = re.compile(r"/dataset/[^/]+/resource/([0-9a-f-]{36})/download(?:/[^/
 tracking = Blueprint("yantai_tracking", __name__)
 
 
-def visitor_key() -> str:
-    """The stock extension's anonymous key of a visitor (user agent, address, languages)."""
+def visitor_key(day: dt.date | None = None) -> str:
+    """The anonymous key of a visitor on a day: the stock extension's inputs (user agent,
+    address, languages) under a keyed hash whose key changes every day (the site's secret and
+    the date). A day's views of one visitor share it, so the daily sum counts them once; it
+    cannot be traced back to an address (brute-forcing the address space needs the secret),
+    nor linked from one day to the next."""
     env = request.environ
     raw = "".join(str(env.get(k) or "") for k in ("HTTP_USER_AGENT", "REMOTE_ADDR",
                                                    "HTTP_ACCEPT_LANGUAGE",
                                                    "HTTP_ACCEPT_ENCODING"))
-    return hashlib.md5(raw.encode(), usedforsecurity=False).hexdigest()
+    secret = str(tk.config.get("SECRET_KEY") or tk.config.get("beaker.session.secret") or "")
+    day_key = f"{secret}|{(day or dt.date.today()).isoformat()}".encode()
+    return hmac.new(day_key, raw.encode(), hashlib.sha256).hexdigest()
 
 
 def _counted(package: model.Package | None) -> TypeGuard[model.Package]:
@@ -122,6 +131,8 @@ def record() -> Response:
     url = request.form.get("url", "")
     if kind not in ("page", "resource") or not url or len(url) > MAX_URL:
         return Response(status=400)
+    if usage.is_bot(request.headers.get("User-Agent", "")):
+        return Response(status=204)  # crawlers are not counted
     stored = page_url(url) if kind == "page" else download_url(url)
     if stored is not None:
         # One row per visitor, URL and moment; the daily sum counts a visitor once per day.
@@ -172,17 +183,40 @@ def tracking_cli() -> None:
     pass
 
 
+def update_all(start_date: str | None) -> None:
+    """The stock daily summaries (per URL: a resource's counts in the API, the most-viewed
+    list) from ``start_date`` (default: ``first_day_to_sum``), then the usage statistics'
+    roll-up, which re-indexes the datasets whose counts changed (the stock command re-indexes
+    every dataset viewed since the start instead), and the monthly CSVs due."""
+    first = start_date or first_day_to_sum()
+    if first:
+        day = dt.datetime.strptime(first, "%Y-%m-%d")
+    else:
+        latest = model.Session.query(func.max(TrackingSummary.tracking_date)).scalar()
+        day = dt.datetime.combine(latest - dt.timedelta(days=2), dt.time())
+    now = dt.datetime.now()
+    while day < now:
+        stock_cli.update_tracking(day)
+        day += dt.timedelta(days=1)
+    rolled = usage.roll_up(dt.datetime.strptime(start_date, "%Y-%m-%d").date()
+                           if start_date else None)
+    click.echo(f"usage summed for {len(rolled.days)} day(s), "
+               f"{len(rolled.changed)} dataset(s) re-indexed")
+    for month, outcome in usage.publish_due().items():
+        click.echo(f"usage statistics of {month}: {outcome}")
+
+
 @tracking_cli.command()
 @click.argument("start_date", required=False)
 def update(start_date: str | None) -> None:
-    stock_cli.update_all(start_date or first_day_to_sum())
+    update_all(start_date)
 
 
 @tracking_cli.command()
 @click.argument("output_file", type=click.Path())
 @click.argument("start_date", required=False)
 def export(output_file: str, start_date: str | None) -> None:
-    stock_cli.update_all(start_date or first_day_to_sum())
+    update_all(start_date)
     stock_cli.export_tracking(output_file)
 
 
@@ -190,6 +224,7 @@ class YantaiTrackingPlugin(TrackingPlugin):
     """CKAN's tracking with the recorder and the search-result summaries above."""
 
     p.implements(p.IBlueprint)
+    p.implements(p.IActions)
 
     def update_config(self, config: CKANConfig) -> None:
         # No stock script or templates: the portal's base template loads yantai/tracking and
@@ -197,13 +232,30 @@ class YantaiTrackingPlugin(TrackingPlugin):
         pass
 
     def make_middleware(self, app: Any, config: CKANConfig) -> Any:
+        # API calls per dataset and per user (usage.py), as the answers leave
+        app.after_request(usage.after_request)
         return app
 
     def get_commands(self) -> list[click.Command]:
         return [tracking_cli]
 
+    def get_actions(self) -> dict[str, Any]:
+        # what each API answer was about, for the usage statistics' API calls
+        return usage.chained_actions()
+
     def get_blueprint(self) -> list[Blueprint]:
-        return [tracking]
+        from ckanext.yantai.views import usage as usage_views
+
+        return [tracking, *usage_views.blueprints()]
+
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        """The counts search sorts by (views, recent views, downloads, API calls), from the
+        usage statistics."""
+        pkg_dict.pop("tracking_summary", None)
+        for res in pkg_dict.get("resources") or []:
+            res.pop("tracking_summary", None)
+        pkg_dict.update(usage.index_fields(pkg_dict["id"]))
+        return pkg_dict
 
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         if "id" in pkg_dict:
@@ -225,11 +277,6 @@ class YantaiTrackingPlugin(TrackingPlugin):
 
 
 def totals() -> dict[str, int]:
-    """Views of dataset pages and downloads of resources counted so far (the latest running
-    total of each URL, as of the last ``ckan tracking update``)."""
-    latest = _latest(TrackingSummary.url, TrackingSummary.tracking_type,
-                     TrackingSummary.running_total)
-    rows = model.Session.query(latest.c.tracking_type, func.sum(latest.c.running_total)).filter(
-        latest.c.n == 1).group_by(latest.c.tracking_type)
-    found = {kind: int(total or 0) for kind, total in rows}
-    return {"views": found.get("page", 0), "downloads": found.get("resource", 0)}
+    """Views of dataset pages and downloads of resources counted so far (of the datasets the
+    public may find, as of the last ``ckan tracking update``)."""
+    return usage.totals()

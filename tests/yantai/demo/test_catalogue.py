@@ -196,3 +196,17 @@ def test_the_province_feed_themes_every_dataset_and_the_table_covers_it():
     assert all(feed.values()), "a dataset without dcat:theme"
     for title, domains in DCAT_DOMAINS.items():
         assert all(justified(g, title) for g in domains), title
+
+
+def test_applications_use_public_datasets_and_come_from_demo_users(catalogue):
+    datasets = {d["name"]: d for d in catalogue["datasets"]}
+    users = {u["name"] for u in catalogue["demo_users"]}
+    states = collections.Counter()
+    for app in catalogue["applications"]:
+        assert app["submitter"] in users, app["title"]
+        assert 1 <= len(app["datasets"]) <= 20 and len(set(app["datasets"])) == len(app["datasets"])
+        for name in app["datasets"]:
+            assert datasets[name]["open_type"] != "closed", (app["title"], name)
+        assert app["url"].startswith("https://"), app["title"]
+        states[(app.get("review") or {}).get("decision", "pending")] += 1
+    assert states["approve"] >= 2 and states["pending"] >= 1 and states["reject"] >= 1

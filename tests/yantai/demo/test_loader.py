@@ -36,7 +36,9 @@ def client(live_portal):
 def entity_count(catalogue) -> int:
     return (len(catalogue["organizations"]) + len(catalogue["datasets"])
             + sum(len(d["resources"]) for d in catalogue["datasets"])
-            + len(catalogue["demo_users"]) + len(catalogue["data_requests"]))
+            + len(catalogue["demo_users"]) + len(catalogue["data_requests"])
+            + len(catalogue["applications"])
+            + 1)  # the half year of usage figures
 
 
 def snapshot(client, catalogue):
@@ -77,6 +79,20 @@ class TestLoader:
             "养老机构床位实时空余情况": ("overdue", None),
             "全市新能源汽车公共充电桩分布": ("answered", "published"),
             "毓璜顶医院站经纬度偏差": ("answered", "fixed")}
+
+    def test_applications_are_in_every_state_and_on_their_datasets_pages(self, client,
+                                                                          catalogue):
+        found = {status: {a["title"]: a for a in client.action.yantai_application_list(
+            status=status, limit=100)["results"]} for status in ("published", "pending",
+                                                                  "rejected")}
+        assert {status: set(apps) for status, apps in found.items()} == {
+            "published": {"烟台公交实时查询小程序", "烟台市企业信用风险分析报告"},
+            "pending": {"芝罘区停车场泊位查询网站"}, "rejected": {"烟台医保药店导航"}}
+        bus = found["published"]["烟台公交实时查询小程序"]
+        assert {d["name"] for d in bus["datasets"]} == {"bus-passenger-flow", "bus-routes-stops"}
+        assert found["rejected"]["烟台医保药店导航"]["review_note"]
+        using = client.action.yantai_application_list(dataset="bus-routes-stops")["results"]
+        assert [a["title"] for a in using] == ["烟台公交实时查询小程序"]
 
     def test_second_run_changes_nothing(self, client, catalogue):
         before, activities = snapshot(client, catalogue), activity_count()

@@ -1,6 +1,6 @@
 /*
- * The compliance dashboard's charts (webasset yantai/compliance-dashboard, bundled after
- * node_modules/echarts/dist/echarts.min.js). Plain ES2017, no build step.
+ * The compliance dashboard's charts (webasset yantai/compliance-dashboard: ECharts, charts.js,
+ * this). Plain ES2017, no build step.
  *
  * Reads the page's data from <script type="application/json" id="yantai-compliance-data">:
  *   {labels: {...}, trend: [...], ranking: [...], late_by_days: [...], invalid_by_rule: [...]}
@@ -14,42 +14,14 @@
 (() => {
   'use strict';
 
+  const {start, draw, cursor} = window.yantaiCharts;
   const COLORS = {on_time: '#3a8a3f', late: '#e0a100', overdue: '#c23b22', rate: '#2f5aa8'};
   const ROW_HEIGHT = 28;  // of a horizontal bar, for elements the page left without a height
-
-  const readData = () => {
-    const node = document.getElementById('yantai-compliance-data');
-    if (!node) return null;
-    try {
-      return JSON.parse(node.textContent);
-    } catch (err) {
-      console.error('yantai-compliance-data is not valid JSON', err);
-      return null;
-    }
-  };
 
   const percent = (rate) => (rate == null ? '–' : `${Math.round(rate * 1000) / 10}%`);
 
   // The accessible text of a chart: its title, then one entry per datum.
   const describe = (title, entries) => `${title}: ${entries.join('; ')}`;
-
-  const cursor = (items) => (items.some((item) => item.url) ? 'pointer' : 'default');
-
-  // Draws `option` into the element `id`; null when the element or the data is missing.
-  const draw = (id, items, {option, ariaLabel, height = 320}) => {
-    const el = document.getElementById(id);
-    if (!el || !Array.isArray(items) || items.length === 0) return null;
-    el.setAttribute('role', 'img');
-    el.setAttribute('aria-label', ariaLabel);
-    if (!el.clientHeight) el.style.height = `${height}px`;
-    const chart = echarts.init(el, null, {renderer: 'svg'});
-    chart.setOption(Object.assign({animation: false}, option));
-    chart.on('click', 'series', (params) => {
-      const item = items[params.dataIndex];
-      if (item && item.url) window.location.assign(item.url);
-    });
-    return chart;
-  };
 
   const trendChart = (data, label) => {
     const items = data.trend || [];
@@ -132,31 +104,6 @@
     });
   };
 
-  const start = () => {
-    if (typeof echarts === 'undefined') return;
-    const data = readData();
-    if (!data) return;
-    const labels = data.labels || {};
-    const label = (key) => labels[key] || key;
-    const charts = [trendChart, rankingChart, lateChart, invalidChart]
-      .map((chart) => chart(data, label))
-      .filter(Boolean);
-    if (charts.length === 0) return;
-    let pending = false;
-    window.addEventListener('resize', () => {
-      if (pending) return;
-      pending = true;
-      window.requestAnimationFrame(() => {
-        pending = false;
-        charts.forEach((chart) => chart.resize());
-      });
-    });
-  };
-
-  // CKAN puts its scripts at the end of <body>: the document may be parsed already.
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', start);
-  } else {
-    start();
-  }
+  start('yantai-compliance-data', (data, label) =>
+    [trendChart, rankingChart, lateChart, invalidChart].map((chart) => chart(data, label)));
 })();

@@ -11,12 +11,14 @@ from ckan.types import Context, DataDict, ErrorDict
 from ckanext.yantai import (
     access,
     access_requests,
+    applications,
     audit,
     config,
     data_requests,
     params,
     quality_index,
     tier_changes,
+    usage,
     vocabularies,
 )
 from ckanext.yantai.datastore import loader as datastore_loader
@@ -500,6 +502,128 @@ def yantai_data_request_overdue(context: Context, data_dict: DataDict) -> list[d
     """
     tk.check_access("yantai_data_request_list", context, data_dict)
     return data_requests.overdue_by_department(data_dict.get("organization"))
+
+
+def yantai_application_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Submit an application built on the portal's data (数据应用): an app, a mini program, a
+    website, an analysis or a service, with the datasets it uses; logged-in users. It is public
+    once a reviewer approves it (the editors and admins of a department whose data it uses, the
+    data authority's reviewers, sysadmins); who submitted it is never shown publicly.
+
+    :param title: the application's name (2 to 100 characters)
+    :param kind: ``app`` (移动应用), ``mini_program`` (小程序), ``website`` (网站), ``analysis``
+        (分析报告) or ``service`` (数据服务)
+    :param developer: who made it, as it is to be shown: an organisation or a person (2 to 100
+        characters)
+    :param url: its web address: http:// or https://, a site on the internet, without user name
+        or password, at most 500 characters
+    :param description: what it does and how it uses the data (10 to 4000 characters)
+    :param datasets: the datasets it uses, 1 to 20, each one the caller may see: a list of ids,
+        names or addresses of their pages, or text of them separated by line breaks, spaces or
+        commas; repeats count once
+    :param created: when it was submitted, for an application imported from an earlier system
+        (optional; sysadmins only; an ISO 8601 date and time in the past)
+    :param submitter: who submitted it, for an imported application (optional; sysadmins only)
+    :returns: the application, as ``yantai_application_show`` gives it (``status``: pending)
+    """
+    tk.check_access("yantai_application_create", context, data_dict)
+    return applications.create(context, data_dict)
+
+
+@tk.side_effect_free
+def yantai_application_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """An application: published ones to anyone; one awaiting review or rejected only to the one
+    who submitted it and those who review it (to others it is not found, as an id that does not
+    exist). The datasets listed are those the caller may see.
+
+    :param id: the application's id
+    :returns: ``{id, title, kind, kind_label, developer, url, description, datasets: [{name,
+        title, organization_title}], created, status (pending, published, rejected),
+        status_label, published_at, review_note, reviewed_at, submitter,
+        submitter_display_name, mine, can_review, can_delete}``; the review note, its time and
+        who submitted it only to the one who submitted it and its reviewers
+    """
+    return applications.as_dict(applications.get_visible(context, data_dict.get("id")),
+                                applications.viewer_of(context))
+
+
+@tk.side_effect_free
+def yantai_application_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Applications, newest first: the published ones (public); with ``status`` pending or
+    rejected, those the caller submitted or reviews (a review queue); with ``mine``, the
+    caller's own.
+
+    :param q: words of their title, description or developer (optional)
+    :param kind: ``app``, ``mini_program``, ``website``, ``analysis`` or ``service`` (optional)
+    :param dataset: only those using this dataset, by id or name (optional)
+    :param organization: only those using a dataset of this department, by id or name
+        (optional)
+    :param status: ``published`` (default), ``pending`` or ``rejected`` (optional)
+    :param mine: true for those the caller submitted, in every status unless ``status`` is given
+        (optional; logged in)
+    :param limit: at most this many (optional, default 20, at most 100)
+    :param offset: skip this many (optional, default 0)
+    :param page: the page of ``limit`` applications, from 1 (optional, instead of ``offset``)
+    :returns: ``{"count", "results": [application]}``
+    """
+    tk.check_access("yantai_application_list", context, data_dict)
+    data = schema.validated(data_dict, schema.application_list(), context)
+    return applications.search(context, data)
+
+
+def yantai_application_review(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Approve an application (it is then public) or reject it with a note for the one who
+    submitted it; a later review replaces it. Editors and admins of a department whose data it
+    uses, the data authority's reviewers, sysadmins; never the one who submitted it.
+
+    :param id: the application's id
+    :param decision: ``approve`` or ``reject``
+    :param note: the note to the one who submitted it (2 to 2000 characters; required to
+        reject)
+    :returns: the application
+    """
+    return applications.review(context, data_dict)  # 404 unless visible, then its auth
+
+
+def yantai_application_delete(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Delete an application: the one who submitted it while it awaits review, or its
+    reviewers (at any time).
+
+    :param id: the application's id
+    :returns: ``{"id"}`` of the deleted application
+    """
+    return applications.delete(context, data_dict)  # 404 unless visible, then its auth
+
+@tk.side_effect_free
+def yantai_usage_statistics(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Usage statistics (数据使用统计) of a month: views, downloads and API calls in all, per
+    department, per domain and per dataset (most viewed first), with the monthly trend. Crawlers
+    are not counted and no visitor is identified. Counted are the datasets the public may find;
+    a department's members (and the data authority) asking about their department get all its
+    datasets.
+
+    :param month: ``YYYY-MM`` (optional, default this month; not in the future)
+    :param organization: a department's name or id (optional): only its datasets
+    :param dataset: a dataset's name or id (optional): only its totals and this month's
+        figures, as ``{"total": {...}, "month": {...}}``
+    :returns: ``{"month", "total": {"views", "downloads", "api_calls"}, "departments": [...],
+        "domains": [...], "datasets": [...], "trend": [{"month", "views", "downloads",
+        "api_calls"}], "scope": "public" | "department"}``
+    """
+    tk.check_access("yantai_usage_statistics", context, data_dict)
+    return usage.statistics(context, data_dict)
+
+
+def yantai_usage_import(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Sets the usage figures of past days, as a sysadmin imports them from an earlier portal's
+    statistics (the days keep them: the daily roll-up re-sums only days with recorded views).
+
+    :param rows: a list (at most 10,000) of ``{"day": "YYYY-MM-DD" (before today), "dataset":
+        name or id, "views", "downloads", "api_calls": whole numbers from 0}``
+    :returns: ``{"imported": number of rows}``
+    """
+    tk.check_access("yantai_usage_import", context, data_dict)
+    return {"imported": usage.import_rows(data_dict.get("rows"))}
 
 
 __all__ = [name for name in dir() if name.startswith("yantai_")]

@@ -11,7 +11,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthFunction, AuthResult, Context, DataDict
 
-from ckanext.yantai import access, params, tiers
+from ckanext.yantai import access, applications, params, tiers
+from ckanext.yantai.messages import message
 from ckanext.yantai.model import AccessRequest, TierChange
 
 
@@ -225,6 +226,54 @@ yantai_data_request_show = yantai_data_request_list  # the same: public
 def yantai_data_request_answer(context: Context, data_dict: DataDict) -> AuthResult:
     # Logged-in users; the action checks the department (tiers.answers_data_request).
     return {"success": True}
+
+
+yantai_application_create = yantai_data_request_create  # the same: logged-in users
+
+
+@tk.auth_allow_anonymous_access
+def yantai_application_list(context: Context, data_dict: DataDict) -> AuthResult:
+    # Anyone: the list holds published applications, and others only for those who see them.
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def yantai_application_show(context: Context, data_dict: DataDict) -> AuthResult:
+    """A published application anyone; one awaiting review or rejected, the one who submitted
+    it and those who review it (the action answers "not found" to the others)."""
+    app = applications.get(data_dict.get("id"))
+    return _allowed(app is not None and tiers.sees_application(
+        _viewer(context), app.status, applications.departments(app.id), app.submitted_by),
+        message("application_not_found"))
+
+
+@tk.auth_sysadmins_check  # no one reviews what they submitted, not even a sysadmin
+def yantai_application_review(context: Context, data_dict: DataDict) -> AuthResult:
+    """Editors and admins of a department whose data it uses, the data authority's reviewers and
+    sysadmins, never the one who submitted it."""
+    app = applications.get(data_dict.get("id"))
+    return _allowed(app is not None and tiers.decides_application(
+        _viewer(context), applications.departments(app.id), app.submitted_by),
+        message("application_not_yours"))
+
+
+def yantai_application_delete(context: Context, data_dict: DataDict) -> AuthResult:
+    """Its reviewers, and the one who submitted it while it awaits review."""
+    app = applications.get(data_dict.get("id"))
+    return _allowed(app is not None and tiers.deletes_application(
+        _viewer(context), app.status, applications.departments(app.id), app.submitted_by),
+        message("application_not_deletable"))
+
+@tk.auth_allow_anonymous_access
+def yantai_usage_statistics(context: Context, data_dict: DataDict) -> AuthResult:
+    # Anyone: counts of the datasets the public may find; a department's members see all of
+    # theirs (decided by the action, tiers.sees_department_usage).
+    return {"success": True}
+
+
+def yantai_usage_import(context: Context, data_dict: DataDict) -> AuthResult:
+    # Sysadmins only (CKAN lets them through before this).
+    return {"success": False, "msg": tk._("Only system administrators import usage figures")}
 
 
 __all__ = [name for name in dir() if name.startswith("yantai_")]

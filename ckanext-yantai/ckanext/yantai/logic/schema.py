@@ -7,7 +7,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from ckan.types import Schema, Validator
 
-from ckanext.yantai import data_requests
+from ckanext.yantai import applications, data_requests
 from ckanext.yantai.disclosure import lookup, report, standard
 from ckanext.yantai.logic.validators import one_of, text_value, whole_number
 
@@ -72,6 +72,24 @@ def credit_search(ignore_missing: Validator) -> Schema:
         "rows": [whole_number(1, tk._("Give a whole number from 1 to {n}").format(
             n=lookup.ROWS_MAX), default=20, at_most=lookup.ROWS_MAX)],
         "start": [whole_number(0, tk._("Give a whole number, 0 or more"), default=0)],
+    }
+
+
+@tk.validator_args
+def application_list(ignore_missing: Validator, ignore_empty: Validator,
+                     yantai_yes_no: Validator) -> Schema:
+    """The filters and page of the list of applications built on the data."""
+    return {
+        "q": [ignore_empty, text_value(tk._("Give words to search for"))],
+        "kind": [ignore_empty, one_of(applications.KINDS)],
+        "status": [ignore_empty, one_of(applications.STATUSES)],
+        "dataset": [ignore_empty, text_value(tk._("Give the dataset's id or name"))],
+        "organization": [ignore_empty, text_value(tk._("Give the department's id or name"))],
+        "mine": [ignore_empty, yantai_yes_no],
+        "limit": [whole_number(1, tk._("Give a whole number from 1 to {n}").format(
+            n=applications.LIST_MAX), default=20, at_most=applications.LIST_MAX)],
+        "offset": [ignore_missing, whole_number(0, tk._("Give a whole number, 0 or more"))],
+        "page": [ignore_missing, whole_number(1, tk._("Give a whole number, 1 or more"))],
     }
 
 

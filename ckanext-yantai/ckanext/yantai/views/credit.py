@@ -7,19 +7,15 @@ import urllib.parse
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from ckan.types import Context
 from flask import Blueprint, Response
 
 from ckanext.yantai import config, credit_report
 from ckanext.yantai.disclosure import lookup
+from ckanext.yantai.views import errors_text, user_context
 
 credit = Blueprint("yantai_credit", __name__)
 ROWS = 20
 PAGE_MAX = lookup.COUNTED_MAX // ROWS
-
-
-def _context() -> Context:
-    return {"user": tk.current_user.name if tk.current_user.is_authenticated else ""}
 
 
 def _page_number(value: str | None) -> int:
@@ -39,10 +35,9 @@ def search() -> str:
     if q.strip():
         try:
             result = tk.get_action("yantai_credit_search")(
-                _context(), {"q": q, "rows": ROWS, "start": (page - 1) * ROWS})
+                user_context(), {"q": q, "rows": ROWS, "start": (page - 1) * ROWS})
         except tk.ValidationError as e:
-            error = "；".join(str(m) for messages in e.error_dict.values()
-                             for m in (messages if isinstance(messages, list) else [messages]))
+            error = errors_text(e)
     pages = 0 if result is None else min(-(-result["count"] // ROWS), PAGE_MAX)
     return tk.render("yantai/credit/search.html", {
         "q": q, "result": result, "error": error, "page": page, "pages": pages})
@@ -50,7 +45,7 @@ def search() -> str:
 
 def _profile(code: str) -> dict[str, Any]:
     try:
-        return tk.get_action("yantai_credit_profile")(_context(), {"id": code})
+        return tk.get_action("yantai_credit_profile")(user_context(), {"id": code})
     except (tk.ObjectNotFound, tk.ValidationError):
         return tk.abort(404, tk._("No market entity with public credit records has this code"))
 

@@ -7,26 +7,15 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.types import Context
 from flask import Blueprint
 
 from ckanext.yantai import config, data_requests
+from ckanext.yantai.views import errors_text, user_context
 
 requests_bp = Blueprint("yantai_data_request", __name__)
 ROWS = 20
 FORM_FIELDS = ("kind", "title", "description", "purpose", "organization", "package_id",
                "resource_id")
-
-
-def _context() -> Context:
-    user = tk.current_user
-    return {"user": user.name if user.is_authenticated else "",
-            "auth_user_obj": user if user.is_authenticated else None}
-
-
-def _errors_text(error: tk.ValidationError) -> str:
-    return "；".join(str(m) for messages in error.error_dict.values()
-                    for m in (messages if isinstance(messages, list) else [messages]))
 
 
 def _departments() -> list[dict[str, str]]:
@@ -52,10 +41,10 @@ def index() -> str:
     error = None
     try:
         result = tk.get_action("yantai_data_request_list")(
-            _context(), {**query, "limit": ROWS, "offset": (page - 1) * ROWS})
+            user_context(), {**query, "limit": ROWS, "offset": (page - 1) * ROWS})
     except tk.ValidationError as e:
-        error = _errors_text(e)
-    overdue = tk.get_action("yantai_data_request_overdue")(_context(), {})
+        error = errors_text(e)
+    overdue = tk.get_action("yantai_data_request_overdue")(user_context(), {})
     return tk.render("yantai/data_request/index.html", {
         "filters": filters, "result": result, "error": error, "page": page,
         "pages": -(-result["count"] // ROWS), "departments": _departments(),
@@ -76,14 +65,14 @@ def new() -> Any:
     dataset = None
     if data.get("package_id"):
         try:
-            dataset = tk.get_action("package_show")(_context(), {"id": data["package_id"]})
+            dataset = tk.get_action("package_show")(user_context(), {"id": data["package_id"]})
         except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
             dataset = None
     errors: dict[str, Any] = {}
     if tk.request.method == "POST":
         try:
             created = tk.get_action("yantai_data_request_create")(
-                _context(), {k: v for k, v in data.items() if v not in ("", None)})
+                user_context(), {k: v for k, v in data.items() if v not in ("", None)})
         except tk.ValidationError as e:
             errors = e.error_dict
         else:
@@ -107,7 +96,7 @@ def new() -> Any:
 
 def _show(request_id: str) -> dict[str, Any]:
     try:
-        return tk.get_action("yantai_data_request_show")(_context(), {"id": request_id})
+        return tk.get_action("yantai_data_request_show")(user_context(), {"id": request_id})
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Data request not found"))
 
@@ -130,7 +119,7 @@ def follow(id: str) -> Any:
     action = "yantai_data_request_unfollow" if tk.request.form.get("unfollow") \
         else "yantai_data_request_follow"
     try:
-        tk.get_action(action)(_context(), {"id": id})
+        tk.get_action(action)(user_context(), {"id": id})
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Data request not found"))
     return tk.redirect_to("yantai_data_request.read", id=id)
@@ -143,7 +132,7 @@ def answer(id: str) -> Any:
     data = {key: form.get(key, "") for key in ("outcome", "answer", "answer_package_id")}
     try:
         tk.get_action("yantai_data_request_answer")(
-            _context(), {"id": id, **{k: v for k, v in data.items() if v}})
+            user_context(), {"id": id, **{k: v for k, v in data.items() if v}})
     except tk.NotAuthorized as e:
         return tk.abort(403, str(e))
     except tk.ValidationError as e:
