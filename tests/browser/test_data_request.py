@@ -59,6 +59,16 @@ def test_a_citizen_asks_for_data_and_the_department_answers(journey):
     text = journey.shot(anonymous, "public")
     assert "将按区县网格每小时汇总发布" in text and "市民张先生" not in text
 
+    phone = journey.page({"width": 390, "height": 844})
+    for path, name in ((request_path, "phone-request"), ("/data-request", "phone-list")):
+        journey.go(phone, path)
+        journey.shot(phone, name)
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390, path
+    # the requests before the sidebar of late departments
+    assert phone.evaluate("""() => document.querySelector('.yantai-data-requests')
+        .getBoundingClientRect().top < document.querySelector('.yantai-overdue')
+        .getBoundingClientRect().top""")
+
 
 def test_a_citizen_reports_an_error_from_a_dataset(journey):
     citizen, text = citizen_follows(journey, "/dataset/bus-routes-stops", "发现数据有误？我要纠错",
