@@ -336,3 +336,39 @@ def test_the_migration_goes_down_and_up_again(app_town):
         assert model.Session.execute(tables).scalar() == expected
         model.Session.remove()
     assert _submit(app_town)["status"] == "pending"
+
+
+def test_a_masked_number_cannot_be_read_back_through_search(app_town):
+    """The texts are kept as shown: searching digit by digit finds nothing behind the mask."""
+    town = app_town
+    submitted = _submit(town, description="问题反馈请拨打联系电话13912345678，工作日答复。")
+    town["editor"].ok("yantai_application_review", id=submitted["id"], decision="approve")
+    assert "139****5678" in town["anonymous"].ok("yantai_application_show",
+                                                 id=submitted["id"])["description"]
+    for q in ("1391234", "13912345678", "2345"):
+        assert town["anonymous"].ok("yantai_application_list", q=q)["count"] == 0, q
+    assert town["anonymous"].ok("yantai_application_list", q="139****5678")["count"] == 1
+
+
+def test_the_department_filter_does_not_reveal_a_hidden_dataset(app_town):
+    town = app_town
+    submitted = _submit(town, who="editor", datasets=[town["closed"]["name"],
+                                                      town["clinics"]["name"]])
+    town["other_editor"].ok("yantai_application_review", id=submitted["id"], decision="approve")
+    transport = town["transport"]["name"]
+    assert town["anonymous"].ok("yantai_application_list", organization=transport)["count"] == 0
+    assert town["editor"].ok("yantai_application_list", organization=transport)["count"] == 1
+
+
+def test_an_encoded_nul_in_a_filter_is_dropped_not_a_500(app_town):
+    ref = f"/dataset/{app_town['dataset']['name']}%00"
+    # read as the dataset's page (the NUL dropped, as invisible characters are)
+    assert app_town["anonymous"].ok("yantai_application_list", dataset=ref)["count"] == 0
+    error = app_town["anonymous"].errors("yantai_application_list", organization=ref)
+    assert set(error) == {"__type", "organization"}
+
+
+def test_an_encoded_nul_in_a_submission_is_no_500(app_town):
+    error = app_town["citizen"].errors("yantai_application_create", **{
+        **BUS_APP, "datasets": [f"/dataset/{app_town['dataset']['name']}%00x"]})
+    assert set(error) == {"__type", "datasets"}

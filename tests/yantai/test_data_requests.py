@@ -182,3 +182,13 @@ def test_only_a_sysadmin_imports_a_past_request(town, app, who, changes, key):
 def test_a_bad_list_is_a_409(town, data, key):
     error = town["anonymous"].errors("yantai_data_request_list", **data)
     assert key in error
+
+
+def test_a_masked_number_cannot_be_read_back_through_search(town):
+    asked = town["citizen"].ok("yantai_data_request_create", kind="request",
+                               title="公交线路站点数据更新频率", purpose="出行研究",
+                               description="如有疑问请联系13912345678，希望每日更新。",
+                               organization=town["transport"]["name"])
+    assert "139****5678" in asked["description"]
+    for q in ("1391234", "13912345678"):
+        assert town["anonymous"].ok("yantai_data_request_list", q=q)["count"] == 0, q

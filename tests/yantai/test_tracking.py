@@ -90,11 +90,14 @@ def test_what_broke_the_stock_recorder_is_no_500(app, dataset):
 
 def test_daily_sums_give_views_to_the_dataset_search_and_home_page(app, cli, dataset):
     other = factories.Dataset(owner_org=dataset["owner_org"], title="出租车")
-    for agent in ("a", "b", "c"):  # three visitors, one of them twice
-        track(app, "page", f"/dataset/{dataset['name']}", headers={"User-Agent": agent})
-    track(app, "page", f"/dataset/{dataset['name']}", headers={"User-Agent": "a"})
-    track(app, "page", f"/dataset/{other['name']}", headers={"User-Agent": "a"})
-    track(app, "resource", dataset["resources"][0]["url"], headers={"User-Agent": "b"})
+    def agent(n: str) -> dict[str, str]:
+        return {"User-Agent": f"Mozilla/5.0 (X11; Linux x86_64) Chrome/14{n}.0"}
+
+    for n in ("1", "2", "3"):  # three visitors, one of them twice
+        track(app, "page", f"/dataset/{dataset['name']}", headers=agent(n))
+    track(app, "page", f"/dataset/{dataset['name']}", headers=agent("1"))
+    track(app, "page", f"/dataset/{other['name']}", headers=agent("1"))
+    track(app, "resource", dataset["resources"][0]["url"], headers=agent("2"))
 
     result = cli.invoke(ckan, ["tracking", "update"])
     assert result.exit_code == 0, result.output

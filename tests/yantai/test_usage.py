@@ -337,3 +337,72 @@ def test_a_token_is_created_from_the_page_by_its_name_in_chinese(app, city):
                          "html.parser")
     assert one(soup, "label[for=field-name]").text.strip().endswith("令牌名称")
     assert one(soup, "#field-name")["placeholder"] == "如：公交数据同步脚本"
+
+
+# -- what a hostile visitor tried ------------------------------------------------------------------
+
+@pytest.mark.parametrize("month", ["0000-01", "𝟎𝟎𝟎𝟎-01", "1999-12", "9999-01", "2026-00"])
+def test_a_month_out_of_range_is_named_not_a_500(app, month):
+    errors = Api(app, None).errors("yantai_usage_statistics", month=month)
+    assert set(errors) == {"__type", "month"}
+    page = app.get("/statistics", query_string={"month": month})
+    assert "请按 YYYY-MM" in one(BeautifulSoup(page.body, "html.parser"), ".alert-warning").text
+
+
+def test_one_browser_varying_its_headers_is_one_visitor(app, city):
+    url = f"/dataset/{city['bus']['name']}"
+    for i in range(5):
+        app.post("/_tracking", data={"type": "page", "url": url}, headers={
+            "User-Agent": CHROME, "Accept-Language": f"zh-CN;q=0.{i}",
+            "Accept-Encoding": ["gzip", "br", "deflate", "identity", "*"][i]})
+    usage.roll_up(TODAY)
+    assert daily()[(TODAY, city["bus"]["id"])][0] == 1
+
+
+@pytest.mark.parametrize("agent", [
+    CHROME + " " + "x" * 600 + " Googlebot/2.1", "x", "-", "python-requests/2.33",
+    "Mozilla/5.0 (compatible; Baiduspider/2.0)"])
+def test_no_view_without_a_browser(app, city, agent):
+    app.post("/_tracking", data={"type": "page", "url": f"/dataset/{city['bus']['name']}"},
+             headers={"User-Agent": agent})
+    assert model.Session.query(TrackingRaw).count() == 0
+
+
+@pytest.mark.parametrize("agent", ["phpcrawl", "NodePing", "java Googlebot/2.1 crawler",
+                                   "python-requests/2.33 (my-spider)", "Java/17 Crawler"])
+def test_crawlers_on_http_libraries_are_crawlers(agent):
+    assert usage.is_api_crawler(agent)
+
+
+def test_the_csv_is_text_not_formulas_and_forgets_datasets_closed_since(app, counted):
+    factories.Organization(name="ytdsjj", title="烟台市大数据局", phone="0535-6788126")
+    last_month = (TODAY.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    admin = {"user": ckan_factories.Sysadmin()["name"]}
+    call_action("package_patch", context=dict(admin), id=counted["bus"]["id"],
+                title='=HYPERLINK("http://evil.example/x","点击")')
+    usage.publish_due()
+    body = usage.month_csv(last_month).decode("utf-8-sig")
+    formula = '=HYPERLINK("http://evil.example/x","点击")'
+    assert list(csv.reader(io.StringIO(body)))[1][2] == "'" + formula
+    call_action("package_patch", context=dict(admin), id=counted["bus"]["id"], open_type="closed",
+                share_type="conditional", share_condition="仅限政务部门")
+    assert usage.publish_due() == {last_month.strftime("%Y-%m"): "updated"}
+    (resource,) = call_action("package_show", id=usage.DATASET_NAME)["resources"]
+    published = app.get(resource["url"].replace("http://test.ckan.net", "")).body
+    assert counted["bus"]["name"] not in published and len(published.splitlines()) == 1
+
+
+def test_an_import_names_a_bad_dataset_not_a_500(app, city):
+    admin = ckan_factories.SysadminWithToken()
+    for bad in (["x"], {"a": 1}, None):
+        errors = Api(app, admin["token"]).errors("yantai_usage_import", rows=[
+            {"day": "2020-01-01", "dataset": bad, "views": 1}])
+        assert set(errors) == {"__type", "rows[0].dataset"}
+
+
+def test_after_an_old_import_the_roll_up_does_not_walk_the_years(app, city):
+    admin = ckan_factories.SysadminWithToken()
+    Api(app, admin["token"]).ok("yantai_usage_import", rows=[
+        {"day": "2020-01-01", "dataset": city["bus"]["name"], "views": 3}])
+    assert len(usage.roll_up().days) <= usage.KEEP_DAYS + 1
+    assert daily()[(dt.date(2020, 1, 1), city["bus"]["id"])] == (3, 0, 0)

@@ -125,7 +125,8 @@ def dataset_refs(value: Any) -> list[str] | None:
             ref = "".join(char for char in token if _visible(char)).lower()
             page = _DATASET_PAGE.search(ref)
             if page:
-                ref = urllib.parse.unquote(page.group(1))
+                ref = "".join(char for char in urllib.parse.unquote(page.group(1))
+                              if _visible(char) and char != "\n")
             if ref:
                 refs.append(ref)
     return refs
@@ -217,6 +218,9 @@ def create(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     assert title and kind and developer and url and description and datasets
     _refuse_classified(context, {"title": title, "description": description,
                                  "developer": developer, "url": url}, datasets[0])
+    # Kept as shown (masked): a search over the stored words cannot read a number back.
+    title, developer, description = (_public_text(title), _public_text(developer),
+                                     _public_text(description))
     app = Application(id=str(uuid.uuid4()), title=title, kind=kind, description=description,
                       url=url, developer=developer, submitted_by=(submitter or user).id,
                       created=submitted_at, status="pending")
@@ -278,7 +282,7 @@ def review(context: Context, data: dict[str, Any]) -> dict[str, Any]:
     _refuse_classified(context, {"note": note}, _first_dataset(app.id))
     viewer = viewer_of(context)
     app.status = "published" if decision == "approve" else "rejected"
-    app.review_note = note
+    app.review_note = _public_text(note)
     app.reviewed_by = viewer.user_id
     app.reviewed_at = dt.datetime.utcnow()
     model.Session.commit()
@@ -366,7 +370,12 @@ def _filter_ref(data: dict[str, Any], key: str, viewer: tiers.Viewer) -> Any:
     org = model.Group.get(refs[0])
     if org is None or not org.is_organization or org.state != "active":
         raise tk.ValidationError({key: [message("data_request_department")]})
-    return _uses(model.Package.owner_org == org.id)
+    # only the department's datasets the viewer may see: an app is not found through one it
+    # uses that the viewer may not know of
+    seen = [pkg.id for pkg in model.Session.query(model.Package).filter(
+        model.Package.owner_org == org.id, model.Package.state == "active")
+        if access.may_see(viewer, pkg)]
+    return _uses(model.Package.id.in_(seen))
 
 
 def search(context: Context, data: dict[str, Any]) -> dict[str, Any]:

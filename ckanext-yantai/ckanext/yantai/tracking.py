@@ -63,15 +63,15 @@ tracking = Blueprint("yantai_tracking", __name__)
 
 
 def visitor_key(day: dt.date | None = None) -> str:
-    """The anonymous key of a visitor on a day: the stock extension's inputs (user agent,
-    address, languages) under a keyed hash whose key changes every day (the site's secret and
-    the date). A day's views of one visitor share it, so the daily sum counts them once; it
-    cannot be traced back to an address (brute-forcing the address space needs the secret),
-    nor linked from one day to the next."""
+    """The anonymous key of a visitor on a day: the browser's User-Agent and the address under a
+    keyed hash whose key changes every day (the site's secret and the date). A day's views of
+    one visitor share it, so the daily sum counts them once; it cannot be traced back to an
+    address (brute-forcing the address space needs the secret), nor linked from one day to the
+    next."""
     env = request.environ
-    raw = "".join(str(env.get(k) or "") for k in ("HTTP_USER_AGENT", "REMOTE_ADDR",
-                                                   "HTTP_ACCEPT_LANGUAGE",
-                                                   "HTTP_ACCEPT_ENCODING"))
+    # The browser and the address only: headers a script may vary at will (languages,
+    # encodings) would make one visitor many.
+    raw = "\n".join(str(env.get(k) or "") for k in ("HTTP_USER_AGENT", "REMOTE_ADDR"))
     secret = str(tk.config.get("SECRET_KEY") or tk.config.get("beaker.session.secret") or "")
     day_key = f"{secret}|{(day or dt.date.today()).isoformat()}".encode()
     return hmac.new(day_key, raw.encode(), hashlib.sha256).hexdigest()
@@ -131,8 +131,8 @@ def record() -> Response:
     url = request.form.get("url", "")
     if kind not in ("page", "resource") or not url or len(url) > MAX_URL:
         return Response(status=400)
-    if usage.is_bot(request.headers.get("User-Agent", "")):
-        return Response(status=204)  # crawlers are not counted
+    if not usage.is_visitor(request.headers.get("User-Agent", "")):
+        return Response(status=204)  # crawlers and scripts are not counted
     stored = page_url(url) if kind == "page" else download_url(url)
     if stored is not None:
         # One row per visitor, URL and moment; the daily sum counts a visitor once per day.

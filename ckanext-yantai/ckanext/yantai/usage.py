@@ -6,8 +6,8 @@ What is counted, and how:
 
 - **Views and downloads** are what ``tracking.py`` records (a visitor's dataset page, a click on
   a resource's download), one per visitor, URL and day, as CKAN's tracking counts them. Crawlers
-  are not counted: the recorder drops requests whose User-Agent CrawlerDetect knows (search
-  engines, scrapers, headless browsers, HTTP libraries) or that have none.
+  are not counted: the recorder drops requests whose User-Agent is no browser's (``Mozilla/…``)
+  or one CrawlerDetect knows (search engines, scrapers, headless browsers, HTTP libraries).
 - **API calls** are the Action API's (and the DCAT endpoints') successful answers about one
   dataset or one of its resources (``package_show``, ``resource_show``, ``datastore_search`` …)
   to anyone but the portal's operators (sysadmins),
@@ -37,6 +37,7 @@ import hashlib
 import io
 import logging
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -60,10 +61,12 @@ _DCAT_DATASET = "dcat.read_dataset"
 _REF = re.compile(r"^[A-Za-z0-9_-]{2,100}$")
 # Programs calling the API through a general HTTP library: clients, not crawlers.
 _HTTP_LIBRARY = re.compile(
-    r"^(python-requests|python-urllib|python-httpx|httpx|aiohttp|ckanapi|curl|wget|"
+    r"^(python-requests|python-urllib[0-9.]*|python-httpx|httpx|aiohttp|ckanapi|curl|wget|"
     r"go-http-client|okhttp|java|apache-httpclient|axios|node-fetch|undici|node|"
-    r"postmanruntime|insomnia|libwww-perl|php|guzzlehttp|ruby|faraday|r |httr|rcurl|"
-    r"powershell|dart|reqwest|rest-client)", re.IGNORECASE)
+    r"postmanruntime|insomnia|libwww-perl|php|guzzlehttp|ruby|faraday|libcurl|httr|"
+    r"powershell|dart|reqwest|rest-client)/[0-9]", re.IGNORECASE)
+# What a crawler says of itself, whatever library it is built on.
+_CRAWLER_WORDS = re.compile(r"bot\b|crawl|spider|scrap|slurp|archiver", re.IGNORECASE)
 RECENT_DAYS = 14  # views_recent, as CKAN's tracking sorts "popular"
 
 
@@ -72,13 +75,25 @@ def is_bot(user_agent: str) -> bool:
     """A crawler, scraper, headless browser or script by its User-Agent (CrawlerDetect); none
     given counts as one (every browser sends one)."""
     agent = (user_agent or "").strip()
-    return not agent or _DETECTOR.isCrawler(agent[:500])
+    return not agent or _DETECTOR.isCrawler(agent)
+
+
+def is_visitor(user_agent: str) -> bool:
+    """A person's browser: every one names itself ``Mozilla/5.0 (…)`` (desktop, phone, WeChat's
+    and the other in-app browsers), and is no crawler."""
+    agent = (user_agent or "").strip()
+    return agent.startswith("Mozilla/") and not is_bot(agent)
 
 
 def is_api_crawler(user_agent: str) -> bool:
-    """A web crawler calling the API (not a program using an HTTP library)."""
+    """A web crawler calling the API (not a program using an HTTP library, named with its
+    version, that says nothing of crawling)."""
     agent = (user_agent or "").strip()
-    return bool(agent) and not _HTTP_LIBRARY.match(agent) and is_bot(agent)
+    if not agent:
+        return False
+    if _CRAWLER_WORDS.search(agent):
+        return True
+    return not _HTTP_LIBRARY.match(agent) and is_bot(agent)
 
 
 _DETECTOR = CrawlerDetect()
@@ -245,11 +260,19 @@ def _first_day() -> dt.date:
     """Two days before the last summed day (late views and calls), else the first recorded
     view or the oldest day Redis may still hold, whichever is earlier."""
     last = model.Session.execute(sa.text("SELECT max(day) FROM yantai_usage_daily")).scalar()
+    oldest = dt.date.today() - dt.timedelta(days=KEEP_DAYS)
     if last is not None:
-        return last - dt.timedelta(days=2)
+        start = last - dt.timedelta(days=2)
+        if start >= oldest:
+            return start
+        # Summed long ago (or only imported): Redis has nothing older than KEEP_DAYS, so from
+        # there on, or from the first view recorded since, whichever is earlier.
+        first = model.Session.execute(sa.text(
+            "SELECT min(access_timestamp) FROM tracking_raw WHERE access_timestamp >= :start"),
+            {"start": dt.datetime.combine(start, dt.time())}).scalar()
+        return min(oldest, first.date()) if first is not None else oldest
     first = model.Session.execute(sa.text("SELECT min(access_timestamp) FROM tracking_raw")
                                   ).scalar()
-    oldest = dt.date.today() - dt.timedelta(days=KEEP_DAYS)
     return min(first.date(), oldest) if first is not None else oldest
 
 
@@ -381,11 +404,12 @@ def month_of(value: Any, today: dt.date | None = None) -> dt.date | None:
         return today.replace(day=1)
     if not isinstance(value, str):
         return None
-    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", value)
-    if match is None or not 1 <= int(match.group(2)) <= 12:
+    match = re.fullmatch(r"\s*([0-9]{4})-([0-9]{1,2})\s*", unicodedata.normalize("NFKC", value))
+    if match is None or not 2000 <= int(match.group(1)) <= today.year \
+            or not 1 <= int(match.group(2)) <= 12:
         return None
     month = dt.date(int(match.group(1)), int(match.group(2)), 1)
-    return month if dt.date(2000, 1, 1) <= month <= today else None
+    return month if month <= today else None
 
 
 def month_end(month: dt.date) -> dt.date:
@@ -515,6 +539,11 @@ CSV_COLUMNS = ("统计月份", "数据集标识", "数据集名称", "提供部�
                "下载次数", "API调用次数")
 
 
+def _cell(text: str) -> str:
+    """A text a spreadsheet shows as text: one that begins like a formula gets a leading '."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def month_csv(month: dt.date) -> bytes:
     """The month's figures per public dataset as CSV (UTF-8 with BOM, as spreadsheets here
     expect), most viewed first."""
@@ -523,8 +552,8 @@ def month_csv(month: dt.date) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in figures["datasets"]:
-        writer.writerow([figures["month"], row["name"], row["title"],
-                         row["organization_title"] or "", "、".join(row["domains"]),
+        writer.writerow([figures["month"], row["name"], _cell(row["title"]),
+                         _cell(row["organization_title"] or ""), "、".join(row["domains"]),
                          row["views"], row["downloads"], row["api_calls"]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -599,25 +628,23 @@ def publish(month: dt.date) -> str:
 
 
 def publish_due(today: dt.date | None = None) -> dict[str, str]:
-    """The CSVs of the ended months since counting began that are not published yet, and the
-    last ended month again (late roll-ups change it)."""
+    """The CSVs of every ended month since counting began, published or brought up to date
+    (a dataset no longer public leaves them; late roll-ups change them)."""
     today = today or dt.date.today()
     first = model.Session.execute(sa.text("SELECT min(day) FROM yantai_usage_daily")).scalar()
     if first is None:
         return {}
     last_ended = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    pkg = model.Package.get(DATASET_NAME)
-    published = {r.name for r in pkg.resources} if pkg is not None and pkg.state == "active" \
-        else set()
     outcome: dict[str, str] = {}
     month = first.replace(day=1)
     while month <= last_ended:
-        if month == last_ended or f"{month.year}年{month.month}月数据使用统计" not in published:
-            try:
-                outcome[month.strftime("%Y-%m")] = publish(month)
-            except tk.ValidationError as error:
-                model.Session.rollback()
-                outcome[month.strftime("%Y-%m")] = f"not published: {error.error_summary}"
+        # every month again (unchanged ones stay as they are): a dataset closed since, or
+        # figures summed late, change a month already published
+        try:
+            outcome[month.strftime("%Y-%m")] = publish(month)
+        except tk.ValidationError as error:
+            model.Session.rollback()
+            outcome[month.strftime("%Y-%m")] = f"not published: {error.error_summary}"
         month = (month + dt.timedelta(days=32)).replace(day=1)
     return outcome
 
@@ -680,7 +707,7 @@ def import_rows(rows: Any) -> int:
         counts = [row.get(k, 0) for k in ("views", "downloads", "api_calls")]
         if day is None or day >= today:
             errors[f"rows[{n}].day"] = [message("usage_day")]
-        elif row.get("dataset") not in found:
+        elif not isinstance(row.get("dataset"), str) or row["dataset"] not in found:
             errors[f"rows[{n}].dataset"] = [message("data_request_dataset")]
         elif not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 10**9
                      for c in counts):

@@ -52,11 +52,18 @@ def trimmed(value: str) -> str:
     return value[start:end]
 
 
+# Names only a local network resolves: localhost (RFC 6761), mDNS's .local (RFC 6762), home.arpa
+# (RFC 8375), .internal (reserved by ICANN for private use, 2024) and the customary .lan.
+_LOCAL_SUFFIXES = (".localhost", ".local", ".home.arpa", ".internal", ".lan")
+
+
 def _public_host(host: str) -> bool:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
-        return "." in host and host != "localhost" and not host.endswith(".localhost")
+        name = host.rstrip(".").lower()
+        return "." in name and name != "localhost" and not (
+            "." + name).endswith(_LOCAL_SUFFIXES)
     return netguard.public_address(ip)
 
 
