@@ -5,6 +5,7 @@ are in ``compliance_views``, the harvest pages in ``harvest/views.py``; pages th
 are guarded in ``guards/pages.py``."""
 from __future__ import annotations
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context
 
@@ -20,3 +21,11 @@ def errors_text(error: tk.ValidationError) -> str:
     """A refused action's messages as one line of the page (they are Chinese already)."""
     return "；".join(str(m) for messages in error.error_dict.values()
                     for m in (messages if isinstance(messages, list) else [messages]))
+
+
+def departments() -> list[dict[str, str]]:
+    """The active departments by title, for a page's department choice."""
+    orgs = model.Session.query(model.Group).filter(
+        model.Group.is_organization.is_(True), model.Group.state == "active").order_by(
+        model.Group.title).all()
+    return [{"name": org.name, "title": org.title or org.name} for org in orgs]

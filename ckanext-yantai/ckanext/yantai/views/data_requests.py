@@ -5,24 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
 from ckanext.yantai import config, data_requests
-from ckanext.yantai.views import errors_text, user_context
+from ckanext.yantai.views import departments, errors_text, user_context
 
 requests_bp = Blueprint("yantai_data_request", __name__)
 ROWS = 20
 FORM_FIELDS = ("kind", "title", "description", "purpose", "organization", "package_id",
                "resource_id")
-
-
-def _departments() -> list[dict[str, str]]:
-    orgs = model.Session.query(model.Group).filter(
-        model.Group.is_organization.is_(True), model.Group.state == "active").order_by(
-        model.Group.title).all()
-    return [{"name": org.name, "title": org.title or org.name} for org in orgs]
 
 
 @requests_bp.route("/data-request")
@@ -47,7 +39,7 @@ def index() -> str:
     overdue = tk.get_action("yantai_data_request_overdue")(user_context(), {})
     return tk.render("yantai/data_request/index.html", {
         "filters": filters, "result": result, "error": error, "page": page,
-        "pages": -(-result["count"] // ROWS), "departments": _departments(),
+        "pages": -(-result["count"] // ROWS), "departments": departments(),
         "overdue": overdue, "statuses": data_requests.STATUS_LABELS,
         "kinds": data_requests.KIND_LABELS})
 
@@ -89,7 +81,7 @@ def new() -> Any:
                else str(value) for key, value in errors.items()}
     return tk.render("yantai/data_request/new.html", {
         "data": data, "errors": errors, "error_summary": summary,
-        "dataset": dataset, "departments": _departments(),
+        "dataset": dataset, "departments": departments(),
         "authority": config.access_authority_org(),
         "workdays": config.data_request_answer_workdays()})
 

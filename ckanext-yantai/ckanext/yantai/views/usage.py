@@ -12,7 +12,7 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint
 
 from ckanext.yantai import usage
-from ckanext.yantai.views import errors_text, user_context
+from ckanext.yantai.views import departments, errors_text, user_context
 
 statistics = Blueprint("yantai_usage", __name__)
 SORTS = ("views", "downloads", "api_calls")
@@ -41,9 +41,6 @@ def index() -> str:
         given = {"month": "", "organization": ""}
     sort = args.get("sort") if args.get("sort") in SORTS else "views"
     datasets = sorted(figures["datasets"], key=lambda d: (-d[sort], d["name"]))
-    departments = model.Session.query(model.Group).filter(
-        model.Group.is_organization.is_(True), model.Group.state == "active").order_by(
-        model.Group.title).all()
     published = model.Package.get(usage.DATASET_NAME)
     chart_data = {
         "labels": {"views": tk._("Views"), "downloads": tk._("Downloads"),
@@ -59,7 +56,7 @@ def index() -> str:
     return tk.render("yantai/usage/index.html", {
         "figures": figures, "datasets": datasets[:ROWS], "dataset_count": len(datasets),
         "sort": sort, "given": given, "error": error, "months": _months(dt.date.today()),
-        "departments": departments, "chart_data": chart_data,
+        "departments": departments(), "chart_data": chart_data,
         "published": published if published is not None and published.state == "active"
         and not published.private else None,
     })
